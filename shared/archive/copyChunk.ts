@@ -1,0 +1,275 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { BlockBlobClient } from '@azure/storage-blob';
+import { isRetryable, RetryableError, toError } from '../errors';
+import type { SourceClient } from '../acs/download';
+import { backoffMs, sleep, type RetryPolicy } from '../retry';
+import { blockIdFor, stagedPrefix } from './blockPlan';
+
+/**
+ * Streams one recording file from the source into a block blob: the response body flows into staged blocks, so
+ * memory is bounded by blockSize x (blocksInFlight + 1) whatever the file's size. SHA-256 and MD5 are computed on
+ * the way; the block list is committed (with Content-MD5, content type and metadata) only when the byte count equals
+ * what the source declared. Block ids are derived from byte offsets, so a retry after a reset, in this invocation or
+ * a later one after a crash, asks the source only for the bytes after the last staged block.
+ */
+
+export interface CopyFileInput {
+  source: SourceClient;
+  blob: BlockBlobClient;
+  location: string;
+  contentType: string;
+  /** Blob metadata besides sha256 (documentid, chunkindex). */
+  metadata: Record<string, string>;
+  blockSizeBytes: number;
+  blocksInFlight: number;
+  retry: RetryPolicy;
+  signal?: AbortSignal;
+  /** Called once per request to the source, and for each retried failure. */
+  onAttempt?: (attempt: number) => void;
+  onRetry?: (error: Error, attempt: number, delayMs: number) => void;
+}
+
+export interface CopiedFile {
+  size: number;
+  sha256: string;
+  md5: string;
+  /** Bytes this call received from the source (0 when the blob was already archived). */
+  downloadedBytes: number;
+  /** Requests made to the source. */
+  attempts: number;
+  /** The blob was already committed and verified by an earlier attempt: nothing was downloaded. */
+  alreadyArchived: boolean;
+}
+
+/** Metadata marking a blob whose committed blocks are only a resumed prefix, not the whole file. */
+const PARTIAL = 'partial';
+
+export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> {
+  const existing = await archivedProperties(input.blob);
+  if (existing) return { ...existing, downloadedBytes: 0, attempts: 0, alreadyArchived: true };
+
+  const state = new CopyState();
+  let needsRecovery = true; // a fresh invocation first looks at what an earlier one staged
+  let downloadedBytes = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (needsRecovery) {
+        await state.recoverFromStore(input.blob, input.signal);
+        needsRecovery = false;
+      }
+      input.onAttempt?.(attempt);
+      const download = await input.source.open(input.location, state.end, input.signal);
+      const { body } = download;
+      if (download.totalSize < state.end) {
+        body.destroy();
+        state.reset();
+        throw new RetryableError('SourceShrank', `the source declares ${download.totalSize} bytes, fewer than already staged`);
+      }
+      const pump = new BlockPump(input, state);
+      try {
+        downloadedBytes += await pump.run(body, download.start);
+      } finally {
+        const staged = await pump.settle();
+        if (!staged) needsRecovery = true;
+      }
+      if (state.end !== download.totalSize) {
+        throw new RetryableError('ShortBody', `received ${state.end} of ${download.totalSize} declared bytes`);
+      }
+      const sha256 = state.sha256.digest('hex');
+      const md5 = state.md5.digest();
+      await input.blob.commitBlockList(state.blockIds, {
+        blobHTTPHeaders: { blobContentType: input.contentType, blobContentMD5: md5 },
+        metadata: { ...input.metadata, sha256, size: String(state.end) },
+        conditions: state.etag ? { ifMatch: state.etag } : { ifNoneMatch: '*' },
+        abortSignal: input.signal,
+      });
+      return { size: state.end, sha256, md5: md5.toString('base64'), downloadedBytes, attempts: attempt, alreadyArchived: false };
+    } catch (caught) {
+      const error = toError(caught);
+      if (input.signal?.aborted) throw error;
+      if (isConditionFailure(error)) {
+        // Someone committed this blob meanwhile: adopt it if it is a verified archive, otherwise start over.
+        const adopted = await archivedProperties(input.blob);
+        if (adopted) return { ...adopted, downloadedBytes, attempts: attempt, alreadyArchived: true };
+        needsRecovery = true;
+      }
+      if (!isRetryable(error) || attempt >= input.retry.maxAttempts) throw error;
+      const delay = backoffMs(input.retry, attempt, error);
+      input.onRetry?.(error, attempt, delay);
+      await sleep(delay, input.signal);
+    }
+  }
+}
+
+/** Size and hashes of a blob this archiver committed and verified, or null. */
+export async function archivedProperties(blob: BlockBlobClient): Promise<{ size: number; sha256: string; md5: string } | null> {
+  try {
+    const props = await blob.getProperties();
+    const sha256 = props.metadata?.sha256;
+    if (!sha256 || props.metadata?.[PARTIAL] || props.contentLength === undefined || !props.contentMD5) return null;
+    return { size: props.contentLength, sha256, md5: Buffer.from(props.contentMD5).toString('base64') };
+  } catch (error) {
+    if (statusOf(error) === 404) return null;
+    throw error;
+  }
+}
+
+/** What has been staged and hashed so far: bytes [0, end). */
+class CopyState {
+  sha256: Hash = createHash('sha256');
+  md5: Hash = createHash('md5');
+  end = 0;
+  blockIds: string[] = [];
+  /** ETag of a committed partial prefix, when recovery committed one. */
+  etag: string | undefined;
+
+  reset(): void {
+    this.sha256 = createHash('sha256');
+    this.md5 = createHash('md5');
+    this.end = 0;
+    this.blockIds = [];
+  }
+
+  /**
+   * Picks up the blocks an earlier attempt staged. The hashes cannot be resumed from staged blocks, so the staged
+   * prefix is committed (marked partial) and read back from storage to hash it: the source is not asked for those
+   * bytes again.
+   */
+  async recoverFromStore(blob: BlockBlobClient, signal?: AbortSignal): Promise<void> {
+    this.reset();
+    let committed: { name: string; size: number }[] = [];
+    let uncommitted: { name: string; size: number }[] = [];
+    try {
+      const list = await blob.getBlockList('all', { abortSignal: signal });
+      committed = (list.committedBlocks ?? []).map((b) => ({ name: b.name, size: b.size }));
+      uncommitted = (list.uncommittedBlocks ?? []).map((b) => ({ name: b.name, size: b.size }));
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+    const prefix = stagedPrefix([...committed, ...uncommitted]);
+    this.etag = undefined;
+    if (committed.length > 0) this.etag = (await blob.getProperties({ abortSignal: signal })).etag;
+    if (prefix.end === 0) return;
+    const committedIds = committed.map((b) => b.name);
+    const alreadyCommitted =
+      committedIds.length === prefix.blockIds.length && committedIds.every((id, i) => id === prefix.blockIds[i]);
+    if (!alreadyCommitted) {
+      const result = await blob.commitBlockList(prefix.blockIds, {
+        metadata: { [PARTIAL]: 'true' },
+        conditions: this.etag ? { ifMatch: this.etag } : { ifNoneMatch: '*' },
+        abortSignal: signal,
+      });
+      this.etag = result.etag;
+    }
+    const download = await blob.download(0, prefix.end, { abortSignal: signal });
+    let read = 0;
+    for await (const piece of download.readableStreamBody as AsyncIterable<Buffer>) {
+      this.sha256.update(piece);
+      this.md5.update(piece);
+      read += piece.length;
+    }
+    if (read !== prefix.end) throw new RetryableError('ShortReadBack', `read back ${read} of ${prefix.end} staged bytes`);
+    this.end = prefix.end;
+    this.blockIds = prefix.blockIds;
+  }
+}
+
+/** Cuts a body into blocks, hashes each in order and stages up to blocksInFlight at once. */
+class BlockPump {
+  private readonly free: Buffer[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private failed: unknown;
+  private allocated = 0;
+
+  constructor(
+    private readonly input: CopyFileInput,
+    private readonly state: CopyState,
+  ) {}
+
+  /** Returns the bytes received from the body (including any skipped ones). */
+  async run(body: Readable, bodyStart: number): Promise<number> {
+    let skip = this.state.end - bodyStart; // the source ignored our Range: drop what is already staged
+    let received = 0;
+    let block = await this.takeBuffer();
+    let filled = 0;
+    try {
+      for await (const raw of body as AsyncIterable<Buffer>) {
+        received += raw.length;
+        let piece = raw;
+        if (skip > 0) {
+          const dropped = Math.min(skip, piece.length);
+          skip -= dropped;
+          piece = piece.subarray(dropped);
+        }
+        while (piece.length > 0) {
+          const n = piece.copy(block, filled);
+          filled += n;
+          piece = piece.subarray(n);
+          if (filled === block.length) {
+            await this.seal(block, filled);
+            block = await this.takeBuffer();
+            filled = 0;
+          }
+        }
+        if (this.failed) throw toError(this.failed);
+      }
+      if (filled > 0) await this.seal(block, filled);
+      else this.free.push(block);
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
+    return received;
+  }
+
+  /** Waits for every staged block; false when one failed (the hashes are then ahead of what is staged). */
+  async settle(): Promise<boolean> {
+    await Promise.allSettled([...this.inFlight]);
+    return this.failed === undefined;
+  }
+
+  private async seal(buffer: Buffer, length: number): Promise<void> {
+    const data = buffer.subarray(0, length);
+    const offset = this.state.end;
+    const blockId = blockIdFor(offset);
+    this.state.sha256.update(data);
+    this.state.md5.update(data);
+    this.state.end += length;
+    this.state.blockIds.push(blockId);
+    const staging = this.input.blob
+      .stageBlock(blockId, data, length, { abortSignal: this.input.signal })
+      .then(
+        () => {
+          this.free.push(buffer);
+        },
+        (error: unknown) => {
+          this.failed ??= error;
+        },
+      )
+      .finally(() => this.inFlight.delete(staging));
+    this.inFlight.add(staging);
+  }
+
+  private async takeBuffer(): Promise<Buffer> {
+    for (;;) {
+      if (this.failed) throw toError(this.failed);
+      const buffer = this.free.pop();
+      if (buffer) return buffer;
+      if (this.allocated < this.input.blocksInFlight + 1) {
+        this.allocated++;
+        return Buffer.allocUnsafeSlow(this.input.blockSizeBytes);
+      }
+      await Promise.race(this.inFlight);
+    }
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'statusCode' in error ? (error as { statusCode?: number }).statusCode : undefined;
+}
+
+function isConditionFailure(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 412 || status === 409;
+}

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import type { BlockBlobClient } from '@azure/storage-blob';
+import type { SourceClient } from '../acs/download';
+import { RetryableError } from '../errors';
+import { withRetries, type RetryPolicy } from '../retry';
+import { statusCode, streamToText } from './archiveStore';
+import { archivedProperties } from './copyChunk';
+
+/** A chunk's metadata JSON is small (kilobytes); anything above this is not a metadata file. */
+const MAX_METADATA_BYTES = 16 * 1024 * 1024;
+
+export interface CopiedMetadata {
+  size: number;
+  sha256: string;
+  /** The bytes as archived (verbatim), for reading what the manifest needs. */
+  text: string;
+  attempts: number;
+}
+
+/** Copies the metadata JSON byte for byte, with Content-MD5 and a sha256 metadata value; reuses an archived copy. */
+export async function copyMetadataToBlob(input: {
+  source: SourceClient;
+  blob: BlockBlobClient;
+  location: string;
+  metadata: Record<string, string>;
+  retry: RetryPolicy;
+  signal?: AbortSignal;
+  onRetry?: (error: Error, attempt: number, delayMs: number) => void;
+}): Promise<CopiedMetadata> {
+  const existing = await archivedProperties(input.blob);
+  if (existing) {
+    const download = await input.blob.download(0, undefined, { abortSignal: input.signal });
+    const text = await streamToText(download.readableStreamBody, MAX_METADATA_BYTES);
+    return { size: existing.size, sha256: existing.sha256, text, attempts: 0 };
+  }
+  let attempts = 0;
+  const bytes = await withRetries(
+    input.retry,
+    async () => {
+      attempts++;
+      const download = await input.source.open(input.location, 0, input.signal);
+      if (download.totalSize > MAX_METADATA_BYTES) {
+        download.body.destroy();
+        throw new RetryableError('MetadataTooLarge', `metadata file declares ${download.totalSize} bytes`);
+      }
+      const pieces: Buffer[] = [];
+      let received = 0;
+      for await (const piece of download.body as AsyncIterable<Buffer>) {
+        pieces.push(piece);
+        received += piece.length;
+      }
+      if (received !== download.totalSize) {
+        throw new RetryableError('ShortBody', `metadata file: received ${received} of ${download.totalSize} declared bytes`);
+      }
+      return Buffer.concat(pieces);
+    },
+    { signal: input.signal, onRetry: (e, a, d) => input.onRetry?.(e as Error, a, d) },
+  );
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const md5 = createHash('md5').update(bytes).digest();
+  try {
+    await input.blob.upload(bytes, bytes.length, {
+      blobHTTPHeaders: { blobContentType: 'application/json', blobContentMD5: md5 },
+      metadata: { ...input.metadata, sha256, size: String(bytes.length) },
+      conditions: { ifNoneMatch: '*' },
+      abortSignal: input.signal,
+    });
+  } catch (error) {
+    const status = statusCode(error);
+    if (status !== 409 && status !== 412) throw error;
+    // Written by an earlier attempt meanwhile: the source file is immutable, keep what is there.
+  }
+  return { size: bytes.length, sha256, text: bytes.toString('utf8'), attempts };
+}
+
+/**
+ * Participant ids from a metadata file. Lenient: real captures have had fields swapped or typed differently, so a
+ * file that cannot be read this way yields no participants rather than an error.
+ */
+export function participantsOf(metadataText: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(metadataText);
+  } catch {
+    return [];
+  }
+  if (typeof parsed !== 'object' || parsed === null) return [];
+  const list = (parsed as Record<string, unknown>).participants ?? (parsed as Record<string, unknown>).Participants;
+  if (!Array.isArray(list)) return [];
+  const ids: string[] = [];
+  for (const entry of list) {
+    if (typeof entry === 'string') ids.push(entry);
+    else if (typeof entry === 'object' && entry !== null) {
+      const e = entry as Record<string, unknown>;
+      const id = e.participantId ?? e.participantID ?? e.ParticipantId ?? e.id;
+      if (typeof id === 'string') ids.push(id);
+    }
+  }
+  return ids;
+}

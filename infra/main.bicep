@@ -1,0 +1,308 @@
+// call-recording-archiver: everything `azd up` (or `az deployment sub create`) stands up, keyless.
+// The Event Grid subscriptions are deployed separately (subscriptions.bicep) after the code, because creating them
+// validates the endpoints, which exist only once the functions are deployed: azure.yaml runs
+// infra/scripts/postdeploy.* for that. Set deployEventSubscriptions=true to include them here on later runs.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; seeds the resource names and tags every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Region of the function app, storage and monitoring. Must offer Flex Consumption.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Object id of the person or pipeline deploying; gets data access to the archive for the operator CLI. Empty to skip.')
+param principalId string = ''
+
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param principalType string = 'User'
+
+@description('Resource group to create; default rg-<environmentName>.')
+param resourceGroupName string = ''
+
+// Communication Services ---------------------------------------------------------------------------------------
+
+@description('Name of an existing Communication Services resource to use; empty creates a new one.')
+param existingCommunicationServiceName string = ''
+
+@description('Resource group of the existing Communication Services resource; default the app\'s resource group.')
+param existingCommunicationServiceResourceGroup string = ''
+
+@description('Data location of a new Communication Services resource (ignored for an existing one).')
+param acsDataLocation string = 'United States'
+
+@description('Name of an existing Event Grid system topic on the Communication Services resource (only one may exist per resource); empty creates one. It must have a system-assigned identity.')
+param existingSystemTopicName string = ''
+
+@description('Resource group of the existing system topic; default the Communication Services resource group.')
+param existingSystemTopicResourceGroup string = ''
+
+@description('Also deploy the Event Grid subscriptions (only once the code is deployed; the postdeploy hook does it).')
+param deployEventSubscriptions bool = false
+
+// Archive ------------------------------------------------------------------------------------------------------
+
+@allowed(['Standard_LRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_ZRS', 'Standard_GZRS', 'Standard_RAGZRS'])
+param archiveStorageSku string = 'Standard_GRS'
+
+@minValue(0)
+@description('Days after the last write before archive blobs move to cool; 0 = never.')
+param coolAfterDays int = 30
+
+@minValue(0)
+@description('Days after the last write before archive blobs move to cold; 0 = never.')
+param coldAfterDays int = 90
+
+@minValue(0)
+@description('Days before chunk blobs tagged archiveTier=allowed move to the offline archive tier; 0 = never.')
+param archiveTierAfterDays int = 0
+
+@minValue(0)
+@description('Days previous blob versions are kept; 0 = forever.')
+param previousVersionRetentionDays int = 90
+
+@minValue(1)
+@maxValue(365)
+param softDeleteRetentionDays int = 14
+
+@description('Version-level WORM on the archive container (compliance). Irreversible once enabled.')
+param enableImmutability bool = false
+
+@minValue(1)
+param immutabilityPeriodDays int = 365
+
+// App behaviour (SPEC section 7) -------------------------------------------------------------------------------
+
+@allowed(['calling', 'conversations'])
+param acsRecordingApi string = 'calling'
+
+@description('Extra allowed recording download hosts, comma separated (ACS_DOWNLOAD_HOSTS).')
+param acsDownloadHosts string = ''
+
+@minValue(1)
+@description('How long ACS keeps recording files (RECORDING_RETENTION_HOURS); today 24.')
+param recordingRetentionHours int = 24
+
+@minValue(0)
+@description('Report archives this close to their deadline (ARCHIVE_DEADLINE_WARNING_HOURS).')
+param deadlineWarningHours int = 6
+
+@description('Delete each chunk from ACS once archived and verified (DELETE_SOURCE_AFTER_ARCHIVE).')
+param deleteSourceAfterArchive bool = false
+
+@allowed(['audio', 'audioVideo'])
+param recordingContentType string = 'audioVideo'
+
+@allowed(['mixed', 'unmixed'])
+param recordingChannelType string = 'mixed'
+
+@allowed(['wav', 'mp3', 'mp4'])
+param recordingFormatType string = 'mp4'
+
+param recordingPauseOnStart bool = false
+
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+// Names --------------------------------------------------------------------------------------------------------
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+  application: 'call-recording-archiver'
+}
+var rgName = !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
+var functionAppName = 'func-${resourceToken}'
+var archiveContainerName = 'recordings'
+var controlContainerName = 'recording-control'
+var deadLetterContainerName = 'eventgrid-deadletter'
+var createCommunicationService = empty(existingCommunicationServiceName)
+var communicationServiceName = createCommunicationService ? 'acs-${resourceToken}' : existingCommunicationServiceName
+var communicationResourceGroupName = createCommunicationService || empty(existingCommunicationServiceResourceGroup)
+  ? rgName
+  : existingCommunicationServiceResourceGroup
+var createSystemTopic = empty(existingSystemTopicName)
+var systemTopicName = createSystemTopic ? 'evgt-acs-${resourceToken}' : existingSystemTopicName
+// A new system topic goes next to its source resource.
+var systemTopicResourceGroupName = createSystemTopic || empty(existingSystemTopicResourceGroup)
+  ? communicationResourceGroupName
+  : existingSystemTopicResourceGroup
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: rgName
+  location: location
+  tags: tags
+}
+
+module monitoring 'core/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module appIdentity 'core/identity.bicep' = {
+  name: 'appIdentity'
+  scope: rg
+  params: {
+    name: 'id-func-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module archive 'app/archive-storage.bicep' = {
+  name: 'archiveStorage'
+  scope: rg
+  params: {
+    name: 'starc${resourceToken}'
+    location: location
+    tags: tags
+    skuName: archiveStorageSku
+    archiveContainerName: archiveContainerName
+    controlContainerName: controlContainerName
+    deadLetterContainerName: deadLetterContainerName
+    softDeleteRetentionDays: softDeleteRetentionDays
+    coolAfterDays: coolAfterDays
+    coldAfterDays: coldAfterDays
+    archiveTierAfterDays: archiveTierAfterDays
+    previousVersionRetentionDays: previousVersionRetentionDays
+    enableImmutability: enableImmutability
+    immutabilityPeriodDays: immutabilityPeriodDays
+  }
+}
+
+module communication 'app/communication.bicep' = if (createCommunicationService) {
+  name: 'communication'
+  scope: rg
+  params: {
+    name: communicationServiceName
+    tags: tags
+    dataLocation: acsDataLocation
+  }
+}
+
+module acsAccess 'app/acs-access.bicep' = {
+  name: 'acsAccess'
+  scope: resourceGroup(communicationResourceGroupName)
+  params: {
+    communicationServiceName: communicationServiceName
+    appPrincipalId: appIdentity.outputs.principalId
+  }
+  dependsOn: [
+    rg
+    communication
+  ]
+}
+
+module systemTopic 'app/system-topic.bicep' = if (createSystemTopic) {
+  name: 'systemTopic'
+  scope: resourceGroup(systemTopicResourceGroupName)
+  params: {
+    name: systemTopicName
+    tags: tags
+    sourceResourceId: acsAccess.outputs.id
+  }
+  dependsOn: [
+    rg
+  ]
+}
+
+resource existingSystemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = if (!createSystemTopic) {
+  name: systemTopicName
+  scope: resourceGroup(systemTopicResourceGroupName)
+}
+
+module app 'app/function.bicep' = {
+  name: 'functionApp'
+  scope: rg
+  params: {
+    name: functionAppName
+    location: location
+    tags: tags
+    planName: 'plan-${resourceToken}'
+    runtimeStorageAccountName: 'st${resourceToken}'
+    deploymentContainerName: 'app-package-${take(functionAppName, 32)}'
+    identityName: appIdentity.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    acsEndpoint: acsAccess.outputs.endpoint
+    acsRecordingApi: acsRecordingApi
+    acsDownloadHosts: acsDownloadHosts
+    archiveStorageUrl: archive.outputs.blobEndpoint
+    archiveContainerName: archive.outputs.archiveContainerName
+    controlContainerName: archive.outputs.controlContainerName
+    recordingRetentionHours: recordingRetentionHours
+    deadlineWarningHours: deadlineWarningHours
+    deleteSourceAfterArchive: deleteSourceAfterArchive
+    recordingContentType: recordingContentType
+    recordingChannelType: recordingChannelType
+    recordingFormatType: recordingFormatType
+    recordingPauseOnStart: recordingPauseOnStart
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'roleAssignments'
+  scope: rg
+  params: {
+    runtimeStorageAccountName: app.outputs.runtimeStorageAccountName
+    archiveStorageAccountName: archive.outputs.name
+    deadLetterContainerName: archive.outputs.deadLetterContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    appPrincipalId: appIdentity.outputs.principalId
+    topicPrincipalId: createSystemTopic ? systemTopic.outputs.principalId : existingSystemTopic.identity.principalId
+    operatorPrincipalId: principalId
+    operatorPrincipalType: principalType
+  }
+}
+
+module eventSubscriptions 'subscriptions.bicep' = if (deployEventSubscriptions) {
+  name: 'eventSubscriptions'
+  scope: resourceGroup(systemTopicResourceGroupName)
+  params: {
+    systemTopicName: systemTopicName
+    functionAppName: app.outputs.name
+    functionAppResourceGroup: rg.name
+    deadLetterStorageAccountName: archive.outputs.name
+    deadLetterStorageResourceGroup: rg.name
+    deadLetterContainerName: archive.outputs.deadLetterContainerName
+  }
+  dependsOn: [
+    rbac
+    systemTopic
+  ]
+}
+
+// Outputs become azd environment values (read by infra/scripts/postdeploy.*). Names and addresses only.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = app.outputs.name
+output SERVICE_API_NAME string = app.outputs.name
+output SERVICE_API_URI string = 'https://${app.outputs.defaultHostName}'
+output ACS_ENDPOINT string = acsAccess.outputs.endpoint
+output ACS_RESOURCE_ID string = acsAccess.outputs.id
+output ARCHIVE_STORAGE_ACCOUNT_NAME string = archive.outputs.name
+output ARCHIVE_STORAGE_URL string = archive.outputs.blobEndpoint
+output ARCHIVE_CONTAINER string = archive.outputs.archiveContainerName
+output CONTROL_CONTAINER string = archive.outputs.controlContainerName
+output DEAD_LETTER_CONTAINER string = archive.outputs.deadLetterContainerName
+output EVENT_GRID_SYSTEM_TOPIC_NAME string = systemTopicName
+output EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP string = systemTopicResourceGroupName

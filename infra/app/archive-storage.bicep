@@ -169,7 +169,7 @@ var onlineTierRules = empty(onlineTierActions)
   ? []
   : [
       {
-        name: 'archive-online-tiers'
+        name: 'archiveOnlineTiers'
         enabled: true
         type: 'Lifecycle'
         definition: {
@@ -187,7 +187,7 @@ var onlineTierRules = empty(onlineTierActions)
 var archiveTierRules = archiveTierAfterDays > 0
   ? [
       {
-        name: 'archive-offline-tier-chunks'
+        name: 'archiveOfflineTierChunks'
         enabled: true
         type: 'Lifecycle'
         definition: {
@@ -220,7 +220,7 @@ var archiveTierRules = archiveTierAfterDays > 0
 var versionRules = previousVersionRetentionDays > 0
   ? [
       {
-        name: 'expire-previous-versions'
+        name: 'expirePreviousVersions'
         enabled: true
         type: 'Lifecycle'
         definition: {

@@ -139,7 +139,7 @@ var systemTopicResourceGroupName = createSystemTopic || empty(existingSystemTopi
   ? communicationResourceGroupName
   : existingSystemTopicResourceGroup
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
   name: rgName
   location: location
   tags: tags

@@ -38,6 +38,9 @@ param existingCommunicationServiceResourceGroup string = ''
 @description('Data location of a new Communication Services resource (ignored for an existing one).')
 param acsDataLocation string = 'United States'
 
+@description('Disable the access keys of a new Communication Services resource (ignored for an existing one).')
+param acsDisableLocalAuth bool = true
+
 @description('Name of an existing Event Grid system topic on the Communication Services resource (only one may exist per resource); empty creates one. It must have a system-assigned identity.')
 param existingSystemTopicName string = ''
 
@@ -194,6 +197,7 @@ module communication 'app/communication.bicep' = if (createCommunicationService)
     name: communicationServiceName
     tags: tags
     dataLocation: acsDataLocation
+    disableLocalAuth: acsDisableLocalAuth
   }
 }
 

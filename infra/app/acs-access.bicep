@@ -6,7 +6,7 @@ param communicationServiceName string
 @description('Principal (object) id of the function app\'s user-assigned identity.')
 param appPrincipalId string
 
-resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' existing = {
+resource communicationService 'Microsoft.Communication/communicationServices@2025-05-01' existing = {
   name: communicationServiceName
 }
 

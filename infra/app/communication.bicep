@@ -6,13 +6,19 @@ param tags object = {}
 @description('Where ACS stores data at rest, e.g. "United States", "Europe", "UK". Cannot be changed later.')
 param dataLocation string
 
-resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' = {
+@description('Turn off the resource\'s access keys: every caller must use Microsoft Entra ID (the app does).')
+param disableLocalAuth bool = true
+
+resource communicationService 'Microsoft.Communication/communicationServices@2025-05-01' = {
   name: name
   // NOTE: ACS is a global resource; only dataLocation pins where its data lives.
   location: 'global'
   tags: tags
   properties: {
     dataLocation: dataLocation
+    // NOTE: the app never uses the keys (ACS_ENDPOINT + managed identity). Other software that still needs a
+    // connection string for this resource needs this set to false (main.bicep: acsDisableLocalAuth).
+    disableLocalAuth: disableLocalAuth
   }
 }
 

@@ -431,6 +431,14 @@ describe('resources', () => {
     expect(archive.code).toMatch(/^param enableImmutability bool = false$/m);
   });
 
+  test('a new Communication Services resource is global and keyless by default', () => {
+    const acs = resourcesOfType('Microsoft.Communication/communicationServices', { existing: false });
+    expect(acs.length).toBe(1);
+    expect(propertyValue(acs[0]!.body, 'location')).toBe("'global'");
+    expect(propertyValue(propertyValue(acs[0]!.body, 'properties')!, 'disableLocalAuth')).toBe('disableLocalAuth');
+    expect(main.code).toMatch(/^param acsDisableLocalAuth bool = true$/m);
+  });
+
   test('the system topic is global, on ACS, with its own identity', () => {
     const topics = resourcesOfType('Microsoft.EventGrid/systemTopics', { existing: false });
     expect(topics.length).toBe(1);

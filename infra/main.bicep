@@ -1,7 +1,11 @@
 // call-recording-archiver: everything `azd up` (or `az deployment sub create`) stands up, keyless.
 // The Event Grid subscriptions are deployed separately (subscriptions.bicep) after the code, because creating them
 // validates the endpoints, which exist only once the functions are deployed: azure.yaml runs
-// infra/scripts/postdeploy.* for that. Set deployEventSubscriptions=true to include them here on later runs.
+// infra/scripts/postdeploy.* for that.
+// NOTE: this template writes only into its own resource group. `azd down` deletes every resource group the
+// deployment put anything in (https://github.com/Azure/azure-dev/issues/2916), so an existing Communication Services
+// resource or system topic elsewhere is only *read* here; the writes next to them (the app's role on an existing
+// ACS resource, the event subscriptions) are made by the post-deploy deployment, which `azd down` does not touch.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -46,9 +50,6 @@ param existingSystemTopicName string = ''
 
 @description('Resource group of the existing system topic; default the Communication Services resource group.')
 param existingSystemTopicResourceGroup string = ''
-
-@description('Also deploy the Event Grid subscriptions (only once the code is deployed; the postdeploy hook does it).')
-param deployEventSubscriptions bool = false
 
 // Archive ------------------------------------------------------------------------------------------------------
 
@@ -137,10 +138,10 @@ var communicationResourceGroupName = createCommunicationService || empty(existin
   : existingCommunicationServiceResourceGroup
 var createSystemTopic = empty(existingSystemTopicName)
 var systemTopicName = createSystemTopic ? 'evgt-acs-${resourceToken}' : existingSystemTopicName
-// A new system topic goes next to its source resource.
-var systemTopicResourceGroupName = createSystemTopic || empty(existingSystemTopicResourceGroup)
-  ? communicationResourceGroupName
-  : existingSystemTopicResourceGroup
+// A new system topic goes into this resource group; an existing one is usually next to its source.
+var systemTopicResourceGroupName = createSystemTopic
+  ? rgName
+  : (empty(existingSystemTopicResourceGroup) ? communicationResourceGroupName : existingSystemTopicResourceGroup)
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
   name: rgName
@@ -201,29 +202,41 @@ module communication 'app/communication.bicep' = if (createCommunicationService)
   }
 }
 
-module acsAccess 'app/acs-access.bicep' = {
+// The app's role on a new ACS resource. On an existing one the post-deploy deployment assigns it (see NOTE above).
+module acsAccess 'app/acs-access.bicep' = if (createCommunicationService) {
   name: 'acsAccess'
-  scope: resourceGroup(communicationResourceGroupName)
+  scope: rg
   params: {
     communicationServiceName: communicationServiceName
     appPrincipalId: appIdentity.outputs.principalId
   }
   dependsOn: [
-    rg
     communication
   ]
 }
 
+resource existingCommunicationService 'Microsoft.Communication/communicationServices@2025-05-01' existing = if (!createCommunicationService) {
+  name: communicationServiceName
+  scope: resourceGroup(communicationResourceGroupName)
+}
+
+var communicationServiceId = resourceId(
+  subscription().subscriptionId,
+  communicationResourceGroupName,
+  'Microsoft.Communication/communicationServices',
+  communicationServiceName
+)
+
 module systemTopic 'app/system-topic.bicep' = if (createSystemTopic) {
   name: 'systemTopic'
-  scope: resourceGroup(systemTopicResourceGroupName)
+  scope: rg
   params: {
     name: systemTopicName
     tags: tags
-    sourceResourceId: acsAccess.outputs.id
+    sourceResourceId: communicationServiceId
   }
   dependsOn: [
-    rg
+    communication
   ]
 }
 
@@ -246,7 +259,9 @@ module app 'app/function.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    acsEndpoint: acsAccess.outputs.endpoint
+    acsEndpoint: createCommunicationService
+      ? acsAccess.outputs.endpoint
+      : 'https://${existingCommunicationService.properties.hostName}/'
     acsRecordingApi: acsRecordingApi
     acsDownloadHosts: acsDownloadHosts
     archiveStorageUrl: archive.outputs.blobEndpoint
@@ -277,23 +292,6 @@ module rbac 'app/rbac.bicep' = {
   }
 }
 
-module eventSubscriptions 'subscriptions.bicep' = if (deployEventSubscriptions) {
-  name: 'eventSubscriptions'
-  scope: resourceGroup(systemTopicResourceGroupName)
-  params: {
-    systemTopicName: systemTopicName
-    functionAppName: app.outputs.name
-    functionAppResourceGroup: rg.name
-    deadLetterStorageAccountName: archive.outputs.name
-    deadLetterStorageResourceGroup: rg.name
-    deadLetterContainerName: archive.outputs.deadLetterContainerName
-  }
-  dependsOn: [
-    rbac
-    systemTopic
-  ]
-}
-
 // Outputs become azd environment values (read by infra/scripts/postdeploy.*). Names and addresses only.
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
@@ -301,8 +299,15 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = app.outputs.name
 output SERVICE_API_NAME string = app.outputs.name
 output SERVICE_API_URI string = 'https://${app.outputs.defaultHostName}'
-output ACS_ENDPOINT string = acsAccess.outputs.endpoint
-output ACS_RESOURCE_ID string = acsAccess.outputs.id
+output AZURE_FUNCTION_PRINCIPAL_ID string = appIdentity.outputs.principalId
+output ACS_ENDPOINT string = createCommunicationService
+  ? acsAccess.outputs.endpoint
+  : 'https://${existingCommunicationService.properties.hostName}/'
+output ACS_RESOURCE_ID string = communicationServiceId
+output ACS_NAME string = communicationServiceName
+output ACS_RESOURCE_GROUP string = communicationResourceGroupName
+// 'true' when the post-deploy step must give the app its role on an existing ACS resource.
+output ACS_ROLE_BY_POSTDEPLOY string = createCommunicationService ? 'false' : 'true'
 output ARCHIVE_STORAGE_ACCOUNT_NAME string = archive.outputs.name
 output ARCHIVE_STORAGE_URL string = archive.outputs.blobEndpoint
 output ARCHIVE_CONTAINER string = archive.outputs.archiveContainerName

@@ -1,7 +1,9 @@
 // Event Grid subscriptions from the Communication Services system topic to the deployed functions.
 // Deployed into the system topic's resource group AFTER the code (infra/scripts/postdeploy.*): creating a
 // subscription validates its endpoint, and the functions exist only once the package is deployed. Idempotent:
-// re-running updates the same two subscriptions in place.
+// re-running updates the same two subscriptions (and role assignment) in place.
+// It also gives the app its role on an EXISTING Communication Services resource: main.bicep writes only into its
+// own resource group, so that `azd down` never deletes a resource group it did not create (see main.bicep).
 
 @description('Name of the Event Grid system topic on the Communication Services resource.')
 param systemTopicName string
@@ -27,6 +29,25 @@ param archiveMaxDeliveryAttempts int = 30
 @maxValue(30)
 @description('Delivery attempts for call started/ended events before dead-lettering.')
 param callEventsMaxDeliveryAttempts int = 10
+
+@description('Assign the app its role on the Communication Services resource (true when it existed before main.bicep).')
+param grantAcsAccess bool = false
+
+param communicationServiceName string = ''
+
+param communicationServiceResourceGroup string = resourceGroup().name
+
+@description('Principal (object) id of the function app\'s user-assigned identity; required with grantAcsAccess.')
+param appPrincipalId string = ''
+
+module acsAccess 'app/acs-access.bicep' = if (grantAcsAccess) {
+  name: 'acsAccess-${uniqueString(communicationServiceResourceGroup, communicationServiceName)}'
+  scope: resourceGroup(communicationServiceResourceGroup)
+  params: {
+    communicationServiceName: communicationServiceName
+    appPrincipalId: appPrincipalId
+  }
+}
 
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
   name: systemTopicName

@@ -1,11 +1,14 @@
 #!/usr/bin/env pwsh
 # azd postdeploy hook (Windows): creates or updates the Event Grid subscriptions (infra/subscriptions.bicep) once the
-# code is deployed, because creating a subscription validates its endpoint. Idempotent: the same deployment name and
-# the same subscription names every time. Needs the Azure CLI, signed in (`az login`). Same logic as postdeploy.sh.
+# code is deployed, because creating a subscription validates its endpoint; and, for an existing Communication
+# Services resource, the app's role on it (main.bicep writes only into its own resource group). Idempotent: the same
+# deployment name and the same subscription names every time. Needs the Azure CLI, signed in (`az login`). Same logic
+# as postdeploy.sh.
 $ErrorActionPreference = 'Stop'
 
 foreach ($name in 'AZURE_RESOURCE_GROUP', 'AZURE_FUNCTION_APP_NAME', 'ARCHIVE_STORAGE_ACCOUNT_NAME',
-  'DEAD_LETTER_CONTAINER', 'EVENT_GRID_SYSTEM_TOPIC_NAME', 'EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP') {
+  'DEAD_LETTER_CONTAINER', 'EVENT_GRID_SYSTEM_TOPIC_NAME', 'EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP',
+  'ACS_ROLE_BY_POSTDEPLOY', 'ACS_NAME', 'ACS_RESOURCE_GROUP', 'AZURE_FUNCTION_PRINCIPAL_ID') {
   if (-not [Environment]::GetEnvironmentVariable($name)) {
     throw "postdeploy: $name is not set: run through azd (azd deploy) or set the azd environment values"
   }
@@ -40,6 +43,10 @@ while ($true) {
     "deadLetterStorageAccountName=$($env:ARCHIVE_STORAGE_ACCOUNT_NAME)" `
     "deadLetterStorageResourceGroup=$($env:AZURE_RESOURCE_GROUP)" `
     "deadLetterContainerName=$($env:DEAD_LETTER_CONTAINER)" `
+    "grantAcsAccess=$($env:ACS_ROLE_BY_POSTDEPLOY)" `
+    "communicationServiceName=$($env:ACS_NAME)" `
+    "communicationServiceResourceGroup=$($env:ACS_RESOURCE_GROUP)" `
+    "appPrincipalId=$($env:AZURE_FUNCTION_PRINCIPAL_ID)" `
     --output none
   if ($LASTEXITCODE -eq 0) { break }
   # Endpoint validation can fail while a fresh deployment is still warming up.

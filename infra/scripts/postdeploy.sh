@@ -1,8 +1,10 @@
 #!/usr/bin/env sh
 # azd postdeploy hook: creates or updates the Event Grid subscriptions (infra/subscriptions.bicep) once the code is
-# deployed, because creating a subscription validates its endpoint. Idempotent: the same deployment name and the
-# same subscription names every time, so a re-run updates in place. Needs the Azure CLI, signed in (`az login`).
-# Values come from the azd environment (outputs of infra/main.bicep); run by hand with `azd env get-values` exported.
+# deployed, because creating a subscription validates its endpoint; and, for an existing Communication Services
+# resource, the app's role on it (main.bicep writes only into its own resource group). Idempotent: the same deployment
+# name and the same subscription names every time, so a re-run updates in place. Needs the Azure CLI, signed in (`az
+# login`). Values come from the azd environment (outputs of infra/main.bicep); run by hand with `azd env get-values`
+# exported.
 set -eu
 
 : "${AZURE_RESOURCE_GROUP:?not set: run through azd (azd deploy) or export the azd environment values}"
@@ -11,6 +13,10 @@ set -eu
 : "${DEAD_LETTER_CONTAINER:?not set}"
 : "${EVENT_GRID_SYSTEM_TOPIC_NAME:?not set}"
 : "${EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP:?not set}"
+: "${ACS_ROLE_BY_POSTDEPLOY:?not set}"
+: "${ACS_NAME:?not set}"
+: "${ACS_RESOURCE_GROUP:?not set}"
+: "${AZURE_FUNCTION_PRINCIPAL_ID:?not set}"
 
 template="$(cd "$(dirname "$0")/.." && pwd)/subscriptions.bicep"
 
@@ -40,6 +46,10 @@ until az deployment group create \
   deadLetterStorageAccountName="$ARCHIVE_STORAGE_ACCOUNT_NAME" \
   deadLetterStorageResourceGroup="$AZURE_RESOURCE_GROUP" \
   deadLetterContainerName="$DEAD_LETTER_CONTAINER" \
+  grantAcsAccess="$ACS_ROLE_BY_POSTDEPLOY" \
+  communicationServiceName="$ACS_NAME" \
+  communicationServiceResourceGroup="$ACS_RESOURCE_GROUP" \
+  appPrincipalId="$AZURE_FUNCTION_PRINCIPAL_ID" \
   --output none; do
   # Endpoint validation can fail while a fresh deployment is still warming up.
   if [ "$attempt" -ge 3 ]; then

@@ -263,6 +263,13 @@ describe('infra templates (read as text; no compiler, no Azure)', () => {
     }
   });
 
+  test('main.bicep writes only into its own resource group (azd down deletes every group a deployment touched)', () => {
+    for (const m of main.modules)
+      expect({ module: m.symbol, scope: propertyValue(m.body, 'scope') }).toEqual({ module: m.symbol, scope: 'rg' });
+    for (const r of main.resources.filter((x) => !x.existing))
+      expect(r.type).toBe('Microsoft.Resources/resourceGroups');
+  });
+
   test('every module output main.bicep uses is declared by that module', () => {
     const modulePaths = new Map(main.modules.map((m) => [m.symbol, join(INFRA, m.path)]));
     for (const [, moduleSymbol = '', outputName = ''] of main.code.matchAll(/\b(\w+)\.outputs\.(\w+)/g)) {

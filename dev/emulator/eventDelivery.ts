@@ -1,0 +1,89 @@
+import type { DeliveryLogEntry } from './types';
+import { sleep } from './httpHelpers';
+
+/**
+ * Delivers events to webhooks the way Event Grid does (SPEC section 5): Event Grid schema as a JSON array with
+ * `aeg-event-type: Notification`, CloudEvents as a single `application/cloudevents+json` event; retries on any
+ * non-2xx except 400/401/403/413, on the given (compressed) schedule. Every delivery is logged.
+ */
+
+const NO_RETRY = new Set([400, 401, 403, 413]);
+const ATTEMPT_TIMEOUT_MS = 30_000;
+
+export class EventDelivery {
+  readonly log: DeliveryLogEntry[] = [];
+  private readonly pending = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly retryDelaysMs: number[],
+    private readonly writeLog: (line: string) => void,
+  ) {}
+
+  deliver(url: string, event: Record<string, unknown>, schema: 'EventGrid' | 'CloudEvents'): void {
+    const run = this.run(url, event, schema).finally(() => this.pending.delete(run));
+    this.pending.add(run);
+  }
+
+  /** Posts any JSON body once per attempt with the same retry (used for Call Automation style callbacks). */
+  deliverRaw(url: string, body: unknown, headers: Record<string, string>, eventType: string, eventId: string): void {
+    const run = this.attempts(url, JSON.stringify(body), headers, eventType, eventId).finally(() =>
+      this.pending.delete(run),
+    );
+    this.pending.add(run);
+  }
+
+  private run(url: string, event: Record<string, unknown>, schema: 'EventGrid' | 'CloudEvents'): Promise<void> {
+    const eventType = String(event.eventType ?? event.type);
+    const body = schema === 'EventGrid' ? JSON.stringify([event]) : JSON.stringify(event);
+    const headers =
+      schema === 'EventGrid'
+        ? { 'content-type': 'application/json', 'aeg-event-type': 'Notification' }
+        : { 'content-type': 'application/cloudevents+json; charset=utf-8', 'aeg-event-type': 'Notification' };
+    return this.attempts(url, body, headers, eventType, String(event.id));
+  }
+
+  private async attempts(
+    url: string,
+    body: string,
+    headers: Record<string, string>,
+    eventType: string,
+    eventId: string,
+  ): Promise<void> {
+    const entry: DeliveryLogEntry = { url, eventType, eventId, attempts: 0, statuses: [], delivered: false };
+    this.log.push(entry);
+    for (let attempt = 0; attempt <= this.retryDelaysMs.length && !this.stopped; attempt++) {
+      if (attempt > 0) await sleep(this.retryDelaysMs[attempt - 1]!);
+      if (this.stopped) break;
+      entry.attempts++;
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { ...headers, 'aeg-delivery-count': String(attempt) },
+          body,
+          signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+        });
+        await response.arrayBuffer().catch(() => undefined);
+        entry.statuses.push(response.status);
+        if (response.status >= 200 && response.status < 300) {
+          entry.delivered = true;
+          this.writeLog(`delivered ${eventType} ${eventId} to ${url} (attempt ${entry.attempts})`);
+          return;
+        }
+        if (NO_RETRY.has(response.status)) break;
+      } catch (error) {
+        entry.statuses.push(error instanceof Error ? error.name : 'error');
+      }
+    }
+    this.writeLog(`gave up delivering ${eventType} ${eventId} to ${url} after ${entry.attempts} attempt(s)`);
+  }
+
+  /** Resolves when nothing is in flight or waiting for a retry. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}

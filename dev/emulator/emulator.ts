@@ -132,10 +132,10 @@ export class Emulator implements AcsEmulator {
     this.requests.push(entry);
     res.on('close', () => (entry.status ||= res.statusCode));
     const originalWriteHead = res.writeHead.bind(res);
-    res.writeHead = ((status: number, ...rest: never[]) => {
+    res.writeHead = (status: number, ...rest: never[]) => {
       entry.status = status;
       return originalWriteHead(status, ...rest);
-    });
+    };
 
     const body = await readBody(req);
     // NOTE: the storage host checks a signature made for the ACS endpoint: x-ms-host names it (SPEC section 3).

@@ -1,0 +1,43 @@
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import type { Config } from './config';
+
+/**
+ * Blob Storage for the archive and the control state: a connection string locally (Azurite), managed identity in
+ * Azure. One client per process.
+ */
+let cached: { key: string; client: BlobServiceClient } | undefined;
+
+export function blobServiceClientFor(config: Pick<Config, 'storage'>): BlobServiceClient {
+  const storage = config.storage;
+  const key = storage.kind === 'connectionString' ? `cs:${storage.connectionString}` : `url:${storage.url.href}`;
+  if (cached?.key === key) return cached.client;
+  let client: BlobServiceClient;
+  if (storage.kind === 'connectionString') {
+    client = BlobServiceClient.fromConnectionString(storage.connectionString);
+  } else {
+    // NOTE: required lazily so key-based (local) runs never load @azure/identity at cold start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { DefaultAzureCredential } = require('@azure/identity') as typeof import('@azure/identity');
+    client = new BlobServiceClient(storage.url.href, new DefaultAzureCredential());
+  }
+  cached = { key, client };
+  return client;
+}
+
+const ensured = new Map<string, Promise<unknown>>();
+
+/** The named container, created if missing (once per process). */
+export async function containerFor(config: Pick<Config, 'storage'>, name: string): Promise<ContainerClient> {
+  const container = blobServiceClientFor(config).getContainerClient(name);
+  const key = `${container.url}`;
+  let ready = ensured.get(key);
+  if (!ready) {
+    ready = container.createIfNotExists().catch((error: unknown) => {
+      ensured.delete(key);
+      throw error;
+    });
+    ensured.set(key, ready);
+  }
+  await ready;
+  return container;
+}

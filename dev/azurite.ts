@@ -43,7 +43,10 @@ export async function startAzurite(options: { location: string; port?: number; s
   );
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`Azurite did not start within 30 s:\n${output}`));
+    }, 30_000);
     const onData = (data: Buffer) => {
       output += data.toString();
       if (/successfully listen/.test(output)) {

@@ -8,7 +8,18 @@ import { manifestBlobName, pendingMarkerName, rejectedBlobName } from './naming'
  * never lose each other's changes), pending markers (what the sweeper re-drives) and rejected events.
  */
 export class ArchiveStore {
+  private ready: Promise<unknown> | undefined;
+
   constructor(readonly container: ContainerClient) {}
+
+  /** Creates the container if it is missing, once per process (SPEC section 6). */
+  async ensureContainer(): Promise<void> {
+    this.ready ??= this.container.createIfNotExists().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    await this.ready;
+  }
 
   async readManifest(callId: string, recordingKey: string): Promise<{ manifest: Manifest; etag: string } | null> {
     const blob = this.container.getBlockBlobClient(manifestBlobName(callId, recordingKey));

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config';
 import { SourceClient, SourceExpiredError, describe } from '../acs/download';
 import { AppError, BadInputError, PermanentError, RetryableError, toError } from '../errors';
+import { toEventEnvelope } from '../events/envelope';
 import { planFromEvent, type IncomingEvent } from '../events/recordingFileStatus';
 import type { Logger } from '../logger';
 import type { RetryPolicy } from '../retry';
@@ -24,6 +25,8 @@ export interface ArchiverOptions {
   /** How long a delivery that finds another invocation copying the recording waits for it before asking for a redelivery. */
   lockWaitMs?: number;
   now?: () => Date;
+  /** Progress of each chunk copy, for terminals (the CLI's progress bars). */
+  onProgress?: (progress: { callId: string; recordingKey: string; index: number; staged: number; total: number }) => void;
 }
 
 export interface SweepReport {
@@ -53,11 +56,14 @@ export class Archiver {
     };
   }
 
-  /** One RecordingFileStatusUpdated event (already unwrapped from its schema); `raw` is what arrived, for rejections. */
-  async archiveEvent(event: IncomingEvent, raw: unknown, log: Logger): Promise<ArchiveOutcome> {
+  /** One RecordingFileStatusUpdated event as delivered, in the Event Grid or the CloudEvents schema. */
+  async archiveEvent(raw: unknown, log: Logger): Promise<ArchiveOutcome> {
     const { store, config } = this.options;
+    await store.ensureContainer();
     let manifest: Manifest | null;
+    let event: IncomingEvent | undefined;
     try {
+      event = toEventEnvelope(raw);
       const plan = planFromEvent(event, {
         endpoint: config.acs.endpoint,
         dialect: config.acs.dialect,
@@ -73,7 +79,7 @@ export class Archiver {
       });
       if (!manifest) throw new RetryableError('ManifestMissing', 'manifest vanished while being written');
     } catch (error) {
-      if (error instanceof BadInputError) return this.reject(event, raw, error, log);
+      if (error instanceof BadInputError) return this.reject(event?.id, raw, error, log);
       throw error;
     }
     const tag = `call ${manifest.callId} recording ${manifest.recordingKey}`;
@@ -127,6 +133,7 @@ export class Archiver {
   /** Re-drives pending recordings from their manifests and reports those close to their deadline. */
   async sweep(log: Logger): Promise<SweepReport> {
     const report: SweepReport = { checked: 0, redriven: 0, completed: 0, busy: 0, nearDeadline: [], errors: [] };
+    await this.options.store.ensureContainer();
     const now = this.now().getTime();
     for await (const { callId, recordingKey, since } of this.options.store.pendingRecordings()) {
       report.checked++;
@@ -207,6 +214,10 @@ export class Archiver {
         signal,
         onAttempt: () => attempts++,
         onRetry,
+        onProgress: this.options.onProgress
+          ? (staged, total) =>
+              this.options.onProgress?.({ callId: manifest.callId, recordingKey: manifest.recordingKey, index: chunk.index, staged, total })
+          : undefined,
       });
       const seconds = (Date.now() - started) / 1000;
       const archivedAt = this.now().toISOString();
@@ -318,11 +329,11 @@ export class Archiver {
     return found.manifest;
   }
 
-  private async reject(event: IncomingEvent, raw: unknown, error: AppError, log: Logger): Promise<ArchiveOutcome> {
+  private async reject(eventId: unknown, raw: unknown, error: AppError, log: Logger): Promise<ArchiveOutcome> {
     const receivedAt = this.now();
     const name =
-      typeof event.id === 'string' && isSafeToken(event.id)
-        ? event.id
+      typeof eventId === 'string' && isSafeToken(eventId)
+        ? eventId
         : createHash('sha256').update(safeJson(raw)).digest('hex');
     const rejectedBlob = await this.options.store.writeRejection({ reason: error.message, receivedAt: receivedAt.toISOString(), event: raw }, name);
     log.error(`Rejected a malformed RecordingFileStatusUpdated event (${error.message}); kept at ${rejectedBlob}`);

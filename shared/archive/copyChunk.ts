@@ -28,6 +28,8 @@ export interface CopyFileInput {
   /** Called once per request to the source, and for each retried failure. */
   onAttempt?: (attempt: number) => void;
   onRetry?: (error: Error, attempt: number, delayMs: number) => void;
+  /** Bytes staged so far and the declared total, after each block (for progress bars). */
+  onProgress?: (staged: number, total: number) => void;
 }
 
 export interface CopiedFile {
@@ -66,7 +68,7 @@ export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> 
         state.reset();
         throw new RetryableError('SourceShrank', `the source declares ${download.totalSize} bytes, fewer than already staged`);
       }
-      const pump = new BlockPump(input, state);
+      const pump = new BlockPump(input, state, download.totalSize);
       try {
         downloadedBytes += await pump.run(body, download.start);
       } finally {
@@ -185,6 +187,7 @@ class BlockPump {
   constructor(
     private readonly input: CopyFileInput,
     private readonly state: CopyState,
+    private readonly total: number,
   ) {}
 
   /** Returns the bytes received from the body (including any skipped ones). */
@@ -237,6 +240,7 @@ class BlockPump {
     this.state.md5.update(data);
     this.state.end += length;
     this.state.blockIds.push(blockId);
+    this.input.onProgress?.(this.state.end, this.total);
     const staging = this.input.blob
       .stageBlock(blockId, data, length, { abortSignal: this.input.signal })
       .then(

@@ -55,7 +55,7 @@ it('start, state, pause, resume, stop, downloadStreaming and delete succeed thro
     recordingFormat: 'mp3',
   });
   expect(started.recordingState).toBe('active');
-  const recordingId = started.recordingId!;
+  const recordingId = started.recordingId;
   expect(emulator.recordings.get(recordingId)).toMatchObject({
     serverCallId: call.serverCallId,
     state: 'active',

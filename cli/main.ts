@@ -117,8 +117,16 @@ function settingsFrom(io: CliIo): Record<string, string | undefined> {
 
 function cliLogger(io: CliIo, json: boolean): Logger {
   // With --json, stdout carries only the result; logs go to stderr.
-  const write = (prefix: string) => (...args: unknown[]) => io.err(prefix + args.map(String).join(' '));
-  return { debug: () => undefined, info: json ? () => undefined : write(''), warn: write('warning: '), error: write('error: ') };
+  const write =
+    (prefix: string) =>
+    (...args: unknown[]) =>
+      io.err(prefix + args.map(String).join(' '));
+  return {
+    debug: () => undefined,
+    info: json ? () => undefined : write(''),
+    warn: write('warning: '),
+    error: write('error: '),
+  };
 }
 
 async function* manifests(store: ArchiveStore, callId?: string): AsyncIterable<Manifest> {
@@ -151,7 +159,11 @@ async function status(config: Config, io: CliIo, options: { all: boolean; json: 
       deadline: m.deadline,
       hoursLeft: Number(hoursLeft.toFixed(1)),
       nearDeadline,
-      chunks: { archived: m.chunks.filter((c) => c.status === 'archived').length, known: m.chunks.length, missing: missingIndices(m) },
+      chunks: {
+        archived: m.chunks.filter((c) => c.status === 'archived').length,
+        known: m.chunks.length,
+        missing: missingIndices(m),
+      },
       problems: m.chunks.filter((c) => c.lastError).map((c) => `chunk ${c.index} ${c.status}: ${c.lastError}`),
     });
   }
@@ -183,7 +195,8 @@ async function verify(config: Config, io: CliIo, options: { callId?: string; jso
     progress.done();
   }
   const bad = results.filter((r) => !r.ok);
-  if (options.json) io.out(JSON.stringify({ recordings, blobs: results.length, mismatched: bad.length, results }, null, 2));
+  if (options.json)
+    io.out(JSON.stringify({ recordings, blobs: results.length, mismatched: bad.length, results }, null, 2));
   else {
     for (const r of bad) io.out(`MISMATCH ${r.blob}: ${r.problems.join('; ')}`);
     io.out(`${recordings} recording(s), ${results.length} blob(s) checked, ${bad.length} mismatched.`);
@@ -203,8 +216,14 @@ async function archiveFile(config: Config, io: CliIo, log: Logger, file: string,
     io.err(`Cannot read ${file}: ${toError(error).message}`);
     return 2;
   }
-  const list = Array.isArray(events) ? events : [events];
-  return archiveAll(config, io, log, list.map((event) => ({ source: file, event })), json);
+  const list: unknown[] = Array.isArray(events) ? (events as unknown[]) : [events];
+  return archiveAll(
+    config,
+    io,
+    log,
+    list.map((event) => ({ source: file, event })),
+    json,
+  );
 }
 
 async function redrive(
@@ -256,7 +275,10 @@ async function archiveAll(
         source,
         id: eventId(event),
         outcome: outcome.outcome,
-        detail: outcome.outcome === 'rejected' ? outcome.reason : `${outcome.manifest.callId}/${outcome.manifest.recordingKey}`,
+        detail:
+          outcome.outcome === 'rejected'
+            ? outcome.reason
+            : `${outcome.manifest.callId}/${outcome.manifest.recordingKey}`,
       });
     } catch (error) {
       progress.done();
@@ -264,7 +286,9 @@ async function archiveAll(
     }
   }
   if (json) io.out(JSON.stringify({ results }, null, 2));
-  else for (const r of results) io.out(`${r.outcome.toUpperCase().padEnd(8)} ${r.id ?? '(no id)'} from ${r.source}: ${r.detail}`);
+  else
+    for (const r of results)
+      io.out(`${r.outcome.toUpperCase().padEnd(8)} ${r.id ?? '(no id)'} from ${r.source}: ${r.detail}`);
   if (results.some((r) => r.outcome === 'retry')) return 3;
   return results.some((r) => r.outcome === 'failed' || r.outcome === 'rejected' || r.outcome === 'pending') ? 1 : 0;
 }

@@ -46,6 +46,8 @@ export class Progress {
     const filled = Math.round(ratio * width);
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
     const mib = (n: number) => (n / 1048576).toFixed(1);
-    process.stderr.write(`\r\x1b[K${this.verb} ${this.label} [${bar}] ${(ratio * 100).toFixed(0)}% ${mib(this.current)}/${mib(this.total)} MiB`);
+    process.stderr.write(
+      `\r\x1b[K${this.verb} ${this.label} [${bar}] ${(ratio * 100).toFixed(0)}% ${mib(this.current)}/${mib(this.total)} MiB`,
+    );
   }
 }

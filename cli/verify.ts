@@ -24,8 +24,10 @@ export async function verifyManifest(
   for (const chunk of manifest.chunks) {
     if (chunk.status !== 'archived') continue;
     const content = await checkBlob(container, chunk.blob, onBytes);
-    if (chunk.size !== null && content.size !== chunk.size) content.problems.push(`size ${content.size}, manifest says ${chunk.size}`);
-    if (chunk.sha256 && content.sha256 !== chunk.sha256) content.problems.push(`sha256 ${content.sha256}, manifest says ${chunk.sha256}`);
+    if (chunk.size !== null && content.size !== chunk.size)
+      content.problems.push(`size ${content.size}, manifest says ${chunk.size}`);
+    if (chunk.sha256 && content.sha256 !== chunk.sha256)
+      content.problems.push(`sha256 ${content.sha256}, manifest says ${chunk.sha256}`);
     if (chunk.md5 && content.md5 !== chunk.md5) content.problems.push(`md5 ${content.md5}, manifest says ${chunk.md5}`);
     const metadata = await checkBlob(container, chunk.metadataBlob, onBytes);
     for (const result of [content, metadata]) {
@@ -65,8 +67,10 @@ async function checkBlob(container: ContainerClient, name: string, onBytes?: (n:
   const sha256 = sha.digest('hex');
   const md5Text = md5.digest('base64');
   if (!props.contentMD5) problems.push('blob has no Content-MD5');
-  else if (Buffer.from(props.contentMD5).toString('base64') !== md5Text) problems.push('Content-MD5 does not match the bytes');
+  else if (Buffer.from(props.contentMD5).toString('base64') !== md5Text)
+    problems.push('Content-MD5 does not match the bytes');
   if (props.metadata?.sha256 !== sha256) problems.push('sha256 metadata does not match the bytes');
-  if (props.contentLength !== undefined && props.contentLength !== size) problems.push(`read ${size} of ${props.contentLength} bytes`);
+  if (props.contentLength !== undefined && props.contentLength !== size)
+    problems.push(`read ${size} of ${props.contentLength} bytes`);
   return { name, size, sha256, md5: md5Text, problems };
 }

@@ -46,7 +46,12 @@ export class SourceExpiredError extends PermanentError {
 let sharedAgent: Agent | undefined;
 function defaultDispatcher(): Agent {
   // NOTE: bodyTimeout turns a stalled transfer into an error that is retried from the last staged byte.
-  sharedAgent ??= new Agent({ connectTimeout: 15_000, headersTimeout: 60_000, bodyTimeout: 60_000, keepAliveTimeout: 10_000 });
+  sharedAgent ??= new Agent({
+    connectTimeout: 15_000,
+    headersTimeout: 60_000,
+    bodyTimeout: 60_000,
+    keepAliveTimeout: 10_000,
+  });
   return sharedAgent;
 }
 
@@ -84,8 +89,11 @@ export class SourceClient {
     }
     const contentType = header(response, 'content-type');
     if (contentType?.toLowerCase().startsWith('text/html')) {
-      response.body.destroy();
-      throw new RetryableError('UnexpectedHtml', `${what} answered ${response.statusCode} with an HTML page instead of the file`);
+      discard(response.body);
+      throw new RetryableError(
+        'UnexpectedHtml',
+        `${what} answered ${response.statusCode} with an HTML page instead of the file`,
+      );
     }
     const length = numberHeader(response, 'content-length');
     let totalSize: number;
@@ -93,24 +101,27 @@ export class SourceClient {
     if (response.statusCode === 206) {
       const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header(response, 'content-range') ?? '');
       if (!range) {
-        response.body.destroy();
+        discard(response.body);
         throw new RetryableError('BadContentRange', `${what} answered 206 without a usable Content-Range`);
       }
       bodyStart = Number(range[1]);
       totalSize = Number(range[3]);
     } else {
       if (length === null) {
-        response.body.destroy();
-        throw new RetryableError('NoContentLength', `${what} answered without Content-Length; the size cannot be verified`);
+        discard(response.body);
+        throw new RetryableError(
+          'NoContentLength',
+          `${what} answered without Content-Length; the size cannot be verified`,
+        );
       }
       totalSize = length;
     }
     if (length === 0 || totalSize === 0) {
-      response.body.destroy();
+      discard(response.body);
       throw new RetryableError('EmptyBody', `${what} answered ${response.statusCode} with an empty body`);
     }
     if (bodyStart !== start && bodyStart !== 0) {
-      response.body.destroy();
+      discard(response.body);
       throw new RetryableError('BadContentRange', `${what} answered bytes from ${bodyStart}, asked from ${start}`);
     }
     return { status: response.statusCode, start: bodyStart, totalSize, contentType, body: response.body };
@@ -126,7 +137,12 @@ export class SourceClient {
     throw await failureOf(response, describe(location));
   }
 
-  private async send(method: string, location: string, extra: Record<string, string>, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+  private async send(
+    method: string,
+    location: string,
+    extra: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<Dispatcher.ResponseData> {
     let url = this.checkLocation(location);
     for (let hop = 0; ; hop++) {
       const pathAndQuery = url.pathname + url.search;
@@ -134,20 +150,25 @@ export class SourceClient {
       let response: Dispatcher.ResponseData;
       try {
         response = await request(url, {
-          method: method as Dispatcher.HttpMethod,
+          method,
           headers: { ...auth, 'x-ms-host': this.endpointHost, ...extra },
           dispatcher: this.dispatcher,
           signal,
         });
       } catch (error) {
         if (signal?.aborted) throw error;
-        throw new RetryableError('NetworkError', `${method} ${describe(url.href)} failed: ${errorCode(error)}`, { cause: error });
+        throw new RetryableError('NetworkError', `${method} ${describe(url.href)} failed: ${errorCode(error)}`, {
+          cause: error,
+        });
       }
       const redirect = response.statusCode >= 300 && response.statusCode < 400 ? header(response, 'location') : null;
       if (!redirect) return response;
       await response.body.dump();
       if (hop >= this.maxRedirects) {
-        throw new RetryableError('TooManyRedirects', `${describe(location)} redirected more than ${this.maxRedirects} times`);
+        throw new RetryableError(
+          'TooManyRedirects',
+          `${describe(location)} redirected more than ${this.maxRedirects} times`,
+        );
       }
       url = this.checkLocation(new URL(redirect, url).href);
     }
@@ -167,6 +188,12 @@ async function failureOf(response: Dispatcher.ResponseData, what: string): Promi
   }
   if (status === 416) return new RetryableError('RangeNotSatisfiable', `${what} refused the byte range (416)`);
   return new RetryableError(`Http${status}`, `${what} answered ${status}`, { retryAfterMs });
+}
+
+/** Drops a body we will not read; a late error from it has no one left to tell. */
+export function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 /** A location for logs and errors: host and path, never the query (it may carry a signature). */

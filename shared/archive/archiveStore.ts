@@ -60,7 +60,10 @@ export class ArchiveStore {
         throw error;
       }
     }
-    throw new RetryableError('ManifestContention', `manifest of ${callId}/${recordingKey} kept changing under 50 attempts`);
+    throw new RetryableError(
+      'ManifestContention',
+      `manifest of ${callId}/${recordingKey} kept changing under 50 attempts`,
+    );
   }
 
   async markPending(callId: string, recordingKey: string): Promise<void> {

@@ -26,7 +26,13 @@ export interface ArchiverOptions {
   lockWaitMs?: number;
   now?: () => Date;
   /** Progress of each chunk copy, for terminals (the CLI's progress bars). */
-  onProgress?: (progress: { callId: string; recordingKey: string; index: number; staged: number; total: number }) => void;
+  onProgress?: (progress: {
+    callId: string;
+    recordingKey: string;
+    index: number;
+    staged: number;
+    total: number;
+  }) => void;
 }
 
 export interface SweepReport {
@@ -122,7 +128,10 @@ export class Archiver {
       }
       const outcome = await this.finish(await this.mustRead(callId, recordingKey), log);
       if (transient.length > 0) {
-        throw new RetryableError('ChunksNotArchived', `${tag}: ${transient.length} chunk(s) not archived yet (${transient.join('; ')})`);
+        throw new RetryableError(
+          'ChunksNotArchived',
+          `${tag}: ${transient.length} chunk(s) not archived yet (${transient.join('; ')})`,
+        );
       }
       return outcome;
     } finally {
@@ -177,7 +186,12 @@ export class Archiver {
     return report;
   }
 
-  private async archiveChunk(manifest: Manifest, chunk: ManifestChunk, signal: AbortSignal, log: Logger): Promise<void> {
+  private async archiveChunk(
+    manifest: Manifest,
+    chunk: ManifestChunk,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<void> {
     const { source, store, config } = this.options;
     const tag = `call ${manifest.callId} recording ${manifest.recordingKey} chunk ${chunk.index}`;
     const started = Date.now();
@@ -216,7 +230,13 @@ export class Archiver {
         onRetry,
         onProgress: this.options.onProgress
           ? (staged, total) =>
-              this.options.onProgress?.({ callId: manifest.callId, recordingKey: manifest.recordingKey, index: chunk.index, staged, total })
+              this.options.onProgress?.({
+                callId: manifest.callId,
+                recordingKey: manifest.recordingKey,
+                index: chunk.index,
+                staged,
+                total,
+              })
           : undefined,
       });
       const seconds = (Date.now() - started) / 1000;
@@ -237,7 +257,8 @@ export class Archiver {
           : `${tag}: archived ${copied.size} bytes (${copied.downloadedBytes} downloaded) in ${seconds.toFixed(2)} s` +
               ` (${(copied.downloadedBytes / 1e6 / Math.max(seconds, 1e-3)).toFixed(1)} MB/s), ${attempts} attempt(s), sha256 ${copied.sha256}`,
       );
-      if (config.deleteSourceAfterArchive && chunk.deleteLocation) await this.deleteSource(manifest, chunk, signal, log);
+      if (config.deleteSourceAfterArchive && chunk.deleteLocation)
+        await this.deleteSource(manifest, chunk, signal, log);
     } catch (error) {
       const failure = toError(error);
       if (failure instanceof PermanentError) {
@@ -259,7 +280,12 @@ export class Archiver {
     }
   }
 
-  private async deleteSource(manifest: Manifest, chunk: ManifestChunk, signal: AbortSignal, log: Logger): Promise<void> {
+  private async deleteSource(
+    manifest: Manifest,
+    chunk: ManifestChunk,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<void> {
     const tag = `call ${manifest.callId} recording ${manifest.recordingKey} chunk ${chunk.index}`;
     try {
       await this.options.source.delete(chunk.deleteLocation!, signal);
@@ -274,9 +300,14 @@ export class Archiver {
     }
   }
 
-  private async updateChunk(manifest: Manifest, index: number, change: (chunk: ManifestChunk, manifest: Manifest) => void): Promise<void> {
+  private async updateChunk(
+    manifest: Manifest,
+    index: number,
+    change: (chunk: ManifestChunk, manifest: Manifest) => void,
+  ): Promise<void> {
     await this.options.store.updateManifest(manifest.callId, manifest.recordingKey, (current) => {
-      if (!current) throw new RetryableError('ManifestMissing', `manifest of ${manifest.callId}/${manifest.recordingKey} is gone`);
+      if (!current)
+        throw new RetryableError('ManifestMissing', `manifest of ${manifest.callId}/${manifest.recordingKey} is gone`);
       const next = structuredClone(current);
       const chunk = next.chunks.find((c) => c.index === index);
       if (!chunk) return null;
@@ -301,9 +332,16 @@ export class Archiver {
       await this.options.store.clearPending(final.callId, final.recordingKey);
     }
     if (final.status === 'complete') {
-      log.info(`${tag}: complete, ${final.chunks.length} chunk(s), ${final.chunks.reduce((n, c) => n + (c.size ?? 0), 0)} bytes`);
+      log.info(
+        `${tag}: complete, ${final.chunks.length} chunk(s), ${final.chunks.reduce((n, c) => n + (c.size ?? 0), 0)} bytes`,
+      );
     } else if (final.status === 'failed') {
-      log.error(`${tag}: FAILED: ${final.chunks.filter((c) => c.status === 'expired' || c.status === 'failed').map((c) => `chunk ${c.index} ${c.status}: ${c.lastError}`).join('; ')}`);
+      log.error(
+        `${tag}: FAILED: ${final.chunks
+          .filter((c) => c.status === 'expired' || c.status === 'failed')
+          .map((c) => `chunk ${c.index} ${c.status}: ${c.lastError}`)
+          .join('; ')}`,
+      );
     } else {
       const missing = missingIndices(final);
       log.info(`${tag}: pending${missing.length ? `, waiting for chunk(s) ${missing.join(', ')}` : ''}`);
@@ -311,7 +349,11 @@ export class Archiver {
     return { outcome: final.status, manifest: final };
   }
 
-  private async waitForOther(callId: string, recordingKey: string, log: Logger): Promise<ArchiveOutcome & { manifest: Manifest }> {
+  private async waitForOther(
+    callId: string,
+    recordingKey: string,
+    log: Logger,
+  ): Promise<ArchiveOutcome & { manifest: Manifest }> {
     const tag = `call ${callId} recording ${recordingKey}`;
     const deadline = Date.now() + (this.options.lockWaitMs ?? 20_000);
     log.info(`${tag}: another invocation is archiving it; waiting for it`);
@@ -320,7 +362,10 @@ export class Archiver {
       const manifest = await this.mustRead(callId, recordingKey);
       if (chunksToCopy(manifest).length === 0) return this.finish(manifest, log);
     }
-    throw new RetryableError('ArchiveInProgress', `another invocation is still archiving ${tag}; asking for a redelivery`);
+    throw new RetryableError(
+      'ArchiveInProgress',
+      `another invocation is still archiving ${tag}; asking for a redelivery`,
+    );
   }
 
   private async mustRead(callId: string, recordingKey: string): Promise<Manifest> {
@@ -335,7 +380,10 @@ export class Archiver {
       typeof eventId === 'string' && isSafeToken(eventId)
         ? eventId
         : createHash('sha256').update(safeJson(raw)).digest('hex');
-    const rejectedBlob = await this.options.store.writeRejection({ reason: error.message, receivedAt: receivedAt.toISOString(), event: raw }, name);
+    const rejectedBlob = await this.options.store.writeRejection(
+      { reason: error.message, receivedAt: receivedAt.toISOString(), event: raw },
+      name,
+    );
     log.error(`Rejected a malformed RecordingFileStatusUpdated event (${error.message}); kept at ${rejectedBlob}`);
     return { outcome: 'rejected', reason: error.message, rejectedBlob };
   }

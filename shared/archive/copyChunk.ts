@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlockBlobClient } from '@azure/storage-blob';
 import { isRetryable, RetryableError, toError } from '../errors';
-import type { SourceClient } from '../acs/download';
+import { discard, type SourceClient } from '../acs/download';
 import { backoffMs, sleep, type RetryPolicy } from '../retry';
 import { blockIdFor, stagedPrefix } from './blockPlan';
 
@@ -64,9 +64,12 @@ export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> 
       const download = await input.source.open(input.location, state.end, input.signal);
       const { body } = download;
       if (download.totalSize < state.end) {
-        body.destroy();
+        discard(body);
         state.reset();
-        throw new RetryableError('SourceShrank', `the source declares ${download.totalSize} bytes, fewer than already staged`);
+        throw new RetryableError(
+          'SourceShrank',
+          `the source declares ${download.totalSize} bytes, fewer than already staged`,
+        );
       }
       const pump = new BlockPump(input, state, download.totalSize);
       try {
@@ -86,7 +89,14 @@ export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> 
         conditions: state.etag ? { ifMatch: state.etag } : { ifNoneMatch: '*' },
         abortSignal: input.signal,
       });
-      return { size: state.end, sha256, md5: md5.toString('base64'), downloadedBytes, attempts: attempt, alreadyArchived: false };
+      return {
+        size: state.end,
+        sha256,
+        md5: md5.toString('base64'),
+        downloadedBytes,
+        attempts: attempt,
+        alreadyArchived: false,
+      };
     } catch (caught) {
       const error = toError(caught);
       if (input.signal?.aborted) throw error;
@@ -105,7 +115,9 @@ export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> 
 }
 
 /** Size and hashes of a blob this archiver committed and verified, or null. */
-export async function archivedProperties(blob: BlockBlobClient): Promise<{ size: number; sha256: string; md5: string } | null> {
+export async function archivedProperties(
+  blob: BlockBlobClient,
+): Promise<{ size: number; sha256: string; md5: string } | null> {
   try {
     const props = await blob.getProperties();
     const sha256 = props.metadata?.sha256;
@@ -171,7 +183,8 @@ class CopyState {
       this.md5.update(piece);
       read += piece.length;
     }
-    if (read !== prefix.end) throw new RetryableError('ShortReadBack', `read back ${read} of ${prefix.end} staged bytes`);
+    if (read !== prefix.end)
+      throw new RetryableError('ShortReadBack', `read back ${read} of ${prefix.end} staged bytes`);
     this.end = prefix.end;
     this.blockIds = prefix.blockIds;
   }
@@ -220,7 +233,7 @@ class BlockPump {
       if (filled > 0) await this.seal(block, filled);
       else this.free.push(block);
     } catch (error) {
-      body.destroy();
+      discard(body);
       throw error;
     }
     return received;
@@ -270,7 +283,9 @@ class BlockPump {
 }
 
 function statusOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error ? (error as { statusCode?: number }).statusCode : undefined;
+  return typeof error === 'object' && error !== null && 'statusCode' in error
+    ? (error as { statusCode?: number }).statusCode
+    : undefined;
 }
 
 function isConditionFailure(error: unknown): boolean {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BlockBlobClient } from '@azure/storage-blob';
-import type { SourceClient } from '../acs/download';
+import { discard, type SourceClient } from '../acs/download';
 import { RetryableError } from '../errors';
 import { withRetries, type RetryPolicy } from '../retry';
 import { statusCode, streamToText } from './archiveStore';
@@ -40,7 +40,7 @@ export async function copyMetadataToBlob(input: {
       attempts++;
       const download = await input.source.open(input.location, 0, input.signal);
       if (download.totalSize > MAX_METADATA_BYTES) {
-        download.body.destroy();
+        discard(download.body);
         throw new RetryableError('MetadataTooLarge', `metadata file declares ${download.totalSize} bytes`);
       }
       const pieces: Buffer[] = [];
@@ -50,7 +50,10 @@ export async function copyMetadataToBlob(input: {
         received += piece.length;
       }
       if (received !== download.totalSize) {
-        throw new RetryableError('ShortBody', `metadata file: received ${received} of ${download.totalSize} declared bytes`);
+        throw new RetryableError(
+          'ShortBody',
+          `metadata file: received ${received} of ${download.totalSize} declared bytes`,
+        );
       }
       return Buffer.concat(pieces);
     },

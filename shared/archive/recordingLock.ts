@@ -26,7 +26,12 @@ export class RecordingLock {
   }
 
   /** The lock, or null when another invocation holds it. */
-  static async tryAcquire(container: ContainerClient, callId: string, recordingKey: string, log: Logger): Promise<RecordingLock | null> {
+  static async tryAcquire(
+    container: ContainerClient,
+    callId: string,
+    recordingKey: string,
+    log: Logger,
+  ): Promise<RecordingLock | null> {
     const blob = container.getBlockBlobClient(lockBlobName(callId, recordingKey));
     try {
       await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } });
@@ -51,7 +56,9 @@ export class RecordingLock {
     try {
       await this.lease.renewLease();
     } catch (error) {
-      this.log.error(`Lost the archive lock of ${this.what} (status ${statusCode(error) ?? 'unknown'}); stopping this copy`);
+      this.log.error(
+        `Lost the archive lock of ${this.what} (status ${statusCode(error) ?? 'unknown'}); stopping this copy`,
+      );
       clearInterval(this.timer);
       this.controller.abort(new Error('archive lock lost'));
     }

@@ -39,7 +39,10 @@ export async function archiveHarness(
 
 export function azuriteConnectionString(): string {
   const value = process.env.TEST_AZURITE_CONNECTION_STRING;
-  if (!value) throw new Error('TEST_AZURITE_CONNECTION_STRING is not set: run the tests through jest (globalSetup starts Azurite)');
+  if (!value)
+    throw new Error(
+      'TEST_AZURITE_CONNECTION_STRING is not set: run the tests through jest (globalSetup starts Azurite)',
+    );
   return value;
 }
 
@@ -54,7 +57,11 @@ export async function blobBytes(container: ContainerClient, name: string): Promi
   return container.getBlobClient(name).downloadToBuffer();
 }
 
-export async function readManifest(container: ContainerClient, callId: string, recordingKey: string): Promise<Manifest> {
+export async function readManifest(
+  container: ContainerClient,
+  callId: string,
+  recordingKey: string,
+): Promise<Manifest> {
   const bytes = await container.getBlobClient(`${callId}/${recordingKey}/manifest.json`).downloadToBuffer();
   return JSON.parse(bytes.toString('utf8')) as Manifest;
 }

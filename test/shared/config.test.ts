@@ -27,18 +27,31 @@ describe('loadConfig', () => {
     expect(config.archiveContainer).toBe('recordings');
     expect(config.retentionHours).toBe(24);
     expect(config.deleteSourceAfterArchive).toBe(false);
-    expect(config.downloadHosts).toEqual(expect.arrayContaining(['*.asm.skype.com', 'contoso.communication.azure.com']));
-    expect(config.recording).toEqual({ contentType: 'audioVideo', channelType: 'mixed', formatType: 'mp4', pauseOnStart: false });
+    expect(config.downloadHosts).toEqual(
+      expect.arrayContaining(['*.asm.skype.com', 'contoso.communication.azure.com']),
+    );
+    expect(config.recording).toEqual({
+      contentType: 'audioVideo',
+      channelType: 'mixed',
+      formatType: 'mp4',
+      pauseOnStart: false,
+    });
   });
 
   it('uses managed identity when only endpoints are set', () => {
-    const config = loadConfig({ ACS_ENDPOINT: 'https://contoso.communication.azure.com', ARCHIVE_STORAGE_URL: 'https://acct.blob.core.windows.net' });
+    const config = loadConfig({
+      ACS_ENDPOINT: 'https://contoso.communication.azure.com',
+      ARCHIVE_STORAGE_URL: 'https://acct.blob.core.windows.net',
+    });
     expect(config.acs.auth).toEqual({ kind: 'identity' });
     expect(config.storage).toEqual({ kind: 'identity', url: new URL('https://acct.blob.core.windows.net/') });
   });
 
   it('allows plain http only for loopback endpoints', () => {
-    expect(loadConfig({ ...base, ACS_CONNECTION_STRING: `endpoint=http://127.0.0.1:8443/;accesskey=${KEY}` }).acs.endpoint.host).toBe('127.0.0.1:8443');
+    expect(
+      loadConfig({ ...base, ACS_CONNECTION_STRING: `endpoint=http://127.0.0.1:8443/;accesskey=${KEY}` }).acs.endpoint
+        .host,
+    ).toBe('127.0.0.1:8443');
     const error = configError({ ...base, ACS_CONNECTION_STRING: `endpoint=http://contoso.example/;accesskey=${KEY}` });
     expect(error.setting).toBe('ACS_CONNECTION_STRING');
     expect(error.message).toMatch(/https/);
@@ -63,7 +76,11 @@ describe('loadConfig', () => {
   });
 
   it('reads extra download hosts and enum values case-insensitively', () => {
-    const config = loadConfig({ ...base, ACS_DOWNLOAD_HOSTS: '*.Example.com,files.contoso.net', ACS_RECORDING_API: 'Conversations' });
+    const config = loadConfig({
+      ...base,
+      ACS_DOWNLOAD_HOSTS: '*.Example.com,files.contoso.net',
+      ACS_RECORDING_API: 'Conversations',
+    });
     expect(config.downloadHosts).toEqual(expect.arrayContaining(['*.example.com', 'files.contoso.net']));
     expect(config.acs.dialect).toBe('conversations');
   });

@@ -38,14 +38,21 @@ async function expectArchived(files: RecordingFiles): Promise<void> {
   expect(manifest.chunks.map((c) => c.index)).toEqual(files.chunks.map((c) => c.index));
   for (const chunk of files.chunks) {
     const entry = manifest.chunks.find((c) => c.index === chunk.index)!;
-    expect(entry).toMatchObject({ status: 'archived', size: chunk.size, sha256: chunk.sha256, documentId: chunk.documentId });
+    expect(entry).toMatchObject({
+      status: 'archived',
+      size: chunk.size,
+      sha256: chunk.sha256,
+      documentId: chunk.documentId,
+    });
     expect(await blobSha256(h.container, entry.blob)).toBe(chunk.sha256);
     expect(await blobBytes(h.container, entry.metadataBlob)).toEqual(chunk.metadata);
   }
 }
 
 function contentGets(documentId: string) {
-  return h.emulator.requests.filter((r) => r.method === 'GET' && r.path.includes(documentId) && !r.path.endsWith('acsmetadata'));
+  return h.emulator.requests.filter(
+    (r) => r.method === 'GET' && r.path.includes(documentId) && !r.path.endsWith('acsmetadata'),
+  );
 }
 
 describe('archiving a recording', () => {
@@ -89,7 +96,9 @@ describe('archiving a recording', () => {
     expect(manifest.participants.length).toBeGreaterThan(0);
     // Every request to the source was signed and accepted.
     expect(h.emulator.requests.every((r) => r.authorized)).toBe(true);
-    expect(log.text).toMatch(new RegExp(`call ${files.callId} recording ${key} chunk 1: archived ${3 * BLOCK + 123} bytes`));
+    expect(log.text).toMatch(
+      new RegExp(`call ${files.callId} recording ${key} chunk 1: archived ${3 * BLOCK + 123} bytes`),
+    );
     // No pending marker or lock is left behind as work to do.
     expect(await listBlobs(h.container, '_pending/')).toEqual([]);
   });
@@ -152,7 +161,13 @@ describe('archiving a recording', () => {
   });
 
   it.each([
-    ['503 twice', [{ kind: 'status', status: 503 }, { kind: 'status', status: 503 }]],
+    [
+      '503 twice',
+      [
+        { kind: 'status', status: 503 },
+        { kind: 'status', status: 503 },
+      ],
+    ],
     ['429 with Retry-After', [{ kind: 'status', status: 429, retryAfterSeconds: 1 }]],
     ['a 400 with an HTML body', [{ kind: 'html', status: 400 }]],
     ['an empty body', [{ kind: 'empty' }]],
@@ -165,7 +180,7 @@ describe('archiving a recording', () => {
     expect(outcome.outcome).toBe('complete');
     await expectArchived(files);
     const manifest = await readManifest(h.container, files.callId, await keyOf(files));
-    expect(manifest.chunks[0]!.attempts).toBeGreaterThanOrEqual(faults[0]!.kind === 'redirect' ? 1 : 2);
+    expect(manifest.chunks[0]!.attempts).toBeGreaterThanOrEqual(faults[0].kind === 'redirect' ? 1 : 2);
   });
 
   it('follows a redirect to the regional host and signs it as if sent to the endpoint', async () => {
@@ -179,7 +194,9 @@ describe('archiving a recording', () => {
   });
 
   it('records an expired chunk (404) as expired, fails the recording, and lets the invocation succeed', async () => {
-    const files = await h.emulator.createRecordingFiles({ chunks: [{ size: BLOCK, endReason: 'ChunkMaximumSizeExceeded' }, { size: BLOCK }] });
+    const files = await h.emulator.createRecordingFiles({
+      chunks: [{ size: BLOCK, endReason: 'ChunkMaximumSizeExceeded' }, { size: BLOCK }],
+    });
     h.emulator.expire(files.chunks[1]!.documentId);
     const log = new CapturedLog();
     const outcome = await h.archiver.archiveEvent(h.emulator.recordingFileStatusEvent(files), log);
@@ -204,7 +221,10 @@ describe('archiving a recording', () => {
     expect(outcome.outcome).toBe('failed');
     expect(h.emulator.requests).toEqual([]);
     const manifest = await readManifest(h.container, files.callId, await keyOf(files));
-    expect(manifest.chunks[0]).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/attacker\.example\.com is not in the download allow-list/) });
+    expect(manifest.chunks[0]).toMatchObject({
+      status: 'failed',
+      lastError: expect.stringMatching(/attacker\.example\.com is not in the download allow-list/),
+    });
   });
 
   it('archives once under five concurrent duplicate deliveries', async () => {
@@ -229,7 +249,10 @@ describe('archiving a recording', () => {
     await h.archiver.archiveEvent(event, new CapturedLog());
     const key = await keyOf(files);
     const before = await Promise.all(
-      (await listBlobs(h.container, `${files.callId}/`)).map(async (n) => [n, (await h.container.getBlobClient(n).getProperties()).etag]),
+      (await listBlobs(h.container, `${files.callId}/`)).map(async (n) => [
+        n,
+        (await h.container.getBlobClient(n).getProperties()).etag,
+      ]),
     );
     h.emulator.clearRequests();
     const again = h.emulator.recordingFileStatusEvent(files, { id: 'redelivered-event' });
@@ -237,16 +260,25 @@ describe('archiving a recording', () => {
     expect(outcome.outcome).toBe('complete');
     expect(h.emulator.requests).toEqual([]);
     const after = await Promise.all(
-      (await listBlobs(h.container, `${files.callId}/`)).map(async (n) => [n, (await h.container.getBlobClient(n).getProperties()).etag]),
+      (await listBlobs(h.container, `${files.callId}/`)).map(async (n) => [
+        n,
+        (await h.container.getBlobClient(n).getProperties()).etag,
+      ]),
     );
     // Chunk blobs untouched; only the manifest records the new event id.
-    expect(after.filter(([n]) => !n!.endsWith('manifest.json'))).toEqual(before.filter(([n]) => !n!.endsWith('manifest.json')));
+    expect(after.filter(([n]) => !n!.endsWith('manifest.json'))).toEqual(
+      before.filter(([n]) => !n!.endsWith('manifest.json')),
+    );
     expect((await readManifest(h.container, files.callId, key)).eventIds).toContain('redelivered-event');
   });
 
   it('assembles chunks that arrive in several events in reverse order', async () => {
     const files = await h.emulator.createRecordingFiles({
-      chunks: [{ size: BLOCK, endReason: 'ChunkMaximumSizeExceeded' }, { size: BLOCK, endReason: 'ChunkMaximumSizeExceeded' }, { size: BLOCK }],
+      chunks: [
+        { size: BLOCK, endReason: 'ChunkMaximumSizeExceeded' },
+        { size: BLOCK, endReason: 'ChunkMaximumSizeExceeded' },
+        { size: BLOCK },
+      ],
     });
     const outcomes: string[] = [];
     for (const index of [2, 1, 0]) {
@@ -270,7 +302,12 @@ describe('archiving a recording', () => {
     const key = await keyOf(files);
     const pending = await readManifest(h.container, files.callId, key);
     expect(pending.status).toBe('pending');
-    expect(pending.chunks[0]).toMatchObject({ status: 'pending', attempts: 6, lastError: expect.stringMatching(/500/) });
+    // attempts counts requests to the source for the chunk: its metadata file once, its content 6 times.
+    expect(pending.chunks[0]).toMatchObject({
+      status: 'pending',
+      attempts: 7,
+      lastError: expect.stringMatching(/500/),
+    });
     expect(await listBlobs(h.container, '_pending/')).toContain(`_pending/${files.callId}/${key}`);
     h.emulator.clearFaults(doc);
     expect((await h.archiver.archiveEvent(event, log)).outcome).toBe('complete');
@@ -296,8 +333,14 @@ describe('malformed events', () => {
     ['a missing data', (e) => delete e.data],
     ['a negative index', (e) => (e.data.recordingStorageInfo.recordingChunks[0].index = -1)],
     ['an index over 9999', (e) => (e.data.recordingStorageInfo.recordingChunks[0].index = 10_000)],
-    ['a call id with path traversal', (e) => (e.subject = e.subject.replace(/^\/recording\/call\/[^/]+/, '/recording/call/..'))],
-    ['a documentId with path traversal', (e) => (e.data.recordingStorageInfo.recordingChunks[0].documentId = '../../manifest')],
+    [
+      'a call id with path traversal',
+      (e) => (e.subject = e.subject.replace(/^\/recording\/call\/[^/]+/, '/recording/call/..')),
+    ],
+    [
+      'a documentId with path traversal',
+      (e) => (e.data.recordingStorageInfo.recordingChunks[0].documentId = '../../manifest'),
+    ],
     ['chunks of the wrong type', (e) => (e.data.recordingStorageInfo.recordingChunks = 'all of them')],
   ])('keeps %s under _rejected/ and writes nothing else', async (_name, mutate) => {
     const files = await h.emulator.createRecordingFiles({ chunks: [{ size: 1000 }] });
@@ -347,7 +390,11 @@ describe('DELETE_SOURCE_AFTER_ARCHIVE', () => {
         const lastGet = requests.map((r) => r.method).lastIndexOf('GET');
         expect(deleteAt).toBeGreaterThan(lastGet);
       }
-      const manifest = await readManifest(deleting.container, files.callId, (await listBlobs(deleting.container, `${files.callId}/`))[0]!.split('/')[1]!);
+      const manifest = await readManifest(
+        deleting.container,
+        files.callId,
+        (await listBlobs(deleting.container, `${files.callId}/`))[0]!.split('/')[1]!,
+      );
       expect(manifest.chunks.every((c) => c.status === 'archived' && typeof c.sourceDeletedAt === 'string')).toBe(true);
     } finally {
       await deleting.stop();

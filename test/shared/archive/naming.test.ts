@@ -28,7 +28,9 @@ describe('archive naming', () => {
   });
 
   it('lays out blobs per SPEC section 6', () => {
-    expect(manifestBlobName('call-1', '20210727T152023Z-1a2b3c4d')).toBe('call-1/20210727T152023Z-1a2b3c4d/manifest.json');
+    expect(manifestBlobName('call-1', '20210727T152023Z-1a2b3c4d')).toBe(
+      'call-1/20210727T152023Z-1a2b3c4d/manifest.json',
+    );
     expect(chunkBlobName('call-1', 'k', 7, 'mp3')).toBe('call-1/k/chunk-0007.mp3');
     expect(chunkMetadataBlobName('call-1', 'k', 12)).toBe('call-1/k/chunk-0012.metadata.json');
     expect(rejectedBlobName(new Date('2026-01-02T23:59:59Z'), 'abc')).toBe('_rejected/2026/01/02/abc.json');

@@ -2,7 +2,11 @@ import { BadInputError } from '../../../shared/errors';
 import { planFromEvent, type IncomingEvent } from '../../../shared/events/recordingFileStatus';
 import { fixtureEvent } from '../../fixtures/events';
 
-const options = { endpoint: new URL('https://contoso.communication.azure.com/'), dialect: 'calling' as const, retentionHours: 24 };
+const options = {
+  endpoint: new URL('https://contoso.communication.azure.com/'),
+  dialect: 'calling' as const,
+  retentionHours: 24,
+};
 
 function incoming(event: Record<string, any>): IncomingEvent {
   return { id: event.id, type: event.eventType, subject: event.subject, time: event.eventTime, data: event.data };
@@ -40,7 +44,8 @@ describe('planFromEvent', () => {
       expect.objectContaining({
         index: 0,
         documentId: '0-eus-d12-801b3f3fc462fe8a01e6810cbff729b8',
-        contentLocation: 'https://storage.asm.skype.com/v1/objects/0-eus-d12-801b3f3fc462fe8a01e6810cbff729b8/content/video',
+        contentLocation:
+          'https://storage.asm.skype.com/v1/objects/0-eus-d12-801b3f3fc462fe8a01e6810cbff729b8/content/video',
         deleteLocation: 'https://us-storage.asm.skype.com/v1/objects/0-eus-d12-801b3f3fc462fe8a01e6810cbff729b8',
       }),
     ]);
@@ -54,8 +59,10 @@ describe('planFromEvent', () => {
     expect(ga.chunks[0]!.contentLocation).toBeNull();
     const preview = planFromEvent(incoming(event), { ...options, dialect: 'conversations' });
     expect(preview.chunks[0]).toMatchObject({
-      contentLocation: 'https://contoso.communication.azure.com/recording/download/0-eus-d2-3cca2175891f21c6c9a5975a12c0141c',
-      metadataLocation: 'https://contoso.communication.azure.com/recording/download/0-eus-d2-3cca2175891f21c6c9a5975a12c0141c/metadata',
+      contentLocation:
+        'https://contoso.communication.azure.com/recording/download/0-eus-d2-3cca2175891f21c6c9a5975a12c0141c',
+      metadataLocation:
+        'https://contoso.communication.azure.com/recording/download/0-eus-d2-3cca2175891f21c6c9a5975a12c0141c/metadata',
     });
     // Without a recordingId the key hashes the start time exactly as given.
     expect(preview.recordingKey).toMatch(/^20210203T202109Z-[0-9a-f]{8}$/);
@@ -78,16 +85,56 @@ describe('planFromEvent', () => {
     ['path traversal in the call id', (e) => (e.subject = '/recording/call/../../etc'), 'subject'],
     ['an encoded traversal in the call id', (e) => (e.subject = '/recording/call/%2e%2e%2f'), 'subject.callId'],
     ['a missing data', (e) => delete e.data, 'data'],
-    ['chunks that are not an array', (e) => (e.data.recordingStorageInfo.recordingChunks = {}), 'data.recordingStorageInfo.recordingChunks'],
-    ['no chunks', (e) => (e.data.recordingStorageInfo.recordingChunks = []), 'data.recordingStorageInfo.recordingChunks'],
-    ['a negative index', (e) => (e.data.recordingStorageInfo.recordingChunks[0].index = -1), 'data.recordingStorageInfo.recordingChunks[0].index'],
-    ['a fractional index', (e) => (e.data.recordingStorageInfo.recordingChunks[0].index = 1.5), 'data.recordingStorageInfo.recordingChunks[0].index'],
-    ['a huge index', (e) => (e.data.recordingStorageInfo.recordingChunks[0].index = 10000), 'data.recordingStorageInfo.recordingChunks[0].index'],
-    ['an index as a string', (e) => (e.data.recordingStorageInfo.recordingChunks[0].index = '0'), 'data.recordingStorageInfo.recordingChunks[0].index'],
-    ['a traversal documentId', (e) => (e.data.recordingStorageInfo.recordingChunks[0].documentId = '../x'), 'data.recordingStorageInfo.recordingChunks[0].documentId'],
-    ['a missing documentId', (e) => delete e.data.recordingStorageInfo.recordingChunks[0].documentId, 'data.recordingStorageInfo.recordingChunks[0].documentId'],
-    ['a location that is not a URL', (e) => (e.data.recordingStorageInfo.recordingChunks[0].contentLocation = 'not a url'), 'data.recordingStorageInfo.recordingChunks[0].contentLocation'],
-    ['a file: location', (e) => (e.data.recordingStorageInfo.recordingChunks[0].contentLocation = 'file:///etc/passwd'), 'data.recordingStorageInfo.recordingChunks[0].contentLocation'],
+    [
+      'chunks that are not an array',
+      (e) => (e.data.recordingStorageInfo.recordingChunks = {}),
+      'data.recordingStorageInfo.recordingChunks',
+    ],
+    [
+      'no chunks',
+      (e) => (e.data.recordingStorageInfo.recordingChunks = []),
+      'data.recordingStorageInfo.recordingChunks',
+    ],
+    [
+      'a negative index',
+      (e) => (e.data.recordingStorageInfo.recordingChunks[0].index = -1),
+      'data.recordingStorageInfo.recordingChunks[0].index',
+    ],
+    [
+      'a fractional index',
+      (e) => (e.data.recordingStorageInfo.recordingChunks[0].index = 1.5),
+      'data.recordingStorageInfo.recordingChunks[0].index',
+    ],
+    [
+      'a huge index',
+      (e) => (e.data.recordingStorageInfo.recordingChunks[0].index = 10000),
+      'data.recordingStorageInfo.recordingChunks[0].index',
+    ],
+    [
+      'an index as a string',
+      (e) => (e.data.recordingStorageInfo.recordingChunks[0].index = '0'),
+      'data.recordingStorageInfo.recordingChunks[0].index',
+    ],
+    [
+      'a traversal documentId',
+      (e) => (e.data.recordingStorageInfo.recordingChunks[0].documentId = '../x'),
+      'data.recordingStorageInfo.recordingChunks[0].documentId',
+    ],
+    [
+      'a missing documentId',
+      (e) => delete e.data.recordingStorageInfo.recordingChunks[0].documentId,
+      'data.recordingStorageInfo.recordingChunks[0].documentId',
+    ],
+    [
+      'a location that is not a URL',
+      (e) => (e.data.recordingStorageInfo.recordingChunks[0].contentLocation = 'not a url'),
+      'data.recordingStorageInfo.recordingChunks[0].contentLocation',
+    ],
+    [
+      'a file: location',
+      (e) => (e.data.recordingStorageInfo.recordingChunks[0].contentLocation = 'file:///etc/passwd'),
+      'data.recordingStorageInfo.recordingChunks[0].contentLocation',
+    ],
     ['a missing start time', (e) => delete e.data.recordingStartTime, 'data.recordingStartTime'],
     ['a start time that is not a time', (e) => (e.data.recordingStartTime = 'yesterday'), 'data.recordingStartTime'],
     ['a duration as a string', (e) => (e.data.recordingDurationMs = '6620'), 'data.recordingDurationMs'],

@@ -1,0 +1,186 @@
+import { startEmulator, type AcsEmulator, type EmulatorOptions } from '../../../dev/emulator';
+import { signedFetch } from './signedFetch';
+import { startWebhookReceiver, type WebhookReceiver } from './webhookReceiver';
+
+/** Event shapes (SPEC sections 3 and 4) and Event Grid-like delivery with retries (SPEC section 5). */
+
+const running: Array<{ stop(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.stop()));
+});
+
+async function setup(
+  options: EmulatorOptions = {},
+): Promise<{ emulator: AcsEmulator; files: WebhookReceiver; calls: WebhookReceiver }> {
+  const files = await startWebhookReceiver();
+  const calls = await startWebhookReceiver();
+  const emulator = await startEmulator({
+    deliveryRetryDelaysMs: [10, 20, 30],
+    ...options,
+    webhooks: { recordingFiles: [files.url], callEvents: [calls.url] },
+  });
+  running.push(emulator, { stop: files.close }, { stop: calls.close });
+  return { emulator, files, calls };
+}
+
+async function startRecording(emulator: AcsEmulator, serverCallId: string): Promise<string> {
+  const response = await signedFetch(emulator, `${emulator.endpoint}calling/recordings?api-version=2025-06-15`, {
+    method: 'POST',
+    body: JSON.stringify({ callLocator: { kind: 'serverCallLocator', serverCallId } }),
+    xMsHost: null,
+  });
+  return ((await response.json()) as { recordingId: string }).recordingId;
+}
+
+describe('RecordingFileStatusUpdated builder', () => {
+  it('builds the documented Event Grid, CloudEvents and 2021 shapes', async () => {
+    const { emulator } = await setup();
+    const files = await emulator.createRecordingFiles({
+      chunks: 3,
+      format: 'mp3',
+      callId: 'c0ffee00-0000-4000-8000-000000000001',
+    });
+    const grid = emulator.recordingFileStatusEvent(files, { chunkIndices: [2, 0], id: 'e1' }) as any;
+    expect(Object.keys(grid).sort()).toEqual(
+      ['data', 'dataVersion', 'eventTime', 'eventType', 'id', 'metadataVersion', 'subject', 'topic'].sort(),
+    );
+    expect(grid).toMatchObject({
+      id: 'e1',
+      eventType: 'Microsoft.Communication.RecordingFileStatusUpdated',
+      subject: `/recording/call/${files.callId}/serverCallId/${files.serverCallId}/recordingId/${files.recordingId}`,
+      dataVersion: '1.0',
+      metadataVersion: '1',
+      data: {
+        recordingStartTime: files.recordingStartTime,
+        recordingDurationMs: files.recordingDurationMs,
+        sessionEndReason: 'CallEnded',
+        recordingContentType: 'Audio',
+        recordingChannelType: 'Mixed',
+        recordingFormatType: 'Mp3',
+      },
+    });
+    expect(grid.topic).toMatch(/\/Microsoft\.Communication\/CommunicationServices\//);
+    expect(grid.data.recordingStorageInfo.recordingChunks).toEqual(
+      files.chunks
+        .filter((c) => c.index !== 1)
+        .map((c) => ({
+          documentId: c.documentId,
+          index: c.index,
+          endReason: c.endReason,
+          contentLocation: c.contentLocation,
+          metadataLocation: c.metadataLocation,
+          deleteLocation: c.deleteLocation,
+        })),
+    );
+    expect(files.recordingStartTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
+
+    const cloud = emulator.recordingFileStatusEvent(files, { schema: 'CloudEvents' }) as any;
+    expect(cloud).toMatchObject({
+      specversion: '1.0',
+      type: grid.eventType,
+      subject: grid.subject,
+      source: grid.topic,
+    });
+    expect(cloud.data.recordingStorageInfo.recordingChunks).toHaveLength(3);
+
+    const preview = emulator.recordingFileStatusEvent(files, { form: '2021' }) as any;
+    expect(preview.subject).toBe(`/recording/call/${files.callId}`);
+    expect(preview.data.recordingStorageInfo.recordingChunks[0]).toEqual({
+      documentId: files.chunks[0]!.documentId,
+      index: 0,
+      endReason: 'ChunkMaximumSizeExceeded',
+    });
+    expect(preview.data.recordingContentType).toBeUndefined();
+  });
+});
+
+describe('call simulation', () => {
+  it('Event Grid: CallStarted, CallEnded, and RecordingFileStatusUpdated when a recorded call ends', async () => {
+    const { emulator, files, calls } = await setup({ maxChunkBytes: 20_000 });
+    const call = await emulator.startCall();
+    const recordingId = await startRecording(emulator, call.serverCallId);
+    await emulator.endCall(call.serverCallId);
+    await emulator.idle();
+    expect(calls.received.map((r) => r.headers['aeg-event-type'])).toEqual(['Notification', 'Notification']);
+    const callEvents = calls.received.map((r) => (r.body as any[])[0]);
+    expect(callEvents.map((e) => e.eventType)).toEqual([
+      'Microsoft.Communication.CallStarted',
+      'Microsoft.Communication.CallEnded',
+    ]);
+    expect(callEvents[0].data.serverCallId).toBe(call.serverCallId);
+
+    expect(emulator.recordings.get(recordingId)!.state).toBe('stopped');
+    expect(files.received).toHaveLength(1);
+    const event = (files.received[0]!.body as any[])[0];
+    expect(event.subject).toBe(
+      `/recording/call/${call.callId}/serverCallId/${call.serverCallId}/recordingId/${recordingId}`,
+    );
+    const chunks = event.data.recordingStorageInfo.recordingChunks as any[];
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.at(-1).endReason).toBe('SessionEnded');
+    expect(chunks.slice(0, -1).every((c) => c.endReason === 'ChunkMaximumSizeExceeded')).toBe(true);
+    const download = await signedFetch(emulator, chunks[0].contentLocation);
+    expect(Number(download.headers.get('content-length'))).toBe(20_000);
+    await download.arrayBuffer();
+  });
+
+  it('CloudEvents: one CallConnected and CallDisconnected per leg', async () => {
+    const { emulator, calls } = await setup({ eventSchema: 'CloudEvents' });
+    const call = await emulator.startCall({ legs: 2 });
+    await emulator.endCall(call.serverCallId);
+    await emulator.idle();
+    expect(
+      calls.received.every((r) => r.headers['content-type'] === 'application/cloudevents+json; charset=utf-8'),
+    ).toBe(true);
+    const events = calls.received.map((r) => r.body as any);
+    expect(events.map((e) => e.type)).toEqual([
+      'Microsoft.Communication.CallConnected',
+      'Microsoft.Communication.CallConnected',
+      'Microsoft.Communication.CallDisconnected',
+      'Microsoft.Communication.CallDisconnected',
+    ]);
+    expect(events[0]).toMatchObject({ specversion: '1.0', data: { serverCallId: call.serverCallId } });
+    expect(new Set(events.map((e) => e.data.callConnectionId)).size).toBe(2);
+  });
+
+  it('2021: CallLegStateChanged Established and Terminated per leg', async () => {
+    const { emulator, calls } = await setup({ eventForm: '2021' });
+    const call = await emulator.startCall({ legs: 3 });
+    await emulator.endCall(call.serverCallId);
+    await emulator.idle();
+    const events = calls.received.map((r) => (r.body as any[])[0]);
+    expect(events.map((e) => [e.eventType, e.data.CallState])).toEqual([
+      ...Array(3).fill(['Microsoft.Communication.CallLegStateChanged', 'Established']),
+      ...Array(3).fill(['Microsoft.Communication.CallLegStateChanged', 'Terminated']),
+    ]);
+    expect(events[0].subject).toBe(`callLeg/${events[0].data.CallLegId}/callState`);
+    expect(events[0].data.ConversationId).toBe(call.serverCallId);
+  });
+});
+
+describe('delivery', () => {
+  it('retries on non-2xx like Event Grid, and logs every attempt', async () => {
+    const { emulator, calls } = await setup();
+    calls.script.push(500, 503);
+    await emulator.startCall();
+    await emulator.idle();
+    expect(calls.received).toHaveLength(3);
+    expect(calls.received.map((r) => r.headers['aeg-delivery-count'])).toEqual(['0', '1', '2']);
+    expect(emulator.deliveries).toEqual([
+      expect.objectContaining({ url: calls.url, attempts: 3, statuses: [500, 503, 200], delivered: true }),
+    ]);
+  });
+
+  it('does not retry 400, and gives up after the schedule', async () => {
+    const { emulator, calls } = await setup();
+    calls.script.push(400, 500, 500, 500, 500);
+    const call = await emulator.startCall();
+    await emulator.idle();
+    await emulator.endCall(call.serverCallId);
+    await emulator.idle();
+    expect(emulator.deliveries.map((d) => [d.statuses, d.delivered])).toEqual([
+      [[400], false],
+      [[500, 500, 500, 500], false],
+    ]);
+  });
+});

@@ -20,7 +20,11 @@ export interface AzuriteHandle {
  * NOTE: `--skipApiVersionCheck` because new SDKs send API versions Azurite 3.35 does not know yet; a `--location`
  * folder because it ingests faster than `--inMemoryPersistence`.
  */
-export async function startAzurite(options: { location: string; port?: number; silent?: boolean }): Promise<AzuriteHandle> {
+export async function startAzurite(options: {
+  location: string;
+  port?: number;
+  silent?: boolean;
+}): Promise<AzuriteHandle> {
   mkdirSync(options.location, { recursive: true });
   const blobPort = options.port ?? (await freePort());
   const main = require.resolve('azurite/dist/src/blob/main.js');

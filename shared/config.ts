@@ -8,7 +8,11 @@ import { ConfigError } from './errors';
 export const DEFAULT_ACS_API_VERSION = '2025-06-15';
 
 /** Hosts the recording store serves from (SPEC section 3); the ACS endpoint's host is added at load time. */
-export const DEFAULT_DOWNLOAD_HOSTS = ['*.asm.skype.com', '*.asyncgw.teams.microsoft.com', '*.ams.gov.teams.microsoft.us'];
+export const DEFAULT_DOWNLOAD_HOSTS = [
+  '*.asm.skype.com',
+  '*.asyncgw.teams.microsoft.com',
+  '*.ams.gov.teams.microsoft.us',
+];
 
 export type RecordingApiDialect = 'calling' | 'conversations';
 
@@ -145,10 +149,13 @@ export function parseAcsConnectionString(connectionString: string): { endpoint: 
   const endpoint = parts.get('endpoint');
   const key = parts.get('accesskey');
   if (!endpoint || !key) {
-    throw new ConfigError('ACS_CONNECTION_STRING', 'expected the form endpoint=https://NAME.communication.azure.com/;accesskey=KEY');
+    throw new ConfigError(
+      'ACS_CONNECTION_STRING',
+      'expected the form endpoint=https://NAME.communication.azure.com/;accesskey=KEY',
+    );
   }
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key)) {
-    throw new ConfigError('ACS_CONNECTION_STRING', 'accesskey is not base64 (copy it from the resource\'s Keys page)');
+    throw new ConfigError('ACS_CONNECTION_STRING', "accesskey is not base64 (copy it from the resource's Keys page)");
   }
   return { endpoint: parseServiceUrl('ACS_CONNECTION_STRING', endpoint), accessKey: Buffer.from(key, 'base64') };
 }
@@ -168,7 +175,10 @@ function parseServiceUrl(setting: string, raw: string): URL {
     throw new ConfigError(setting, 'is not an absolute URL');
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw new ConfigError(setting, `must use https (plain http is allowed only for loopback hosts), got ${url.protocol}//${url.host}`);
+    throw new ConfigError(
+      setting,
+      `must use https (plain http is allowed only for loopback hosts), got ${url.protocol}//${url.host}`,
+    );
   }
   if (url.search || url.hash || url.username || url.password) {
     throw new ConfigError(setting, 'must be a bare endpoint URL without query, fragment or credentials');
@@ -181,7 +191,10 @@ function readStorage(env: Env): StorageSettings {
   const connectionString = value(env, 'ARCHIVE_STORAGE_CONNECTION_STRING');
   if (connectionString) {
     if (!/(AccountName=|BlobEndpoint=|UseDevelopmentStorage=true)/i.test(connectionString)) {
-      throw new ConfigError('ARCHIVE_STORAGE_CONNECTION_STRING', 'is not a Storage connection string (no AccountName or BlobEndpoint)');
+      throw new ConfigError(
+        'ARCHIVE_STORAGE_CONNECTION_STRING',
+        'is not a Storage connection string (no AccountName or BlobEndpoint)',
+      );
     }
     return { kind: 'connectionString', connectionString };
   }
@@ -208,7 +221,10 @@ function readHostList(env: Env): string[] {
 function readContainer(env: Env, name: string, fallback: string): string {
   const container = value(env, name) ?? fallback;
   if (!/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(container)) {
-    throw new ConfigError(name, `"${container}" is not a valid container name (3-63 lowercase letters, digits, single hyphens)`);
+    throw new ConfigError(
+      name,
+      `"${container}" is not a valid container name (3-63 lowercase letters, digits, single hyphens)`,
+    );
   }
   return container;
 }
@@ -236,7 +252,12 @@ function readApiVersion(env: Env): string {
   return version;
 }
 
-function readNumber(env: Env, name: string, fallback: number, range: { min: number; max: number; integer?: boolean }): number {
+function readNumber(
+  env: Env,
+  name: string,
+  fallback: number,
+  range: { min: number; max: number; integer?: boolean },
+): number {
   const raw = value(env, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);

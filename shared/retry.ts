@@ -10,7 +10,8 @@ export interface RetryPolicy {
 export function backoffMs(policy: RetryPolicy, attempt: number, error: unknown, random = Math.random): number {
   const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   const jittered = exponential / 2 + random() * (exponential / 2);
-  const asked = error instanceof AppError && 'retryAfterMs' in error ? (error.retryAfterMs as number | undefined) : undefined;
+  const asked =
+    error instanceof AppError && 'retryAfterMs' in error ? (error.retryAfterMs as number | undefined) : undefined;
   return asked !== undefined ? Math.min(Math.max(asked, jittered), Math.max(policy.maxDelayMs, 60_000)) : jittered;
 }
 

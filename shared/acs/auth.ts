@@ -17,7 +17,12 @@ export interface AcsAuthenticator {
    * @param host host to sign (the ACS endpoint host, with a non-default port)
    * @param body request body bytes, if any
    */
-  headers(method: string, pathAndQuery: string, host: string, body?: Uint8Array | string): Promise<Record<string, string>>;
+  headers(
+    method: string,
+    pathAndQuery: string,
+    host: string,
+    body?: Uint8Array | string,
+  ): Promise<Record<string, string>>;
 }
 
 export function createAcsAuthenticator(settings: AcsSettings, credential?: TokenCredential): AcsAuthenticator {

@@ -26,7 +26,8 @@ export function toEventEnvelope(event: unknown): EventEnvelope {
   }
   const e = event as Record<string, unknown>;
   if ('specversion' in e) {
-    if (e.specversion !== '1.0') throw new BadInputError(`CloudEvent specversion '${String(e.specversion)}' is not 1.0`, 'specversion');
+    if (e.specversion !== '1.0')
+      throw new BadInputError(`CloudEvent specversion '${String(e.specversion)}' is not 1.0`, 'specversion');
     return {
       schema: 'CloudEvents',
       id: requiredString(e, 'id'),

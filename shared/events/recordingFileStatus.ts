@@ -1,5 +1,12 @@
 import { BadInputError } from '../errors';
-import { formatFor, isSafeDocumentId, isSafeToken, MAX_CHUNK_INDEX, recordingKeyFor, type MediaFormat } from '../archive/naming';
+import {
+  formatFor,
+  isSafeDocumentId,
+  isSafeToken,
+  MAX_CHUNK_INDEX,
+  recordingKeyFor,
+  type MediaFormat,
+} from '../archive/naming';
 
 export const RECORDING_FILE_STATUS_UPDATED = 'Microsoft.Communication.RecordingFileStatusUpdated';
 
@@ -88,19 +95,30 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
   const storageInfo = asObject(data.recordingStorageInfo, 'data.recordingStorageInfo');
   const rawChunks = storageInfo.recordingChunks;
   if (!Array.isArray(rawChunks) || rawChunks.length === 0) {
-    throw new BadInputError('data.recordingStorageInfo.recordingChunks must be a non-empty array', 'data.recordingStorageInfo.recordingChunks');
+    throw new BadInputError(
+      'data.recordingStorageInfo.recordingChunks must be a non-empty array',
+      'data.recordingStorageInfo.recordingChunks',
+    );
   }
   if (rawChunks.length > MAX_CHUNK_INDEX + 1) {
-    throw new BadInputError('data.recordingStorageInfo.recordingChunks has more chunks than any recording can', 'data.recordingStorageInfo.recordingChunks');
+    throw new BadInputError(
+      'data.recordingStorageInfo.recordingChunks has more chunks than any recording can',
+      'data.recordingStorageInfo.recordingChunks',
+    );
   }
 
   const recordingStartTime = requiredString(data.recordingStartTime, 'data.recordingStartTime');
   const recordingKey = recordingKeyFor(recordingStartTime, recordingId ?? null);
-  if (!recordingKey) throw new BadInputError('data.recordingStartTime is not an ISO-8601 UTC time', 'data.recordingStartTime');
+  if (!recordingKey)
+    throw new BadInputError('data.recordingStartTime is not an ISO-8601 UTC time', 'data.recordingStartTime');
   const recordingDurationMs = optionalNumber(data.recordingDurationMs, 'data.recordingDurationMs');
   const formatType = optionalString(data.recordingFormatType, 'data.recordingFormatType');
   const format = formatFor(formatType);
-  if (!format) throw new BadInputError(`data.recordingFormatType '${formatType}' is not Mp4, Mp3 or Wav`, 'data.recordingFormatType');
+  if (!format)
+    throw new BadInputError(
+      `data.recordingFormatType '${formatType}' is not Mp4, Mp3 or Wav`,
+      'data.recordingFormatType',
+    );
 
   const byIndex = new Map<number, ChunkRef>();
   let form: 'ga' | '2021' = 'ga';
@@ -109,7 +127,10 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
     if (!hasGaLocations(raw)) form = '2021';
     const seen = byIndex.get(chunk.index);
     if (seen && seen.documentId !== chunk.documentId) {
-      throw new BadInputError(`chunk index ${chunk.index} appears twice with different documentIds`, `data.recordingStorageInfo.recordingChunks[${position}].index`);
+      throw new BadInputError(
+        `chunk index ${chunk.index} appears twice with different documentIds`,
+        `data.recordingStorageInfo.recordingChunks[${position}].index`,
+      );
     }
     if (!seen) byIndex.set(chunk.index, chunk);
   });
@@ -150,7 +171,8 @@ function parseChunk(raw: unknown, path: string, options: PlanOptions): ChunkRef 
     throw new BadInputError(`${path}.index must be an integer from 0 to ${MAX_CHUNK_INDEX}`, `${path}.index`);
   }
   const documentId = requiredString(chunk.documentId, `${path}.documentId`);
-  if (!isSafeDocumentId(documentId)) throw new BadInputError(`${path}.documentId is not a safe document id`, `${path}.documentId`);
+  if (!isSafeDocumentId(documentId))
+    throw new BadInputError(`${path}.documentId is not a safe document id`, `${path}.documentId`);
   const endReason = requiredString(chunk.endReason, `${path}.endReason`);
   let contentLocation = optionalUrl(chunk.contentLocation, `${path}.contentLocation`);
   let metadataLocation = optionalUrl(chunk.metadataLocation, `${path}.metadataLocation`);
@@ -176,7 +198,8 @@ function asObject(value: unknown, field: string): Record<string, unknown> {
 }
 
 function requiredString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new BadInputError(`${field} is missing or not a string`, field);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new BadInputError(`${field} is missing or not a string`, field);
   if (value.length > 4096) throw new BadInputError(`${field} is longer than 4096 characters`, field);
   return value;
 }
@@ -203,6 +226,7 @@ function optionalUrl(value: unknown, field: string): string | null {
   } catch {
     throw new BadInputError(`${field} is not an absolute URL`, field);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new BadInputError(`${field} is not an http(s) URL`, field);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new BadInputError(`${field} is not an http(s) URL`, field);
   return url.href;
 }

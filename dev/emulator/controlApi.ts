@@ -351,7 +351,16 @@ export class ControlApi {
         isTwoParty: call.participants.length === 2,
         correlationId: call.callId,
         isRoomsCall: false,
-        ...(moment === 'ended' ? { callDurationInSeconds: (Date.now() - Date.parse(call.startedAt)) / 1000 } : {}),
+        ...(moment === 'ended'
+          ? {
+              endedBy: {
+                communicationIdentifier: { rawId: starter, communicationUser: { id: starter } },
+                role: 'Attendee',
+              },
+              reason: { code: 0, subCode: 0 },
+              callDurationInSeconds: (Date.now() - Date.parse(call.startedAt)) / 1000,
+            }
+          : {}),
       };
       const type = moment === 'started' ? 'Microsoft.Communication.CallStarted' : 'Microsoft.Communication.CallEnded';
       events.push(eventEnvelope(type, `call/${call.callId}/startedBy/${starter}`, data, { schema }));

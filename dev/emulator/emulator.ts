@@ -29,6 +29,7 @@ import type {
 } from './types';
 import { verifyAcsRequest } from './verifyAcsRequest';
 import { ControlApi } from './controlApi';
+import { handleAdmin } from './adminApi';
 
 /** Base64 access key of the emulator (also in local.settings.sample.json). */
 export const EMULATOR_ACCESS_KEY = 'Y2FsbC1yZWNvcmRpbmctYXJjaGl2ZXItZW11bGF0b3Ita2V5IQ==';
@@ -138,6 +139,10 @@ export class Emulator implements AcsEmulator {
     };
 
     const body = await readBody(req);
+    if (kind === 'endpoint' && pathAndQuery.startsWith('/_emulator/')) {
+      // NOTE: not part of ACS; unauthenticated loopback helpers so a standalone emulator can be driven by hand.
+      return handleAdmin(this, req.method ?? 'GET', pathAndQuery, body, res);
+    }
     // NOTE: the storage host checks a signature made for the ACS endpoint: x-ms-host names it (SPEC section 3).
     const signedHost = kind === 'endpoint' ? (header(req, 'host') ?? '') : this.endpointHost;
     if (kind !== 'endpoint' && xMsHost !== this.endpointHost) {

@@ -131,3 +131,21 @@ describe('conversations (2021 preview)', () => {
     expect(emulator.recordings.get(recordingId)).toMatchObject({ dialect: 'conversations', state: 'stopped' });
   });
 });
+
+describe('admin helpers (not ACS)', () => {
+  it('drives a standalone emulator with plain HTTP', async () => {
+    const created = await fetch(`${emulator.endpoint}_emulator/calls`, { method: 'POST', body: '{"legs":2}' });
+    expect(created.status).toBe(201);
+    const { serverCallId, legs } = (await created.json()) as { serverCallId: string; legs: string[] };
+    expect(legs).toHaveLength(2);
+    const files = await fetch(`${emulator.endpoint}_emulator/recording-files`, {
+      method: 'POST',
+      body: JSON.stringify({ serverCallId, format: 'wav' }),
+    });
+    const { event } = (await files.json()) as { event: { data: { recordingFormatType: string } } };
+    expect(event.data.recordingFormatType).toBe('Wav');
+    const ended = await fetch(`${emulator.endpoint}_emulator/calls/${serverCallId}/end`, { method: 'POST' });
+    expect(ended.status).toBe(204);
+    expect((await fetch(`${emulator.endpoint}_emulator/nothing`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,52 @@
+import type { ServerResponse } from 'node:http';
+import type { Emulator } from './emulator';
+import { gaError, sendJson } from './httpHelpers';
+import type { RecordingFilesSpec } from './types';
+
+/**
+ * Helpers to drive a standalone emulator with curl (not part of ACS, unauthenticated, loopback only):
+ * - `POST /_emulator/calls` `{"legs"?, "participants"?}` -> the simulated call (emits call-started events)
+ * - `POST /_emulator/calls/{serverCallId}/end` -> 204 (emits call-ended events, stops its recording, emits files)
+ * - `POST /_emulator/recording-files` RecordingFilesSpec -> `{files, event}`
+ * - `GET /_emulator/recordings`, `GET /_emulator/requests`, `GET /_emulator/deliveries`
+ */
+export async function handleAdmin(
+  emulator: Emulator,
+  method: string,
+  pathAndQuery: string,
+  body: Buffer,
+  res: ServerResponse,
+): Promise<void> {
+  const path = pathAndQuery.split('?')[0]!;
+  let json: Record<string, unknown> = {};
+  try {
+    json = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+  } catch {
+    return sendJson(res, 400, gaError('BadRequest', 'The body is not valid JSON.'));
+  }
+  if (method === 'POST' && path === '/_emulator/calls') {
+    const legs = typeof json.legs === 'number' ? json.legs : undefined;
+    const participants = Array.isArray(json.participants) ? json.participants.map(String) : undefined;
+    return sendJson(res, 201, await emulator.startCall({ legs, participants }));
+  }
+  const end = /^\/_emulator\/calls\/([^/]+)\/end$/.exec(path);
+  if (method === 'POST' && end) {
+    const serverCallId = decodeURIComponent(end[1]!);
+    if (!emulator.control.calls.has(serverCallId)) return sendJson(res, 404, gaError('NotFound', 'No such call.'));
+    await emulator.endCall(serverCallId);
+    return sendJson(res, 204, undefined);
+  }
+  if (method === 'POST' && path === '/_emulator/recording-files') {
+    const files = await emulator.createRecordingFiles(json);
+    const event = emulator.recordingFileStatusEvent(files);
+    const chunks = files.chunks.map(({ metadata: _metadata, ...chunk }) => chunk);
+    return sendJson(res, 201, { files: { ...files, chunks }, event });
+  }
+  if (method === 'GET' && path === '/_emulator/recordings') {
+    const recordings = [...emulator.recordings.values()].map(({ files: _files, ...recording }) => recording);
+    return sendJson(res, 200, recordings);
+  }
+  if (method === 'GET' && path === '/_emulator/requests') return sendJson(res, 200, emulator.requests);
+  if (method === 'GET' && path === '/_emulator/deliveries') return sendJson(res, 200, emulator.deliveries);
+  return sendJson(res, 404, gaError('NotFound', `No emulator admin route ${method} ${path}.`));
+}

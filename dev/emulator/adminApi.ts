@@ -1,7 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Emulator } from './emulator';
 import { gaError, sendJson } from './httpHelpers';
-import type { RecordingFilesSpec } from './types';
 
 /**
  * Helpers to drive a standalone emulator with curl (not part of ACS, unauthenticated, loopback only):

@@ -111,9 +111,13 @@ export class ControlApi {
 
   private startGa(json: Record<string, unknown>): StoredResponse {
     const locator = (json.callLocator ?? {}) as Record<string, unknown>;
-    const serverCallId = typeof locator.serverCallId === 'string' ? locator.serverCallId : locator.id;
+    const byConnection =
+      typeof json.callConnectionId === 'string'
+        ? [...this.calls.values()].find((c) => c.legs.includes(json.callConnectionId as string))?.serverCallId
+        : undefined;
+    const serverCallId = typeof locator.serverCallId === 'string' ? locator.serverCallId : (locator.id ?? byConnection);
     if (typeof serverCallId !== 'string' || serverCallId === '') {
-      return { status: 400, body: gaError('BadRequest', 'callLocator.serverCallId is required.') };
+      return { status: 400, body: gaError('BadRequest', 'callLocator.serverCallId or callConnectionId is required.') };
     }
     const callback = json.recordingStateCallbackUri;
     const outcome = this.start(serverCallId, 'calling', {
@@ -204,6 +208,7 @@ export class ControlApi {
       channelType: settings.channelType,
       format: settings.format,
       startedAt: new Date().toISOString(),
+      pauseResumeIntervals: settings.paused ? [{ startTime: new Date().toISOString() }] : [],
     };
     this.recordings.set(recording.recordingId, recording);
     this.emulator.log(`recording ${recording.recordingId} started for call ${serverCallId}`);
@@ -215,12 +220,16 @@ export class ControlApi {
     const next = paused ? 'paused' : 'active';
     if (recording.state === next) return;
     recording.state = next;
+    const now = new Date().toISOString();
+    if (paused) recording.pauseResumeIntervals.push({ startTime: now });
+    else closePause(recording, now);
     this.stateCallback(recording);
   }
 
   private async stopRecording(recording: EmulatedRecording): Promise<void> {
     recording.state = 'stopped';
     recording.stoppedAt = new Date().toISOString();
+    closePause(recording, recording.stoppedAt);
     this.stateCallback(recording);
     const call = this.calls.get(recording.serverCallId);
     const spec: RecordingFilesSpec = {
@@ -229,6 +238,11 @@ export class ControlApi {
       recordingId: recording.recordingId,
       format: recording.format,
       recordingStartTime: recording.startedAt,
+      channelType: recording.channelType,
+      pauseResumeIntervals: recording.pauseResumeIntervals.map((p) => ({
+        startTime: p.startTime,
+        duration: p.duration ?? 0,
+      })),
       ...(call && call.participants.length > 0 ? { participants: call.participants } : {}),
     };
     const maxChunk = this.emulator.options.maxChunkBytes;
@@ -369,6 +383,11 @@ export class ControlApi {
       for (const event of events) this.emulator.events.deliver(url, event as Record<string, unknown>, schema);
     }
   }
+}
+
+function closePause(recording: EmulatedRecording, at: string): void {
+  const open = recording.pauseResumeIntervals.at(-1);
+  if (open && open.duration === undefined) open.duration = Date.parse(at) - Date.parse(open.startTime);
 }
 
 function gaState(recording: EmulatedRecording): object {

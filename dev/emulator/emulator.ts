@@ -60,7 +60,11 @@ export class Emulator implements AcsEmulator {
     this.accessKey = Buffer.from(options.accessKey ?? EMULATOR_ACCESS_KEY, 'base64');
     this.retentionMs = (options.retentionSeconds ?? 86400) * 1000;
     this.maxClockSkewMs = (options.maxClockSkewSeconds ?? 300) * 1000;
-    this.events = new EventDelivery(options.deliveryRetryDelaysMs ?? [100, 500, 2000], (line) => this.log(line));
+    this.events = new EventDelivery(
+      options.deliveryRetryDelaysMs ?? [100, 500, 2000],
+      options.deliveryTimeoutMs ?? 30_000,
+      (line) => this.log(line),
+    );
     this.control = new ControlApi(this);
   }
 
@@ -374,6 +378,8 @@ export class Emulator implements AcsEmulator {
         durationMs,
         format,
         participants,
+        channelType: spec.channelType ?? 'mixed',
+        pauseResumeIntervals: spec.pauseResumeIntervals ?? [],
       });
       offsetMs += durationMs;
       const isLast = index === chunkSpecs.length - 1;
@@ -407,7 +413,7 @@ export class Emulator implements AcsEmulator {
       recordingStartTime: startTime.toISOString().replace('Z', '0000Z'),
       recordingDurationMs: offsetMs,
       contentType: details.contentType,
-      channelType: 'Mixed',
+      channelType: spec.channelType === 'unmixed' ? 'Unmixed' : 'Mixed',
       formatType: details.formatType,
       chunks,
     };

@@ -8,7 +8,6 @@ import { sleep } from './httpHelpers';
  */
 
 const NO_RETRY = new Set([400, 401, 403, 413]);
-const ATTEMPT_TIMEOUT_MS = 30_000;
 
 export class EventDelivery {
   readonly log: DeliveryLogEntry[] = [];
@@ -17,6 +16,7 @@ export class EventDelivery {
 
   constructor(
     private readonly retryDelaysMs: number[],
+    private readonly attemptTimeoutMs: number,
     private readonly writeLog: (line: string) => void,
   ) {}
 
@@ -61,7 +61,7 @@ export class EventDelivery {
           method: 'POST',
           headers: { ...headers, 'aeg-delivery-count': String(attempt) },
           body,
-          signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+          signal: AbortSignal.timeout(this.attemptTimeoutMs),
         });
         await response.arrayBuffer().catch(() => undefined);
         entry.statuses.push(response.status);
@@ -72,7 +72,9 @@ export class EventDelivery {
         }
         if (NO_RETRY.has(response.status)) break;
       } catch (error) {
-        entry.statuses.push(error instanceof Error ? error.name : 'error');
+        // NOTE: not `instanceof Error`: fetch's abort is a DOMException from another realm under jest.
+        const name = (error as { name?: unknown } | undefined)?.name;
+        entry.statuses.push(typeof name === 'string' ? name : 'error');
       }
     }
     this.writeLog(`gave up delivering ${eventType} ${eventId} to ${url} after ${entry.attempts} attempt(s)`);

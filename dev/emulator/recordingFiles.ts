@@ -25,6 +25,8 @@ export interface ChunkMetadataInput {
   durationMs: number;
   format: RecordingFormat;
   participants: string[];
+  channelType: 'mixed' | 'unmixed';
+  pauseResumeIntervals: Array<{ startTime: string; duration: number }>;
 }
 
 /** The acsmetadata JSON of one chunk, as documented ("Call Recording metadata schema"). */
@@ -37,17 +39,19 @@ export function chunkMetadata(input: ChunkMetadataInput): Buffer {
     chunkIndex: input.index,
     chunkStartTime: input.startTime,
     chunkDuration: input.durationMs,
-    pauseResumeIntervals: [],
+    pauseResumeIntervals: input.pauseResumeIntervals,
     recordingInfo: {
       contentType: video ? 'audioVideo' : 'audio',
-      channelType: 'mixed',
+      channelType: input.channelType,
       format: input.format,
       audioConfiguration: { sampleRate: 16000, bitRate: 128000, channels: 1 },
       ...(video
         ? { videoConfiguration: { longerSideLength: 1920, shorterSideLength: 1080, framerate: 8, bitRate: 1000000 } }
         : {}),
     },
-    participants: input.participants.map((participantId) => ({ participantId })),
+    participants: input.participants.map((participantId, channel) =>
+      input.channelType === 'unmixed' ? { participantId, channel } : { participantId },
+    ),
   };
   return Buffer.from(JSON.stringify(metadata, null, 2), 'utf8');
 }

@@ -21,6 +21,8 @@ export interface EmulatorOptions {
   eventForm?: 'ga' | '2021';
   /** Event Grid-like retry on non-2xx, compressed; default [100, 500, 2000]. */
   deliveryRetryDelaysMs?: number[];
+  /** How long one delivery attempt may take before it counts as failed (Event Grid: 30 s); default 30000. */
+  deliveryTimeoutMs?: number;
   /** A simulated recording longer than this is split into several chunks. */
   maxChunkBytes?: number;
   log?: (line: string) => void;
@@ -41,6 +43,10 @@ export interface RecordingFilesSpec {
   seed?: string;
   participants?: string[];
   recordingStartTime?: string;
+  /** Written into every chunk's metadata (ACS lists the pauses of the recording). */
+  pauseResumeIntervals?: Array<{ startTime: string; duration: number }>;
+  /** 'unmixed' gives each participant a channel in the metadata; default 'mixed'. */
+  channelType?: 'mixed' | 'unmixed';
 }
 
 export interface RecordingChunk {
@@ -115,6 +121,8 @@ export interface EmulatedRecording {
   format: 'mp4' | 'mp3' | 'wav';
   startedAt: string;
   stoppedAt?: string;
+  /** Pauses so far (the open one, if paused, has no duration yet). */
+  pauseResumeIntervals: Array<{ startTime: string; duration?: number }>;
   files?: RecordingFiles;
 }
 

@@ -183,4 +183,13 @@ describe('delivery', () => {
       [[500, 500, 500, 500], false],
     ]);
   });
+
+  it('counts a slow answer as failed and delivers again while the first attempt still runs', async () => {
+    const { emulator, calls } = await setup({ deliveryTimeoutMs: 1000 });
+    calls.delays.push(5000);
+    await emulator.startCall();
+    await emulator.idle();
+    expect(calls.received).toHaveLength(2);
+    expect(emulator.deliveries[0]).toMatchObject({ attempts: 2, statuses: ['TimeoutError', 200], delivered: true });
+  });
 });

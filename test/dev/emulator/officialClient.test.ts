@@ -85,6 +85,13 @@ it('start, state, pause, resume, stop, downloadStreaming and delete succeed thro
   const pieces: Buffer[] = [];
   for await (const piece of metadata as AsyncIterable<Buffer>) pieces.push(piece);
   expect(Buffer.concat(pieces).equals(chunk.metadata)).toBe(true);
+  const parsed = JSON.parse(chunk.metadata.toString('utf8'));
+  expect(parsed.pauseResumeIntervals).toEqual([{ startTime: expect.any(String), duration: expect.any(Number) }]);
+
+  const part = await recording.downloadStreaming(asServiceLocation(chunk.contentLocation), { offset: 10, length: 100 });
+  const partPieces: Buffer[] = [];
+  for await (const piece of part as AsyncIterable<Buffer>) partPieces.push(piece);
+  expect(Buffer.concat(partPieces).length).toBe(100);
 
   await recording.delete(asServiceLocation(chunk.deleteLocation));
   expect(emulator.deletedDocuments).toEqual([chunk.documentId]);
@@ -93,6 +100,7 @@ it('start, state, pause, resume, stop, downloadStreaming and delete succeed thro
   expect(emulator.requests.filter((r) => r.port === 'storage').map((r) => [r.method, r.status])).toEqual([
     ['GET', 200],
     ['GET', 200],
+    ['GET', 206],
     ['DELETE', 200],
   ]);
 

@@ -7,6 +7,8 @@ export interface WebhookReceiver {
   received: Array<{ headers: IncomingHttpHeaders; body: unknown }>;
   /** Statuses to answer, in order, before answering 200. */
   script: number[];
+  /** Milliseconds to wait before answering, in order, before answering at once. */
+  delays: number[];
   /** Resolves once `count` requests have arrived. */
   waitFor(count: number): Promise<void>;
   close(): Promise<void>;
@@ -15,6 +17,7 @@ export interface WebhookReceiver {
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const received: WebhookReceiver['received'] = [];
   const script: number[] = [];
+  const delays: number[] = [];
   const waiters: Array<{ count: number; resolve: () => void }> = [];
   const server = createServer((req, res) => {
     const pieces: Buffer[] = [];
@@ -22,7 +25,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     req.on('end', () => {
       const text = Buffer.concat(pieces).toString('utf8');
       received.push({ headers: req.headers, body: text ? JSON.parse(text) : undefined });
-      res.writeHead(script.shift() ?? 200).end();
+      const status = script.shift() ?? 200;
+      setTimeout(() => {
+        if (!res.destroyed) res.writeHead(status).end();
+      }, delays.shift() ?? 0);
       for (const waiter of waiters.filter((w) => received.length >= w.count)) waiter.resolve();
     });
   });
@@ -32,6 +38,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     url: `http://127.0.0.1:${port}/hook`,
     received,
     script,
+    delays,
     waitFor: (count) =>
       received.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve })),
     close: () =>

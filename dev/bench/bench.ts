@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from '../azurite';
-import { startEmulator } from '../emulator';
+import { startEmulator, type AcsEmulator } from '../emulator';
 import type { BenchTask, CaseResult } from './case';
 
 /**
@@ -48,14 +48,24 @@ async function main(): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'cra-bench-'));
   const azurite = await startAzurite({ location: path.join(work, 'azurite') });
   const emulator = await startEmulator();
-  const service = BlobServiceClient.fromConnectionString(azurite.connectionString);
+  try {
+    await measure(azurite.connectionString, emulator);
+  } finally {
+    await emulator.stop();
+    await azurite.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function measure(azuriteConnectionString: string, emulator: AcsEmulator): Promise<void> {
+  const service = BlobServiceClient.fromConnectionString(azuriteConnectionString);
   let containerCounter = 0;
   const freshEnv = async () => {
     const name = `bench-${++containerCounter}`;
     await service.getContainerClient(name).createIfNotExists();
     return {
       ACS_CONNECTION_STRING: emulator.connectionString,
-      ARCHIVE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      ARCHIVE_STORAGE_CONNECTION_STRING: azuriteConnectionString,
       ARCHIVE_CONTAINER: name,
     };
   };
@@ -211,10 +221,6 @@ async function main(): Promise<void> {
         `${fmt(median(reference.map((c) => c.seconds)) * 1000, 0)} ms, ${fmt(median(reference.map((c) => c.peakRssMiB)), 0)} MiB.`,
     );
   if (process.env.BENCH_OUTPUT) writeFileSync(process.env.BENCH_OUTPUT, `${lines.join('\n')}\n`);
-
-  await emulator.stop();
-  await azurite.stop();
-  rmSync(work, { recursive: true, force: true });
 }
 
 main().catch((error: unknown) => {

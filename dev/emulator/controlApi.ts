@@ -25,7 +25,7 @@ interface StoredResponse {
   body: unknown;
 }
 
-type ControlFault = { status: number; code?: string; message?: string; remaining: number };
+type ControlFault = { status: number; code?: string; message?: string; retryAfterSeconds?: number; remaining: number };
 
 export class ControlApi {
   readonly recordings = new Map<string, EmulatedRecording>();
@@ -35,7 +35,13 @@ export class ControlApi {
 
   constructor(private readonly emulator: Emulator) {}
 
-  setFault(fault: { status: number; code?: string; message?: string; times?: number }): void {
+  setFault(fault: {
+    status: number;
+    code?: string;
+    message?: string;
+    times?: number;
+    retryAfterSeconds?: number;
+  }): void {
     this.fault = { ...fault, remaining: fault.times ?? 1 };
   }
 
@@ -59,6 +65,7 @@ export class ControlApi {
         fault.status,
         fault.code ?? `Status${fault.status}`,
         fault.message ?? `Injected fault: status ${fault.status}.`,
+        fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {},
       );
     }
     let json: Record<string, unknown> = {};

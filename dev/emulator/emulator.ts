@@ -26,6 +26,7 @@ import type {
   RecordingFilesSpec,
   RequestLogEntry,
   SimulatedCall,
+  WebhookValidation,
 } from './types';
 import { verifyAcsRequest } from './verifyAcsRequest';
 import { ControlApi } from './controlApi';
@@ -453,8 +454,18 @@ export class Emulator implements AcsEmulator {
     return this.control.endCall(serverCallId);
   }
 
-  setControlFault(fault: { status: number; code?: string; message?: string; times?: number }): void {
+  setControlFault(fault: {
+    status: number;
+    code?: string;
+    message?: string;
+    times?: number;
+    retryAfterSeconds?: number;
+  }): void {
     this.control.setFault(fault);
+  }
+
+  validateWebhook(url: string, schema?: 'EventGrid' | 'CloudEvents'): Promise<WebhookValidation> {
+    return this.events.validate(url, schema ?? this.options.eventSchema ?? 'EventGrid');
   }
 
   idle(): Promise<void> {

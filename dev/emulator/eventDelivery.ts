@@ -1,4 +1,6 @@
-import type { DeliveryLogEntry } from './types';
+import { randomUUID } from 'node:crypto';
+import { EMULATOR_TOPIC } from './recordingFiles';
+import type { DeliveryLogEntry, WebhookValidation } from './types';
 import { sleep } from './httpHelpers';
 
 /**
@@ -78,6 +80,62 @@ export class EventDelivery {
       }
     }
     this.writeLog(`gave up delivering ${eventType} ${eventId} to ${url} after ${entry.attempts} attempt(s)`);
+  }
+
+  /** Event Grid's subscription handshake, either schema (SPEC section 4). */
+  async validate(url: string, schema: 'EventGrid' | 'CloudEvents'): Promise<WebhookValidation> {
+    if (schema === 'CloudEvents') {
+      const origin = 'eventgrid.azure.net';
+      const response = await fetch(url, {
+        method: 'OPTIONS',
+        headers: { 'webhook-request-origin': origin, 'webhook-request-rate': '120' },
+        signal: AbortSignal.timeout(this.attemptTimeoutMs),
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      const allowed = response.headers.get('webhook-allowed-origin');
+      const ok = response.status === 200 && (allowed === origin || allowed === '*');
+      return ok
+        ? { ok, status: response.status }
+        : {
+            ok,
+            status: response.status,
+            problem: `expected 200 with WebHook-Allowed-Origin: ${origin}, got ${allowed}`,
+          };
+    }
+    const validationCode = randomUUID();
+    const event = {
+      id: randomUUID(),
+      topic: EMULATOR_TOPIC,
+      subject: '',
+      eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+      eventTime: new Date().toISOString(),
+      data: { validationCode, validationUrl: `https://rp-eastus.eventgrid.azure.net/validate?code=${validationCode}` },
+      dataVersion: '2',
+      metadataVersion: '1',
+    };
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'aeg-event-type': 'SubscriptionValidation' },
+      body: JSON.stringify([event]),
+      signal: AbortSignal.timeout(this.attemptTimeoutMs),
+    });
+    const text = await response.text().catch(() => '');
+    let answer: unknown;
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      answer = undefined;
+    }
+    const ok =
+      response.status === 200 &&
+      (answer as { validationResponse?: unknown } | undefined)?.validationResponse === validationCode;
+    return ok
+      ? { ok, status: response.status }
+      : {
+          ok,
+          status: response.status,
+          problem: `expected 200 {"validationResponse":"${validationCode}"}, got ${text.slice(0, 200)}`,
+        };
   }
 
   /** Resolves when nothing is in flight or waiting for a retry. */

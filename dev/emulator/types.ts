@@ -126,6 +126,13 @@ export interface EmulatedRecording {
   files?: RecordingFiles;
 }
 
+export interface WebhookValidation {
+  ok: boolean;
+  status: number;
+  /** What was wrong, when not ok. */
+  problem?: string;
+}
+
 export interface DeliveryLogEntry {
   url: string;
   eventType: string;
@@ -154,7 +161,18 @@ export interface AcsEmulator {
   startCall(opts?: { serverCallId?: string; participants?: string[]; legs?: number }): Promise<SimulatedCall>;
   endCall(serverCallId: string): Promise<void>;
   readonly recordings: ReadonlyMap<string, EmulatedRecording>;
-  setControlFault(fault: { status: number; code?: string; message?: string; times?: number }): void;
+  setControlFault(fault: {
+    status: number;
+    code?: string;
+    message?: string;
+    times?: number;
+    retryAfterSeconds?: number;
+  }): void;
+  /**
+   * The handshake Event Grid makes when a subscription is created: a SubscriptionValidationEvent POST (Event Grid
+   * schema) or an OPTIONS with WebHook-Request-Origin (CloudEvents). `ok` when the webhook answered as required.
+   */
+  validateWebhook(url: string, schema?: 'EventGrid' | 'CloudEvents'): Promise<WebhookValidation>;
   readonly deliveries: DeliveryLogEntry[];
   /** Resolves when every emitted event has been delivered or has run out of retries. */
   idle(): Promise<void>;

@@ -87,10 +87,11 @@ describe('calling (GA)', () => {
 
   it('fails the next calls as told by setControlFault', async () => {
     const { serverCallId } = await emulator.startCall();
-    emulator.setControlFault({ status: 503, code: 'ServiceUnavailable', times: 2 });
+    emulator.setControlFault({ status: 503, code: 'ServiceUnavailable', times: 2, retryAfterSeconds: 1 });
     for (let i = 0; i < 2; i++) {
       const response = await call('POST', `/calling/recordings?${API}`, startBody(serverCallId));
       expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
       expect(await response.json()).toMatchObject({ error: { code: 'ServiceUnavailable' } });
     }
     expect((await call('POST', `/calling/recordings?${API}`, startBody(serverCallId))).status).toBe(200);

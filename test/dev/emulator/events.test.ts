@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startEmulator, type AcsEmulator, type EmulatorOptions } from '../../../dev/emulator';
 import { signedFetch } from './signedFetch';
 import { startWebhookReceiver, type WebhookReceiver } from './webhookReceiver';
@@ -191,5 +193,51 @@ describe('delivery', () => {
     await emulator.idle();
     expect(calls.received).toHaveLength(2);
     expect(emulator.deliveries[0]).toMatchObject({ attempts: 2, statuses: ['TimeoutError', 200], delivered: true });
+  });
+});
+
+describe('subscription handshake', () => {
+  async function hook(
+    answer: (req: IncomingMessage, body: string, res: ServerResponse) => void,
+  ): Promise<{ url: string; close(): Promise<void> }> {
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (piece: Buffer) => (body += piece.toString('utf8')));
+      req.on('end', () => answer(req, body, res));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const close = (): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
+    running.push({ stop: close });
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, close };
+  }
+
+  it('Event Grid: accepts the echoed validationCode and refuses anything else', async () => {
+    const { emulator } = await setup();
+    const good = await hook((req, body, res) => {
+      expect(req.headers['aeg-event-type']).toBe('SubscriptionValidation');
+      const [event] = JSON.parse(body) as Array<{ eventType: string; data: { validationCode: string } }>;
+      expect(event!.eventType).toBe('Microsoft.EventGrid.SubscriptionValidationEvent');
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ validationResponse: event!.data.validationCode }));
+    });
+    expect(await emulator.validateWebhook(good.url)).toEqual({ ok: true, status: 200 });
+    const bad = await hook((_req, _body, res) => res.writeHead(202).end());
+    expect(await emulator.validateWebhook(bad.url)).toMatchObject({
+      ok: false,
+      status: 202,
+      problem: expect.any(String),
+    });
+  });
+
+  it('CloudEvents: OPTIONS with WebHook-Request-Origin must be allowed', async () => {
+    const { emulator } = await setup();
+    const good = await hook((req, _body, res) => {
+      expect(req.method).toBe('OPTIONS');
+      res.writeHead(200, { 'webhook-allowed-origin': String(req.headers['webhook-request-origin']) }).end();
+    });
+    expect(await emulator.validateWebhook(good.url, 'CloudEvents')).toEqual({ ok: true, status: 200 });
+    const bad = await hook((_req, _body, res) => res.writeHead(200).end());
+    expect((await emulator.validateWebhook(bad.url, 'CloudEvents')).ok).toBe(false);
   });
 });

@@ -25,7 +25,11 @@ const RESUME_SIZE = quick ? 64 * MiB : 512 * MiB;
 
 async function runCase(task: BenchTask): Promise<CaseResult> {
   const script = path.join(__dirname, 'case.js');
-  const { stdout } = await execFileAsync(process.execPath, [script, JSON.stringify(task)], { maxBuffer: 16 * MiB });
+  // BENCH_PROFILE=DIR writes a V8 CPU profile of every case there (open in Chrome DevTools, or summarise by function).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const { stdout } = await execFileAsync(process.execPath, [...profile, script, JSON.stringify(task)], {
+    maxBuffer: 16 * MiB,
+  });
   const last = stdout.trim().split('\n').pop() ?? '{}';
   return JSON.parse(last) as CaseResult;
 }

@@ -1,0 +1,3 @@
+export { startLocalHost, loadApp, type LocalHost, type LocalHostOptions, type RegisteredFunction } from './localHost';
+export { parseSchedule, matches, nextOccurrence } from './ncrontab';
+export { matchRoute } from './routes';

@@ -1,0 +1,145 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import {
+  BlobSASPermissions,
+  BlobServiceClient,
+  generateBlobSASQueryParameters,
+  StorageSharedKeyCredential,
+} from '@azure/storage-blob';
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteHandle } from './azurite';
+import { startEmulator, type AcsEmulator } from './emulator';
+import { startLocalHost, type LocalHost } from './host';
+
+/**
+ * `npm start`: the whole product on this machine with embedded defaults and no Azure account: Azurite (data under
+ * .local/azurite), the ACS emulator, and the app's real function registrations in the local host. Plays one simulated
+ * call through it (call events start and stop recording, ACS announces the files, the archiver copies them) and keeps
+ * serving, so you can drive it yourself with curl.
+ */
+
+const ROOT = path.join(__dirname, '..', '..');
+const HOST_PORT = Number(process.env.PORT ?? 7071);
+const AZURITE_PORT = Number(process.env.AZURITE_BLOB_PORT ?? 10000);
+const ARCHIVE_CONTAINER = 'recordings';
+
+async function main(): Promise<void> {
+  const stops: Array<() => Promise<void>> = [];
+  const shutdown = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+
+  let azurite: AzuriteHandle;
+  try {
+    azurite = await startAzurite({ location: path.join(ROOT, '.local', 'azurite'), port: AZURITE_PORT });
+  } catch (error) {
+    throw new Error(
+      `Azurite could not start on port ${AZURITE_PORT} (is another Azurite running? set AZURITE_BLOB_PORT to use another port): ${
+        error instanceof Error ? error.message.split('\n')[0] : String(error)
+      }`,
+    );
+  }
+  stops.push(() => azurite.stop());
+  const hostUrl = `http://127.0.0.1:${HOST_PORT}`;
+  const emulator = await startEmulator({
+    port: Number(process.env.ACS_EMULATOR_PORT ?? 8443),
+    storagePort: Number(process.env.ACS_EMULATOR_STORAGE_PORT ?? 8444),
+    regionalPort: Number(process.env.ACS_EMULATOR_REGIONAL_PORT ?? 8445),
+    webhooks: {
+      recordingFiles: [`${hostUrl}/runtime/webhooks/eventgrid?functionName=archiveRecording`],
+      callEvents: [`${hostUrl}/api/call-events`],
+    },
+  });
+  stops.push(() => emulator.stop());
+  const env = {
+    ACS_CONNECTION_STRING: emulator.connectionString,
+    ARCHIVE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+    AzureWebJobsStorage: azurite.connectionString,
+    ARCHIVE_CONTAINER,
+    RECORDING_STATE_CALLBACK_URL: `${hostUrl}/api/recording-state`,
+  };
+  const host: LocalHost = await startLocalHost({ appRoot: ROOT, port: HOST_PORT, env });
+  stops.push(() => host.stop());
+
+  console.log(`
+Running locally (no Azure account):
+  Functions host   ${host.url}   (${host.functions.map((f) => f.name).join(', ')})
+  ACS emulator     ${emulator.endpoint}   storage ${emulator.storageOrigin}
+  Azurite (blobs)  http://127.0.0.1:${azurite.blobPort}/${AZURITE_ACCOUNT}   data in .local/azurite
+${existsSync(path.join(ROOT, 'local.settings.json')) ? '  (local.settings.json found: its Values fill what the above does not set)\n' : ''}
+Playing one simulated call through the product...`);
+
+  await playOneCall(emulator, env);
+
+  console.log(`
+Still serving. Try:
+  curl -s -X POST ${host.url}/api/recordings -H 'content-type: application/json' -d '{"serverCallId":"<base64url id>"}'
+  ARCHIVE_STORAGE_CONNECTION_STRING='${azurite.connectionString}' \\
+  ACS_CONNECTION_STRING='${emulator.connectionString}' npx call-recording-archiver status --all
+Ctrl+C stops everything.`);
+}
+
+async function playOneCall(emulator: AcsEmulator, env: Record<string, string>): Promise<void> {
+  const call = await emulator.startCall({ legs: 2 });
+  console.log(
+    `  call started          serverCallId ${call.serverCallId.slice(0, 32)}…  (CallStarted -> /api/call-events)`,
+  );
+  const recording = await waitFor('recording to start', async () =>
+    [...emulator.recordings.values()].find((r) => r.serverCallId === call.serverCallId && r.state === 'active'),
+  );
+  console.log(`  recording started     recordingId ${recording.recordingId.slice(0, 32)}…`);
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  await emulator.endCall(call.serverCallId);
+  console.log(
+    '  call ended            (CallEnded -> /api/call-events; ACS emits RecordingFileStatusUpdated -> archiveRecording)',
+  );
+  const container = BlobServiceClient.fromConnectionString(env.ARCHIVE_STORAGE_CONNECTION_STRING!).getContainerClient(
+    ARCHIVE_CONTAINER,
+  );
+  const manifestName = await waitFor('the archive to complete', async () => {
+    if (!(await container.exists())) return undefined;
+    for await (const blob of container.listBlobsFlat({ prefix: `${call.callId}/` })) {
+      if (!blob.name.endsWith('/manifest.json')) continue;
+      const manifest = JSON.parse((await container.getBlobClient(blob.name).downloadToBuffer()).toString('utf8')) as {
+        status: string;
+      };
+      if (manifest.status === 'complete') return blob.name;
+    }
+    return undefined;
+  });
+  const folder = path.posix.dirname(manifestName);
+  console.log(`  archived              ${ARCHIVE_CONTAINER}/${folder}/`);
+  const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY);
+  for await (const blob of container.listBlobsFlat({ prefix: `${folder}/` })) {
+    const sas = generateBlobSASQueryParameters(
+      {
+        containerName: ARCHIVE_CONTAINER,
+        blobName: blob.name,
+        permissions: BlobSASPermissions.parse('r'),
+        expiresOn: new Date(Date.now() + 24 * 3_600_000),
+      },
+      credential,
+    ).toString();
+    console.log(
+      `    ${path.posix.basename(blob.name).padEnd(28)} ${String(blob.properties.contentLength).padStart(9)} bytes`,
+    );
+    console.log(`      curl -o ${path.posix.basename(blob.name)} '${container.getBlobClient(blob.name).url}?${sas}'`);
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`Timed out waiting for ${what}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

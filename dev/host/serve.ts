@@ -1,8 +1,11 @@
 import { startLocalHost } from './localHost';
 
-/** `npm run serve`: the local Functions host on PORT (default 7071), configured from the environment and local.settings.json. */
+/**
+ * `npm run serve`: the local Functions host on PORT (default 7071; 0 = a free port), for the app in the current
+ * folder (as `func start` does), configured from the environment and local.settings.json.
+ */
 async function main(): Promise<void> {
-  const host = await startLocalHost();
+  const host = await startLocalHost({ appRoot: process.cwd() });
   console.log(`Host listening on ${host.url}`);
   for (const fn of host.functions) {
     const where =

@@ -1,0 +1,212 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { matchRoute, nextOccurrence, parseSchedule } from '../../../dev/host';
+import { startHostProcess, type HostProcess } from '../../helpers/hostProcess';
+
+/** The local host serving a small fixture app (test/fixtures/host-app), in its own process like `npm run serve`. */
+
+const appRoot = path.join(__dirname, '..', '..', 'fixtures', 'host-app');
+const fixtureLog = path.join(mkdtempSync(path.join(os.tmpdir(), 'cra-host-')), 'handlers.jsonl');
+
+let host: HostProcess;
+let startup: string;
+beforeAll(async () => {
+  host = await startHostProcess(appRoot, { FIXTURE_LOG: fixtureLog });
+  await new Promise((resolve) => setTimeout(resolve, 200)); // let the start-up listing arrive
+  startup = host.lines.join('\n');
+});
+afterAll(async () => host.stop());
+beforeEach(() => {
+  rmSync(fixtureLog, { force: true });
+  host.lines.length = 0;
+});
+
+/** What the fixture's handlers recorded. */
+function handled(): any[] {
+  if (!existsSync(fixtureLog)) return [];
+  return readFileSync(fixtureLog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+const events = () =>
+  handled()
+    .filter((h) => h.event)
+    .map((h) => h.event);
+const lines = { join: (sep: string) => host.lines.join(sep) };
+
+const eventGridUrl = (name: string) => `${host.url}/runtime/webhooks/eventgrid?functionName=${name}`;
+const egEvent = (id: string, subject = 'ok') => ({
+  id,
+  subject,
+  eventType: 'Contoso.Items.ItemReceived',
+  eventTime: '2026-11-23T12:00:00Z',
+  data: { n: 1 },
+  dataVersion: '1.0',
+  metadataVersion: '1',
+  topic: '/subscriptions/x',
+});
+
+describe('local Functions host', () => {
+  it('lists what the app registered', async () => {
+    const listed = await (await fetch(`${host.url}/admin/host/status`)).json();
+    expect(listed).toEqual({ state: 'Running', functions: ['onEvent', 'tick', 'items'] });
+    expect(startup).toContain(`onEvent: ${host.url}/runtime/webhooks/eventgrid?functionName=onEvent`);
+    expect(startup).toContain(`tick: timer 0 0 0 1 1 * (run now: POST ${host.url}/admin/functions/tick)`);
+    expect(startup).toContain(`items: [GET,POST,DELETE] ${host.url}/api/items/{id?}/{action?}`);
+  });
+
+  it('serves HTTP triggers with route parameters, query, body and the real HttpRequest class', async () => {
+    const response = await fetch(`${host.url}/api/items/42/archive?x=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-fixture')).toBe('yes');
+    const body = await response.json();
+    expect(body).toMatchObject({
+      method: 'POST',
+      params: { id: '42', action: 'archive' },
+      query: { x: '1' },
+      body: 'hello',
+      isHttpRequest: 'HttpRequest',
+      functionName: 'items',
+      contentType: 'text/plain',
+    });
+    expect(lines.join('\n')).toMatch(new RegExp(`\\[Information\\] items \\(${body.invocationId}\\): items POST 42`));
+    expect(lines.join('\n')).toMatch(/Executed 'items' \(Succeeded, Id=.*, Duration=\d+ms\)/);
+    expect((await fetch(`${host.url}/api/items`)).status).toBe(200);
+  });
+
+  it('answers 405 for a method the route does not take, 404 for no route, 500 without details when a handler throws', async () => {
+    expect((await fetch(`${host.url}/api/items/1`, { method: 'PUT' })).status).toBe(405);
+    expect((await fetch(`${host.url}/api/nothing-here`)).status).toBe(404);
+    expect((await fetch(`${host.url}/api/items/1/a/b`)).status).toBe(404);
+    const failed = await fetch(`${host.url}/api/items/boom`);
+    expect(failed.status).toBe(500);
+    expect(await failed.text()).toBe('');
+    expect(lines.join('\n')).toMatch(/Executed 'items' \(Failed/);
+  });
+
+  it('answers the Event Grid subscription handshake', async () => {
+    const response = await fetch(eventGridUrl('onEvent'), {
+      method: 'POST',
+      headers: { 'aeg-event-type': 'SubscriptionValidation', 'content-type': 'application/json' },
+      body: JSON.stringify([
+        {
+          id: 'v1',
+          topic: '/subscriptions/x',
+          subject: '',
+          data: { validationCode: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6', validationUrl: 'https://example/validate' },
+          eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+          eventTime: '2026-11-23T12:00:00Z',
+          metadataVersion: '1',
+          dataVersion: '1',
+        },
+      ]),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ validationResponse: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6' });
+    expect(events()).toEqual([]);
+  });
+
+  it('invokes once per event of a notification, single or array, in either schema; 202', async () => {
+    const single = await fetch(eventGridUrl('onEvent'), {
+      method: 'POST',
+      headers: { 'aeg-event-type': 'Notification' },
+      body: JSON.stringify(egEvent('a')),
+    });
+    expect(single.status).toBe(202);
+    const array = await fetch(eventGridUrl('onEvent'), {
+      method: 'POST',
+      headers: { 'aeg-event-type': 'Notification' },
+      body: JSON.stringify([egEvent('b'), egEvent('c')]),
+    });
+    expect(array.status).toBe(202);
+    const cloud = {
+      specversion: '1.0',
+      id: 'd',
+      source: '/x',
+      type: 'Contoso.Items.ItemReceived',
+      time: '2026-11-23T12:00:00Z',
+      data: {},
+    };
+    const ce = await fetch(eventGridUrl('onEvent'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' },
+      body: JSON.stringify(cloud),
+    });
+    expect(ce.status).toBe(202);
+    expect(events().map((e) => e.id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(events()[3]).toEqual(cloud);
+  });
+
+  it('answers 500 when any invocation throws, after running all of them', async () => {
+    const response = await fetch(eventGridUrl('onEvent'), {
+      method: 'POST',
+      headers: { 'aeg-event-type': 'Notification' },
+      body: JSON.stringify([egEvent('1'), egEvent('2', 'fail'), egEvent('3')]),
+    });
+    expect(response.status).toBe(500);
+    expect(events().map((e) => e.id)).toEqual(['1', '2', '3']);
+  });
+
+  it('follows the host for Unsubscribe, unknown types, unknown functions, bad JSON and OPTIONS', async () => {
+    const post = (name: string, headers: Record<string, string>, body = '[]') =>
+      fetch(eventGridUrl(name), { method: 'POST', headers, body });
+    expect((await post('onEvent', { 'aeg-event-type': 'Unsubscribe' })).status).toBe(202);
+    expect((await post('onEvent', { 'aeg-event-type': 'SomethingElse' })).status).toBe(400);
+    expect((await post('onEvent', {})).status).toBe(400);
+    expect((await post('noSuchFunction', { 'aeg-event-type': 'Notification' })).status).toBe(404);
+    expect((await post('items', { 'aeg-event-type': 'Notification' })).status).toBe(404); // not an Event Grid trigger
+    expect((await post('onEvent', { 'aeg-event-type': 'Notification' }, '{not json')).status).toBe(400);
+    const options = await fetch(eventGridUrl('onEvent'), {
+      method: 'OPTIONS',
+      headers: { 'WebHook-Request-Origin': 'eventgrid.azure.net' },
+    });
+    expect(options.status).toBe(200);
+    expect(options.headers.get('webhook-allowed-origin')).toBe('eventgrid.azure.net');
+    expect(events()).toEqual([]);
+  });
+
+  it('runs a timer on demand through POST /admin/functions/NAME with the real timer shape', async () => {
+    expect((await fetch(`${host.url}/admin/functions/tick`, { method: 'POST', body: '{"input":""}' })).status).toBe(
+      202,
+    );
+    for (let i = 0; i < 100 && handled().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(handled()[0]).toEqual({
+      name: 'tick',
+      timer: { schedule: { adjustForDST: true }, scheduleStatus: null, isPastDue: false },
+    });
+    expect((await fetch(`${host.url}/admin/functions/none`, { method: 'POST' })).status).toBe(404);
+  });
+});
+
+describe('host helpers', () => {
+  it('matches route templates like the Functions host', () => {
+    expect(matchRoute('recordings/{serverCallId?}/{action?}', 'recordings')).toEqual({});
+    expect(matchRoute('recordings/{serverCallId?}/{action?}', 'Recordings/abc/pause')).toEqual({
+      serverCallId: 'abc',
+      action: 'pause',
+    });
+    expect(matchRoute('recordings/{serverCallId?}/{action?}', 'recordings/a/b/c')).toBeNull();
+    expect(matchRoute('call-events', 'call-events')).toEqual({});
+    expect(matchRoute('items/{id:int}', 'items/x')).toBeNull();
+    expect(matchRoute('items/{id:int}', 'items/12')).toEqual({ id: '12' });
+    expect(matchRoute('files/{*path}', 'files/a/b%20c')).toEqual({ path: 'a/b c' });
+  });
+
+  it('parses NCRONTAB schedules', () => {
+    const every5 = parseSchedule('0 */5 * * * *');
+    expect(nextOccurrence(every5, new Date(2026, 10, 23, 12, 3, 7))).toEqual(new Date(2026, 10, 23, 12, 5, 0));
+    const weekdays = parseSchedule('30 15 9 * * 1-5');
+    expect(nextOccurrence(weekdays, new Date(2026, 10, 21, 0, 0, 0))).toEqual(new Date(2026, 10, 23, 9, 15, 30)); // Sat -> Mon
+    expect(nextOccurrence(parseSchedule('0 * * * *'), new Date(2026, 0, 1, 0, 30))).toEqual(
+      new Date(2026, 0, 1, 1, 0, 0),
+    );
+    expect(() => parseSchedule('* * *')).toThrow(/6 fields/);
+    expect(() => parseSchedule('61 * * * * *')).toThrow(/out of range/);
+  });
+});

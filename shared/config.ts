@@ -41,6 +41,8 @@ export interface ArchiveTuning {
   blocksInFlight: number;
   /** Chunks of one recording copied at once. */
   chunkConcurrency: number;
+  /** Seconds of the per-recording lease (15-60): how soon a crashed copier's recording can be taken over. */
+  lockSeconds: number;
   /** Download attempts per file within one invocation, and the first backoff delay. */
   maxAttempts: number;
   retryBaseMs: number;
@@ -86,6 +88,7 @@ export function loadConfig(env: Env = process.env): Config {
       blockSizeBytes: readNumber(env, 'ARCHIVE_BLOCK_SIZE_MIB', 8, { min: 1, max: 100, integer: true }) * 1024 * 1024,
       blocksInFlight: readNumber(env, 'ARCHIVE_BLOCKS_IN_FLIGHT', 4, { min: 1, max: 64, integer: true }),
       chunkConcurrency: readNumber(env, 'ARCHIVE_CHUNK_CONCURRENCY', 2, { min: 1, max: 16, integer: true }),
+      lockSeconds: readNumber(env, 'ARCHIVE_LOCK_SECONDS', 60, { min: 15, max: 60, integer: true }),
       maxAttempts: readNumber(env, 'ARCHIVE_MAX_ATTEMPTS', 6, { min: 1, max: 100, integer: true }),
       retryBaseMs: readNumber(env, 'ARCHIVE_RETRY_BASE_MS', 1000, { min: 0, max: 600_000, integer: true }),
     },

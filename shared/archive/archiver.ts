@@ -105,7 +105,13 @@ export class Archiver {
     let current = await this.mustRead(callId, recordingKey);
     if (chunksToCopy(current).length === 0) return this.finish(current, log);
 
-    const lock = await RecordingLock.tryAcquire(store.container, callId, recordingKey, log);
+    const lock = await RecordingLock.tryAcquire(
+      store.container,
+      callId,
+      recordingKey,
+      log,
+      this.options.config.archive.lockSeconds,
+    );
     if (!lock) {
       if (!options.waitForLock) throw new RetryableError('ArchiveInProgress', `another invocation is archiving ${tag}`);
       return this.waitForOther(callId, recordingKey, log);

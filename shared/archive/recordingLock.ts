@@ -3,9 +3,6 @@ import type { Logger } from '../logger';
 import { statusCode } from './archiveStore';
 import { lockBlobName } from './naming';
 
-const LEASE_SECONDS = 60;
-const RENEW_EVERY_MS = 20_000;
-
 /**
  * One invocation copies a recording at a time: it holds a blob lease on `_locks/{callId}/{recordingKey}`, renewed
  * while it works. A crashed holder's lease expires within a minute, so a redelivery or the sweeper can take over.
@@ -31,6 +28,7 @@ export class RecordingLock {
     callId: string,
     recordingKey: string,
     log: Logger,
+    leaseSeconds = 60,
   ): Promise<RecordingLock | null> {
     const blob = container.getBlockBlobClient(lockBlobName(callId, recordingKey));
     try {
@@ -41,13 +39,13 @@ export class RecordingLock {
     }
     const lease = blob.getBlobLeaseClient();
     try {
-      await lease.acquireLease(LEASE_SECONDS);
+      await lease.acquireLease(leaseSeconds);
     } catch (error) {
       if (statusCode(error) === 409) return null;
       throw error;
     }
     const lock = new RecordingLock(lease, log, `${callId}/${recordingKey}`);
-    lock.timer = setInterval(() => void lock.renew(), RENEW_EVERY_MS);
+    lock.timer = setInterval(() => void lock.renew(), (leaseSeconds * 1000) / 3);
     lock.timer.unref();
     return lock;
   }

@@ -95,6 +95,8 @@ const LEFT_UNSET: Record<string, string> = {
   // Retries within one invocation; Event Grid's redelivery is the outer retry (subscriptions.bicep).
   ARCHIVE_MAX_ATTEMPTS: 'left at its default; Event Grid redelivery retries beyond it',
   ARCHIVE_RETRY_BASE_MS: 'left at its default; Event Grid redelivery retries beyond it',
+  // The lease's length only trades take-over speed after a crash for renewal traffic; 60 s suits Event Grid's schedule.
+  ARCHIVE_LOCK_SECONDS: 'left at its default (60 s); lower it only in tests',
   // Debug logging is for troubleshooting; set it by hand for a while, not by deployment.
   LOG_LEVEL: 'left unset (info); set LOG_LEVEL=debug by hand while troubleshooting',
 };

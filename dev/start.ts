@@ -9,6 +9,7 @@ import {
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteHandle } from './azurite';
 import { startEmulator, type AcsEmulator } from './emulator';
 import { startLocalHost, type LocalHost } from './host';
+import { repoRoot } from './repoRoot';
 
 /**
  * `npm start`: the whole product on this machine with embedded defaults and no Azure account: Azurite (data under
@@ -17,7 +18,7 @@ import { startLocalHost, type LocalHost } from './host';
  * serving, so you can drive it yourself with curl.
  */
 
-const ROOT = path.join(__dirname, '..', '..');
+const ROOT = repoRoot();
 const HOST_PORT = Number(process.env.PORT ?? 7071);
 const AZURITE_PORT = Number(process.env.AZURITE_BLOB_PORT ?? 10000);
 const ARCHIVE_CONTAINER = 'recordings';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from '../azurite';
+import { repoRoot } from '../repoRoot';
 import { startEmulator, type AcsEmulator } from '../emulator';
 import type { BenchTask, CaseResult } from './case';
 
@@ -160,7 +161,7 @@ async function measure(azuriteConnectionString: string, emulator: AcsEmulator): 
 
   // Cold start: load the compiled function app as a fresh worker does, against loading the official ACS client.
   process.stdout.write('cold start... ');
-  const appRoot = path.join(__dirname, '..', '..', '..');
+  const appRoot = repoRoot();
   const coldRuns = 5;
   const cold: CaseResult[] = [];
   const reference: CaseResult[] = [];

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { coreStandIn, installCoreStandIn, type CoreBinding, type Registration } from './coreStandIn';
 import { matches, parseSchedule, type Schedule } from './ncrontab';
 import { matchRoute } from './routes';
+import { repoRoot } from '../repoRoot';
 
 /**
  * A small local Functions host: loads the compiled app through the `@azure/functions-core` stand-in, exactly as the
@@ -54,7 +55,7 @@ interface LoadedFunction extends RegisteredFunction {
 }
 
 export async function startLocalHost(options: LocalHostOptions = {}): Promise<LocalHost> {
-  const appRoot = path.resolve(options.appRoot ?? path.join(__dirname, '..', '..', '..'));
+  const appRoot = path.resolve(options.appRoot ?? repoRoot());
   const log = options.log ?? ((line: string) => console.log(line));
   applySettings(appRoot, options.env ?? {});
   const functions = loadApp(appRoot);

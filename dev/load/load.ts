@@ -1,0 +1,346 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { startAzurite } from '../azurite';
+import { repoRoot } from '../repoRoot';
+import { startEmulator, type AcsEmulator, type Fault, type RecordingFiles } from '../emulator';
+
+/**
+ * `npm run load`: a bounded soak on loopback. Recordings of 1-5 chunks go through the local host (a child process,
+ * the compiled app) the way Event Grid delivers them: concurrent deliveries, duplicates (some concurrent), injected
+ * faults of every transient kind the emulator offers, and kills of the host process mid-copy with restart and
+ * redelivery. Then every archive is verified byte for byte against the source.
+ */
+
+export interface LoadOptions {
+  recordings: number;
+  inFlight: number;
+  duplicateRate: number;
+  faultRate: number;
+  kills: number;
+  maxChunks: number;
+  maxChunkBytes: number;
+  /** Existing Azurite connection string; one is started when absent. */
+  azuriteConnectionString?: string;
+  log?: (line: string) => void;
+}
+
+export interface LoadReport {
+  recordings: number;
+  delivered: number;
+  archived: number;
+  duplicates: number;
+  faults: number;
+  restarts: number;
+  lost: number;
+  corrupted: number;
+  duplicateBlobs: number;
+  latencyMs: { p50: number; p95: number; p99: number };
+  problems: string[];
+}
+
+const FAULTS: Fault[] = [
+  { kind: 'reset', afterBytes: 100_000 },
+  { kind: 'status', status: 503 },
+  { kind: 'status', status: 500, times: 2 },
+  { kind: 'status', status: 429, retryAfterSeconds: 1 },
+  { kind: 'html', status: 400 },
+  { kind: 'empty' },
+  { kind: 'redirect' },
+  { kind: 'trickle', bytesPerSecond: 2 * 1024 * 1024 },
+];
+
+/** Event Grid-like retry delays (compressed) for a delivery that failed or got no answer. */
+const RETRY_DELAYS_MS = [200, 500, 1000, 2000, 2000, 3000, 3000, 5000, 5000, 5000, 5000, 5000, 5000, 5000];
+
+export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  const log = options.log ?? (() => undefined);
+  const work = mkdtempSync(path.join(os.tmpdir(), 'cra-load-'));
+  const azurite = options.azuriteConnectionString
+    ? undefined
+    : await startAzurite({ location: path.join(work, 'azurite') });
+  const connectionString = options.azuriteConnectionString ?? azurite!.connectionString;
+  const emulator = await startEmulator();
+  const containerName = `load-${randomUUID().slice(0, 8)}`;
+  const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName);
+  const env = {
+    ACS_CONNECTION_STRING: emulator.connectionString,
+    ARCHIVE_STORAGE_CONNECTION_STRING: connectionString,
+    ARCHIVE_CONTAINER: containerName,
+    ARCHIVE_BLOCK_SIZE_MIB: '1',
+    ARCHIVE_RETRY_BASE_MS: '50',
+    ARCHIVE_LOCK_SECONDS: '15',
+  };
+  const host = new HostSupervisor(repoRoot(), env, log);
+  try {
+    await host.start();
+    return await drive(options, emulator, container, host, log);
+  } finally {
+    await host.stop();
+    await emulator.stop();
+    await azurite?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function drive(
+  options: LoadOptions,
+  emulator: AcsEmulator,
+  container: ContainerClient,
+  host: HostSupervisor,
+  log: (line: string) => void,
+): Promise<LoadReport> {
+  let seed = 42;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const recordings: RecordingFiles[] = [];
+  let faults = 0;
+  for (let i = 0; i < options.recordings; i++) {
+    const chunkCount = 1 + Math.floor(random() * options.maxChunks);
+    const chunks = Array.from({ length: chunkCount }, (_, c) => ({
+      size: 1 + Math.floor(random() * options.maxChunkBytes),
+      endReason: c < chunkCount - 1 ? 'ChunkMaximumSizeExceeded' : 'SessionEnded',
+    }));
+    const files = await emulator.createRecordingFiles({ chunks, seed: `load-${i}` });
+    if (random() < options.faultRate) {
+      const chunk = files.chunks[Math.floor(random() * files.chunks.length)]!;
+      emulator.setFault(chunk.documentId, FAULTS[faults++ % FAULTS.length]!);
+    }
+    recordings.push(files);
+  }
+
+  let delivered = 0;
+  let duplicates = 0;
+  const latencies: number[] = [];
+  const problems: string[] = [];
+
+  /** Delivers one event until the host answers 202, the way Event Grid retries. */
+  const deliverUntilAccepted = async (event: object): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      delivered++;
+      const status = await host.deliver(event);
+      if (status === 202) return;
+      const delay = RETRY_DELAYS_MS[attempt];
+      if (delay === undefined)
+        throw new Error(`event ${(event as { id: string }).id} was never accepted (last ${status})`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  };
+
+  const killAt = new Set(
+    Array.from({ length: options.kills }, (_, k) => Math.floor(((k + 1) * options.recordings) / (options.kills + 1))),
+  );
+  let next = 0;
+  const worker = async () => {
+    while (next < recordings.length) {
+      const index = next++;
+      const files = recordings[index]!;
+      if (killAt.has(index)) void host.killAndRestart(300);
+      const event = emulator.recordingFileStatusEvent(files, { id: `load-${index}` });
+      const started = Date.now();
+      const copies = [deliverUntilAccepted(event)];
+      if (random() < options.duplicateRate) {
+        duplicates++;
+        // Half of the duplicates arrive while the first is still running, half after it.
+        copies.push(
+          random() < 0.5
+            ? deliverUntilAccepted(event)
+            : copies[0]!.then(() =>
+                deliverUntilAccepted(emulator.recordingFileStatusEvent(files, { id: `load-${index}-again` })),
+              ),
+        );
+      }
+      try {
+        await Promise.all(copies);
+        latencies.push(Date.now() - started);
+      } catch (error) {
+        problems.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.inFlight }, worker));
+  log(`delivered ${delivered} events for ${recordings.length} recordings; verifying every archive...`);
+
+  let archived = 0;
+  let lost = 0;
+  let corrupted = 0;
+  let duplicateBlobs = 0;
+  const names = new Map<string, string[]>();
+  for await (const blob of container.listBlobsFlat()) {
+    const callId = blob.name.split('/')[0]!;
+    if (callId.startsWith('_')) continue;
+    names.set(callId, [...(names.get(callId) ?? []), blob.name]);
+  }
+  for (const files of recordings) {
+    const blobs = names.get(files.callId) ?? [];
+    const manifestName = blobs.find((n) => n.endsWith('/manifest.json'));
+    if (!manifestName) {
+      lost += files.chunks.length;
+      problems.push(`call ${files.callId}: no manifest`);
+      continue;
+    }
+    const manifest = JSON.parse((await container.getBlobClient(manifestName).downloadToBuffer()).toString('utf8')) as {
+      status: string;
+      chunks: { index: number; blob: string; status: string }[];
+    };
+    if (manifest.status === 'complete') archived++;
+    else problems.push(`call ${files.callId}: manifest ${manifest.status}`);
+    if (blobs.length !== 1 + 2 * files.chunks.length)
+      duplicateBlobs += Math.max(0, blobs.length - 1 - 2 * files.chunks.length);
+    for (const chunk of files.chunks) {
+      const entry = manifest.chunks.find((c) => c.index === chunk.index);
+      if (!entry || entry.status !== 'archived' || !blobs.includes(entry.blob)) {
+        lost++;
+        problems.push(`call ${files.callId} chunk ${chunk.index}: not archived`);
+        continue;
+      }
+      const hash = createHash('sha256');
+      const download = await container.getBlobClient(entry.blob).download();
+      for await (const piece of download.readableStreamBody as AsyncIterable<Buffer>) hash.update(piece);
+      if (hash.digest('hex') !== chunk.sha256) {
+        corrupted++;
+        problems.push(`call ${files.callId} chunk ${chunk.index}: SHA-256 differs from the source`);
+      }
+    }
+  }
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  return {
+    recordings: recordings.length,
+    delivered,
+    archived,
+    duplicates,
+    faults,
+    restarts: host.restarts,
+    lost,
+    corrupted,
+    duplicateBlobs,
+    latencyMs: { p50: pct(50), p95: pct(95), p99: pct(99) },
+    problems,
+  };
+}
+
+/** The local host as a child process that can be killed (SIGKILL) and restarted on the same port. */
+class HostSupervisor {
+  private child: ChildProcess | undefined;
+  private url = '';
+  private port = 0;
+  private ready: Promise<void> = Promise.resolve();
+  restarts = 0;
+
+  constructor(
+    private readonly appRoot: string,
+    private readonly env: Record<string, string>,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const serve = path.join(this.appRoot, 'dist', 'dev', 'host', 'serve.js');
+    const child = spawn(process.execPath, [serve], {
+      cwd: this.appRoot,
+      env: { ...process.env, ...this.env, PORT: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    let output = '';
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 30_000);
+      child.stderr.on('data', (data: Buffer) => (output += data.toString()));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`host exited with ${code}:\n${output}`));
+      });
+      child.stdout.on('data', (data: Buffer) => {
+        output += data.toString();
+        const match = /Host listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(data.toString());
+        if (match) {
+          clearTimeout(timer);
+          this.url = match[1]!;
+          this.port = Number(match[2]);
+          resolve();
+        }
+      });
+    });
+    await this.ready;
+  }
+
+  async deliver(event: object): Promise<number> {
+    await this.ready;
+    try {
+      const response = await fetch(`${this.url}/runtime/webhooks/eventgrid?functionName=archiveRecording`, {
+        method: 'POST',
+        headers: { 'aeg-event-type': 'Notification', 'content-type': 'application/json' },
+        body: JSON.stringify([event]),
+        signal: AbortSignal.timeout(30_000), // Event Grid waits 30 s for an answer
+      });
+      await response.arrayBuffer();
+      return response.status;
+    } catch {
+      return 0; // no answer: the host died, or took longer than Event Grid waits
+    }
+  }
+
+  private kills: Promise<void> = Promise.resolve();
+
+  /** Kills (SIGKILL) the running host after `afterMs` and starts a new one; kills happen one at a time. */
+  killAndRestart(afterMs: number): Promise<void> {
+    this.kills = this.kills.then(() => this.killOnce(afterMs));
+    return this.kills;
+  }
+
+  private async killOnce(afterMs: number): Promise<void> {
+    await this.ready;
+    await new Promise((r) => setTimeout(r, afterMs));
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    this.restarts++;
+    this.log(`killed the host (restart ${this.restarts})`);
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+export function formatReport(report: LoadReport): string {
+  return [
+    `recordings ${report.recordings}, delivered ${report.delivered} (with redeliveries), archived ${report.archived}`,
+    `duplicates ${report.duplicates}, faults ${report.faults}, restarts ${report.restarts}`,
+    `lost ${report.lost} (must be 0), corrupted ${report.corrupted} (must be 0), duplicate blobs ${report.duplicateBlobs} (must be 0)`,
+    `event-to-archived latency p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms`,
+    ...report.problems.slice(0, 20).map((p) => `problem: ${p}`),
+  ].join('\n');
+}
+
+if (require.main === module) {
+  const quick = process.env.LOAD_QUICK === '1';
+  runLoad({
+    recordings: quick ? 30 : 200,
+    inFlight: 32,
+    duplicateRate: 0.2,
+    faultRate: 0.1,
+    kills: 3,
+    maxChunks: 5,
+    maxChunkBytes: quick ? 512 * 1024 : 4 * 1024 * 1024,
+    log: (line) => console.log(line),
+  }).then(
+    (report) => {
+      console.log(formatReport(report));
+      process.exit(report.lost === 0 && report.corrupted === 0 && report.duplicateBlobs === 0 ? 0 : 1);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

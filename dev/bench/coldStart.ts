@@ -1,5 +1,6 @@
-/** Loads the compiled app the way a fresh Functions worker does; returns the registered function names. */
+import { loadApp } from '../host/localHost';
+
+/** Loads the compiled app the way a fresh Functions worker does (through the core stand-in); returns the names. */
 export function loadAppForColdStart(appRoot: string): string[] {
-  void appRoot;
-  throw new Error('not wired yet');
+  return loadApp(appRoot).map((f) => f.name);
 }

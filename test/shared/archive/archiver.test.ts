@@ -328,6 +328,28 @@ describe('archiving a recording', () => {
   });
 });
 
+describe('secrets', () => {
+  it('never puts the access key, a signature or a token in logs or the manifest, even when every request fails', async () => {
+    const files = await h.emulator.createRecordingFiles({ chunks: 1, chunkSize: 1000 });
+    h.emulator.setFault(files.chunks[0]!.documentId, { kind: 'status', status: 401, times: 100 });
+    const log = new CapturedLog();
+    await expect(h.archiver.archiveEvent(h.emulator.recordingFileStatusEvent(files), log)).rejects.toBeInstanceOf(
+      RetryableError,
+    );
+    h.emulator.clearFaults();
+    const manifestText = (await blobBytes(h.container, `${files.callId}/${await keyOf(files)}/manifest.json`)).toString(
+      'utf8',
+    );
+    const key = h.env.ACS_CONNECTION_STRING!.split('accesskey=')[1]!;
+    for (const text of [log.text, manifestText]) {
+      expect(text).not.toContain(key);
+      expect(text).not.toMatch(/Signature=|HMAC-SHA256|Bearer /);
+      expect(text).not.toContain('?'); // no query strings (where signed URLs carry their secrets)
+    }
+    expect(log.text).toMatch(/refused the request \(401\): check the access key/);
+  });
+});
+
 describe('malformed events', () => {
   it.each<[string, (e: any) => void]>([
     ['a missing data', (e) => delete e.data],

@@ -150,13 +150,12 @@ describe('archiveRecording through the Functions host', () => {
     expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(500);
     emulator.clearFaults();
     expect((await fetch(`${host.url}/admin/functions/sweepArchives`, { method: 'POST', body: '{}' })).status).toBe(202);
-    let status = '';
-    for (let i = 0; i < 100 && status !== 'complete'; i++) {
+    // The timer runs asynchronously (202 first): wait for the host to report the invocation finished.
+    for (let i = 0; i < 200 && !host.lines.some((l) => l.includes("Executed 'sweepArchives'")); i++) {
       await new Promise((r) => setTimeout(r, 100));
-      const folder = await folderOf(files.callId);
-      status = (await readManifest(container, files.callId, path.posix.basename(folder))).status;
     }
-    expect(status).toBe('complete');
+    const folder = await folderOf(files.callId);
+    expect((await readManifest(container, files.callId, path.posix.basename(folder))).status).toBe('complete');
     expect(host.lines.join('\n')).toMatch(/Sweep: \d+ pending recording\(s\) checked, \d+ re-driven/);
   });
 });

@@ -65,7 +65,7 @@ describe('local Functions host', () => {
     });
     expect(response.status).toBe(201);
     expect(response.headers.get('x-fixture')).toBe('yes');
-    const body = await response.json();
+    const body = (await response.json()) as any;
     expect(body).toMatchObject({
       method: 'POST',
       params: { id: '42', action: 'archive' },

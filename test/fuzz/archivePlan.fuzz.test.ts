@@ -161,7 +161,7 @@ describe('archive planning under fuzzing', () => {
               return;
             }
             if (before) {
-              for (const old of (before).chunks) {
+              for (const old of before.chunks) {
                 const kept = manifest.chunks.find((c) => c.index === old.index);
                 expect(kept?.documentId).toBe(old.documentId);
               }

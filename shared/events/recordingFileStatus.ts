@@ -59,6 +59,9 @@ export interface PlanOptions {
   retentionHours: number;
 }
 
+/** ACS caps a recording far below this; anything longer is not a real event. */
+const MAX_RECORDING_MS = 30 * 24 * 3_600_000;
+
 const SUBJECT = /^\/recording\/call\/([^/]+)(?:\/serverCallId\/([^/]+))?(?:\/recordingId\/(.+))?$/;
 
 /**
@@ -112,6 +115,13 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
   if (!recordingKey)
     throw new BadInputError('data.recordingStartTime is not an ISO-8601 UTC time', 'data.recordingStartTime');
   const recordingDurationMs = optionalNumber(data.recordingDurationMs, 'data.recordingDurationMs');
+  if (recordingDurationMs !== null && recordingDurationMs > MAX_RECORDING_MS) {
+    // NOTE: found by the fuzz tests: an absurd duration made the deadline an invalid date (an unclassified throw).
+    throw new BadInputError(
+      'data.recordingDurationMs is longer than any recording (over 30 days)',
+      'data.recordingDurationMs',
+    );
+  }
   const formatType = optionalString(data.recordingFormatType, 'data.recordingFormatType');
   const format = formatFor(formatType);
   if (!format)
@@ -140,6 +150,9 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
   const deadlineMs =
     recordingDurationMs !== null ? startMs + recordingDurationMs + retentionMs : eventTimeMs + retentionMs;
 
+  if (Number.isNaN(new Date(deadlineMs).getTime())) {
+    throw new BadInputError('event times are out of range (the deadline is not a date)', 'eventTime');
+  }
   return {
     eventId: event.id,
     eventTime: new Date(eventTimeMs).toISOString(),

@@ -151,11 +151,13 @@ describe('archiveRecording through the Functions host', () => {
     emulator.clearFaults();
     expect((await fetch(`${host.url}/admin/functions/sweepArchives`, { method: 'POST', body: '{}' })).status).toBe(202);
     // The timer runs asynchronously (202 first): wait for the host to report the invocation finished.
-    for (let i = 0; i < 200 && !host.lines.some((l) => l.includes("Executed 'sweepArchives'")); i++) {
+    for (let i = 0; i < 600 && !host.lines.some((l) => l.includes("Executed 'sweepArchives'")); i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const folder = await folderOf(files.callId);
-    expect((await readManifest(container, files.callId, path.posix.basename(folder))).status).toBe('complete');
+    const status = (await readManifest(container, files.callId, path.posix.basename(folder))).status;
+    if (status !== 'complete')
+      throw new Error(`manifest is ${status}; host said:\n${host.lines.slice(-30).join('\n')}`);
     expect(host.lines.join('\n')).toMatch(/Sweep: \d+ pending recording\(s\) checked, \d+ re-driven/);
   });
 });

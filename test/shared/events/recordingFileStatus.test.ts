@@ -138,6 +138,11 @@ describe('planFromEvent', () => {
     ['a missing start time', (e) => delete e.data.recordingStartTime, 'data.recordingStartTime'],
     ['a start time that is not a time', (e) => (e.data.recordingStartTime = 'yesterday'), 'data.recordingStartTime'],
     ['a duration as a string', (e) => (e.data.recordingDurationMs = '6620'), 'data.recordingDurationMs'],
+    [
+      'an absurd duration (found by fuzzing)',
+      (e) => (e.data.recordingDurationMs = 8638372514376393),
+      'data.recordingDurationMs',
+    ],
     ['an unknown format', (e) => (e.data.recordingFormatType = 'Ogg'), 'data.recordingFormatType'],
     ['a wrong event type', (e) => (e.eventType = 'Microsoft.Communication.CallEnded'), 'eventType'],
     ['a missing event time', (e) => delete e.eventTime, 'eventTime'],

@@ -132,7 +132,7 @@ async function measure(azuriteConnectionString: string, emulator: AcsEmulator): 
   }
 
   // Resume cost: a connection reset at 50 % of a chunk.
-  process.stdout.write(`\nresume: ${sizeLabel(RESUME_SIZE)} with a reset at 50 %... `);
+  process.stdout.write(`\nresume: ${sizeLabel(RESUME_SIZE)} with a reset at 50 % (+5 MB)... `);
   const resumeFiles = await emulator.createRecordingFiles({ chunks: [{ size: RESUME_SIZE }], seed: 'resume' });
   const cleanEnv = await freshEnv();
   emulator.clearRequests();
@@ -144,7 +144,8 @@ async function measure(azuriteConnectionString: string, emulator: AcsEmulator): 
   await dropContainer(cleanEnv);
   const resetEnv = await freshEnv();
   const doc = resumeFiles.chunks[0]!.documentId;
-  emulator.setFault(doc, { kind: 'reset', afterBytes: RESUME_SIZE / 2 });
+  // Half-way plus an odd offset, so the reset lands inside a block (the worst case for re-downloaded bytes).
+  emulator.setFault(doc, { kind: 'reset', afterBytes: RESUME_SIZE / 2 + 5_000_003 });
   emulator.clearRequests();
   const resumed = await runCase({
     kind: 'archiver',
@@ -212,7 +213,7 @@ async function measure(azuriteConnectionString: string, emulator: AcsEmulator): 
   );
   const refetched = downloaded - RESUME_SIZE;
   out(
-    `- resume after a reset at 50 % of ${sizeLabel(RESUME_SIZE)}: ${contentRequests.length} requests, ranges ${JSON.stringify(contentRequests.map((r) => r.range ?? 'none'))}, ` +
+    `- resume after a reset at 50 % (+5 MB, inside a block) of ${sizeLabel(RESUME_SIZE)}: ${contentRequests.length} requests, ranges ${JSON.stringify(contentRequests.map((r) => r.range ?? 'none'))}, ` +
       `bytes downloaded again ${refetched} (target <= one block, ${8 * MiB}): ${refetched <= 8 * MiB ? 'MET' : 'BELOW'}; ` +
       `time lost ${fmt(resumed.seconds - clean.seconds, 2)} s (${fmt(clean.seconds, 2)} s clean, ${fmt(resumed.seconds, 2)} s with the reset); byte-exact ${resumeExact ? 'yes' : 'NO'}`,
   );

@@ -195,6 +195,21 @@ async function measure(azuriteConnectionString: string, emulator: AcsEmulator): 
         `${fmt(mbps(r.naive))} | ${fmt(r.naive.peakRssMiB, 0)} |`,
     );
   }
+  out();
+  out('```');
+  out('MB/s by case (each # = 10 MB/s)                      peak RSS MiB (each # = 10 MiB)');
+  const bar = (value: number, unit: number) => '#'.repeat(Math.max(1, Math.round(value / unit)));
+  for (const r of rows) {
+    const line = (name: string, mbs: number, rss?: number) =>
+      out(
+        `${`${r.label} ${name}`.padEnd(22)} ${bar(mbs, 10).padEnd(30)} ${fmt(mbs).padStart(6)}   ${rss === undefined ? '' : `${bar(rss, 10).padEnd(22)} ${fmt(rss, 0)}`}`,
+      );
+    line('source', r.source);
+    line('sink', r.sink);
+    line('archiver', mbps(r.archiver), r.archiver.peakRssMiB);
+    line('naive', mbps(r.naive), r.naive.peakRssMiB);
+  }
+  out('```');
   const single = rows.slice(0, SINGLE_SIZES.length);
   const smallRss = single[0]!.archiver.peakRssMiB;
   const largeRss = single[single.length - 1]!.archiver.peakRssMiB;

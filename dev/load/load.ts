@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -248,6 +248,12 @@ class HostSupervisor {
     this.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 30_000);
       child.stderr.on('data', (data: Buffer) => (output += data.toString()));
+      // LOAD_HOST_LOG=FILE keeps everything the host printed, for diagnosing a failed run.
+      const hostLog = process.env.LOAD_HOST_LOG;
+      if (hostLog) {
+        child.stdout.on('data', (data: Buffer) => appendFileSync(hostLog, data));
+        child.stderr.on('data', (data: Buffer) => appendFileSync(hostLog, data));
+      }
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`host exited with ${code}:\n${output}`));
@@ -325,7 +331,7 @@ export function formatReport(report: LoadReport): string {
 if (require.main === module) {
   const quick = process.env.LOAD_QUICK === '1';
   runLoad({
-    recordings: quick ? 30 : 200,
+    recordings: Number(process.env.LOAD_RECORDINGS ?? (quick ? 30 : 200)),
     inFlight: 32,
     duplicateRate: 0.2,
     faultRate: 0.1,

@@ -113,9 +113,9 @@ describe('archiving a recording', () => {
     const gets = contentGets(doc);
     expect(gets).toHaveLength(2);
     expect(gets[0]!.range).toBeUndefined();
-    expect(gets[1]!.range).toBe(`bytes=${2 * BLOCK}-`);
+    expect(gets[1]!.range).toBe(`bytes=${2 * BLOCK - 1}-`); // from the staged end, with a one-byte overlap
     const downloaded = gets.reduce((n, r) => n + r.bytesSent, 0);
-    expect(downloaded - size).toBeLessThanOrEqual(BLOCK); // at most one block fetched twice
+    expect(downloaded - size).toBeLessThanOrEqual(BLOCK); // at most one block (plus the overlap byte) fetched twice
   });
 
   it('resumes a copy a crashed invocation left staged: Range from the staged end, hashes from storage', async () => {
@@ -134,7 +134,45 @@ describe('archiving a recording', () => {
     expect((await second.archiveEvent(event, new CapturedLog())).outcome).toBe('complete');
     await expectArchived(files);
     const gets = contentGets(doc);
-    expect(gets.map((r) => r.range)).toEqual([undefined, `bytes=${3 * BLOCK}-`]);
+    expect(gets.map((r) => r.range)).toEqual([undefined, `bytes=${3 * BLOCK - 1}-`]);
+  });
+
+  it('finishes a copy whose every block was staged before a crash (only the commit was missing)', async () => {
+    // Found by `npm run load`: resuming with `bytes=size-` was answered 416 forever.
+    const size = 2 * BLOCK + 5;
+    const files = await h.emulator.createRecordingFiles({ chunks: [{ size }] });
+    const chunk = files.chunks[0]!;
+    const { SourceClient } = await import('../../../shared/acs/download');
+    const { createAcsAuthenticator } = await import('../../../shared/acs/auth');
+    const { blockIdFor } = await import('../../../shared/archive/blockPlan');
+    const source = new SourceClient({
+      endpoint: h.config.acs.endpoint,
+      auth: createAcsAuthenticator(h.config.acs),
+      allowedHosts: h.config.downloadHosts,
+    });
+    const pieces: Buffer[] = [];
+    for await (const piece of (await source.open(chunk.contentLocation)).body as AsyncIterable<Buffer>)
+      pieces.push(piece);
+    const bytes = Buffer.concat(pieces);
+    // Stage every block as a crashed invocation would have, under the name the archiver will use.
+    const event = h.emulator.recordingFileStatusEvent(files);
+    const { planFromEvent } = await import('../../../shared/events/recordingFileStatus');
+    const { toEventEnvelope } = await import('../../../shared/events/envelope');
+    const plan = planFromEvent(toEventEnvelope(event), {
+      endpoint: h.config.acs.endpoint,
+      dialect: 'calling',
+      retentionHours: 24,
+    });
+    const blob = h.container.getBlockBlobClient(`${plan.callId}/${plan.recordingKey}/chunk-0000.mp4`);
+    await h.container.createIfNotExists();
+    for (let offset = 0; offset < size; offset += BLOCK) {
+      const part = bytes.subarray(offset, Math.min(size, offset + BLOCK));
+      await blob.stageBlock(blockIdFor(offset), part, part.length);
+    }
+    h.emulator.clearRequests();
+    expect((await h.archiver.archiveEvent(event, new CapturedLog())).outcome).toBe('complete');
+    await expectArchived(files);
+    expect(contentGets(chunk.documentId).map((r) => r.range)).toEqual([`bytes=${size - 1}-`]);
   });
 
   it('archives the 2021 form from the endpoint download paths with the conversations dialect', async () => {

@@ -121,20 +121,22 @@ export class RecordingControl {
     const existing = await this.store.get(serverCallId);
     if (!existing) return undefined;
     const s = acsState.toLowerCase();
-    const state: RecordingState | undefined =
+    if (s !== 'active' && s !== 'inactive' && s !== 'failed') return viewOf(existing.record);
+    // NOTE: decided on the record as it is when written (inside the ETag retry), not as first read: the callback for
+    // a stop often races the stop itself, and "inactive" after a stop means stopped, not paused.
+    const stateFor = (r: CallRecord): RecordingState =>
       s === 'active'
-        ? 'active'
-        : s === 'inactive'
-          ? existing.record.state === 'stopped'
+        ? r.state === 'stopped'
+          ? 'stopped'
+          : 'active'
+        : s === 'failed'
+          ? 'failed'
+          : r.state === 'stopped'
             ? 'stopped'
-            : 'paused'
-          : s === 'failed'
-            ? 'failed'
-            : undefined;
-    if (!state) return viewOf(existing.record);
+            : 'paused';
     return viewOf(
       await this.update(existing, (r) => ({
-        ...withState(r, state, `state callback: ${acsState}`, this.now()),
+        ...withState(r, stateFor(r), `state callback: ${acsState}`, this.now()),
         recordingId: r.recordingId ?? recordingId,
       })),
     );

@@ -31,14 +31,14 @@ export async function recordings(request: HttpRequest, context: InvocationContex
           : b.conversationId !== undefined
             ? parseServerCallId(b.conversationId, 'conversationId')
             : b.conversationUrl !== undefined
-              ? serverCallIdFromConversationUrl(String(b.conversationUrl), 'conversationUrl')
+              ? serverCallIdFromConversationUrl(conversationUrlOf(b.conversationUrl), 'conversationUrl')
               : undefined;
       if (!serverCallId)
         throw new BadInputError('serverCallId, conversationId or conversationUrl is required', 'serverCallId');
       if (b.operationContext !== undefined && typeof b.operationContext !== 'string') {
         throw new BadInputError('operationContext must be a string', 'operationContext');
       }
-      const view = await control.startForCall(serverCallId, 'API request', b.operationContext as string | undefined);
+      const view = await control.startForCall(serverCallId, 'API request', b.operationContext);
       context.info(`recordings: start ${serverCallId.slice(0, 24)}…: ${view.state}`);
       return jsonResponse(200, view);
     }
@@ -58,6 +58,11 @@ export async function recordings(request: HttpRequest, context: InvocationContex
     context.warn(`recordings: ${request.method} failed: ${toError(error).message}`);
     return responseForRequestError(error);
   }
+}
+
+function conversationUrlOf(value: unknown): string {
+  if (typeof value !== 'string') throw new BadInputError('conversationUrl must be a string', 'conversationUrl');
+  return value;
 }
 
 app.http('recordings', {

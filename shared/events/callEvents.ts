@@ -22,7 +22,8 @@ export function callMomentOf(event: EventEnvelope): CallMoment {
   const serverCallId = (field: string) => parseServerCallId(data[field], `data.${field}`);
   switch (type) {
     case `${PREFIX}CallLegStateChanged`: {
-      const state = String(data.CallState ?? data.callState ?? '').toLowerCase();
+      const rawState = data.CallState ?? data.callState;
+      const state = typeof rawState === 'string' ? rawState.toLowerCase() : '';
       const id = serverCallId(data.ConversationId !== undefined ? 'ConversationId' : 'conversationId');
       if (state === 'established') return { kind: 'established', serverCallId: id, eventType: type };
       if (state === 'terminated') return { kind: 'ended', serverCallId: id, eventType: type };

@@ -42,7 +42,8 @@ export function toEventEnvelope(event: unknown): EventEnvelope {
     schema: 'EventGrid',
     id: requiredString(e, 'id'),
     type: requiredString(e, 'eventType'),
-    subject: requiredString(e, 'subject'),
+    // NOTE: optional: Event Grid's own SubscriptionValidationEvent has an empty subject.
+    subject: optionalString(e, 'subject'),
     time: requiredString(e, 'eventTime'),
     data: e.data,
     raw: event,

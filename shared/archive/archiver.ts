@@ -5,8 +5,7 @@ import { AppError, BadInputError, PermanentError, RetryableError, toError } from
 import { toEventEnvelope } from '../events/envelope';
 import { planFromEvent, type IncomingEvent } from '../events/recordingFileStatus';
 import type { Logger } from '../logger';
-import type { RetryPolicy } from '../retry';
-import { sleep } from '../retry';
+import { sleep, type RetryPolicy } from '../retry';
 import { ArchiveStore } from './archiveStore';
 import { copyFileToBlob } from './copyChunk';
 import { chunksToCopy, mergePlan, missingIndices, statusOf, type Manifest, type ManifestChunk } from './manifest';

@@ -7,13 +7,8 @@ import { chunkBlobName, chunkMetadataBlobName, type MediaFormat } from './naming
 export type ChunkStatus = 'pending' | 'archived' | 'expired' | 'failed';
 export type ManifestStatus = 'pending' | 'complete' | 'failed';
 
-export interface ManifestChunk {
-  index: number;
-  documentId: string;
-  endReason: string;
-  contentLocation: string | null;
-  metadataLocation: string | null;
-  deleteLocation: string | null;
+/** A chunk as the events described it (ChunkRef), plus what the archive knows of it. */
+export interface ManifestChunk extends ChunkRef {
   status: ChunkStatus;
   blob: string;
   metadataBlob: string;

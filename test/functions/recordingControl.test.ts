@@ -161,6 +161,27 @@ describe('POST /api/call-events', () => {
   });
 });
 
+describe('Call Automation recording events on /api/call-events', () => {
+  it('applies RecordingStateChanged and marks the call failed on StartRecordingFailed', async () => {
+    const serverCallId = newCallId();
+    const view = (await (await post('recordings', { serverCallId })).json()) as any;
+    const paused = cloudEvent('Microsoft.Communication.RecordingStateChanged', {
+      recordingId: view.recordingId,
+      state: 'inactive',
+      serverCallId,
+    });
+    expect((await post('call-events', [paused])).status).toBe(200);
+    expect(((await (await fetch(`${host.url}/api/recordings/${serverCallId}`)).json()) as any).state).toBe('paused');
+    const failed = cloudEvent('Microsoft.Communication.StartRecordingFailed', {
+      serverCallId,
+      callConnectionId: randomUUID(),
+    });
+    expect((await post('call-events', [failed])).status).toBe(200);
+    expect(((await (await fetch(`${host.url}/api/recordings/${serverCallId}`)).json()) as any).state).toBe('failed');
+    expect(host.lines.join('\n')).toMatch(/ACS could not start recording call/);
+  });
+});
+
 describe('/api/recordings', () => {
   it('starts, reports, pauses, resumes and stops a recording', async () => {
     const serverCallId = newCallId();

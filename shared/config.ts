@@ -26,6 +26,32 @@ export interface AcsSettings {
   apiVersion: string;
 }
 
+/** Who may send events and callbacks (SPEC sections 3 and 4). */
+export interface SenderSettings {
+  /**
+   * ARM id of the ACS resource (ACS_RESOURCE_ID), lower-cased: Event Grid events whose topic (or CloudEvents source)
+   * is another resource are refused. null: no check.
+   */
+  acsResourceId: string | null;
+  /** The ACS resource's immutable id (ACS_IMMUTABLE_RESOURCE_ID): the audience of Call Automation JWTs; null: no check. */
+  acsImmutableResourceId: string | null;
+  /** Where the keys of Call Automation callback JWTs are published (ACS_CALLBACK_OPENID_CONFIG_URL). */
+  callbackOpenIdConfigUrl: URL;
+}
+
+/** The Storage queue of chunk copies, in the AzureWebJobsStorage account (SPEC section 5). */
+export interface QueueSettings {
+  /** ARCHIVE_QUEUE, default archive-chunks. */
+  name: string;
+  /** Where the Functions queue extension moves messages that failed maxDequeueCount times. */
+  poisonName: string;
+  /** null when AzureWebJobsStorage is not set: enqueueing then fails with a ConfigError naming it. */
+  storage: QueueStorageSettings | null;
+}
+
+export type QueueStorageSettings =
+  { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; url: URL; clientId: string | null };
+
 export type StorageSettings = { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; url: URL };
 
 export interface RecordingOptions {
@@ -35,13 +61,23 @@ export interface RecordingOptions {
   pauseOnStart: boolean;
 }
 
+/** The combinations ACS records (content, channel, format); anything else is refused at start-up. */
+export const RECORDING_COMBINATIONS: readonly (readonly [
+  RecordingOptions['contentType'],
+  RecordingOptions['channelType'],
+  RecordingOptions['formatType'],
+])[] = [
+  ['audioVideo', 'mixed', 'mp4'],
+  ['audio', 'mixed', 'mp3'],
+  ['audio', 'mixed', 'wav'],
+  ['audio', 'unmixed', 'wav'],
+];
+
 export interface ArchiveTuning {
   /** Bytes per staged block; memory per chunk copy is blockSize x blocksInFlight. */
   blockSizeBytes: number;
   blocksInFlight: number;
-  /** Chunks of one recording copied at once. */
-  chunkConcurrency: number;
-  /** Seconds of the per-recording lease (15-60): how soon a crashed copier's recording can be taken over. */
+  /** Seconds of the per-chunk lease (15-60): how soon a crashed copier's chunk can be taken over. */
   lockSeconds: number;
   /** Download attempts per file within one invocation, and the first backoff delay. */
   maxAttempts: number;
@@ -61,6 +97,12 @@ export interface Config {
   deleteSourceAfterArchive: boolean;
   recording: RecordingOptions;
   archive: ArchiveTuning;
+  senders: SenderSettings;
+  queue: QueueSettings;
+  /** After its deadline plus this, a recording that is still not archived is marked failed and no longer warned of. */
+  deadlineGraceHours: number;
+  /** How long one sweep may re-enqueue before it stops (the rest waits for the next run). */
+  sweepBudgetSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -78,21 +120,118 @@ export function loadConfig(env: Env = process.env): Config {
     retentionHours: readNumber(env, 'RECORDING_RETENTION_HOURS', 24, { min: 0.0001, max: 24 * 365 }),
     deadlineWarningHours: readNumber(env, 'ARCHIVE_DEADLINE_WARNING_HOURS', 6, { min: 0, max: 24 * 365 }),
     deleteSourceAfterArchive: readBoolean(env, 'DELETE_SOURCE_AFTER_ARCHIVE', false),
-    recording: {
-      contentType: readEnum(env, 'RECORDING_CONTENT_TYPE', ['audio', 'audioVideo'], 'audioVideo'),
-      channelType: readEnum(env, 'RECORDING_CHANNEL_TYPE', ['mixed', 'unmixed'], 'mixed'),
-      formatType: readEnum(env, 'RECORDING_FORMAT_TYPE', ['wav', 'mp3', 'mp4'], 'mp4'),
-      pauseOnStart: readBoolean(env, 'RECORDING_PAUSE_ON_START', false),
-    },
+    recording: readRecording(env),
     archive: {
       blockSizeBytes: readNumber(env, 'ARCHIVE_BLOCK_SIZE_MIB', 8, { min: 1, max: 100, integer: true }) * 1024 * 1024,
       blocksInFlight: readNumber(env, 'ARCHIVE_BLOCKS_IN_FLIGHT', 4, { min: 1, max: 64, integer: true }),
-      chunkConcurrency: readNumber(env, 'ARCHIVE_CHUNK_CONCURRENCY', 2, { min: 1, max: 16, integer: true }),
       lockSeconds: readNumber(env, 'ARCHIVE_LOCK_SECONDS', 60, { min: 15, max: 60, integer: true }),
       maxAttempts: readNumber(env, 'ARCHIVE_MAX_ATTEMPTS', 6, { min: 1, max: 100, integer: true }),
       retryBaseMs: readNumber(env, 'ARCHIVE_RETRY_BASE_MS', 1000, { min: 0, max: 600_000, integer: true }),
     },
+    senders: readSenders(env),
+    queue: readQueue(env),
+    deadlineGraceHours: readNumber(env, 'ARCHIVE_DEADLINE_GRACE_HOURS', 1, { min: 0, max: 24 * 30 }),
+    sweepBudgetSeconds: readNumber(env, 'SWEEP_BUDGET_SECONDS', 120, { min: 5, max: 240, integer: true }),
   };
+}
+
+/** Microsoft's published OpenID configuration of Call Automation callback tokens. */
+export const DEFAULT_CALLBACK_OPENID_CONFIG_URL =
+  'https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration';
+
+export const DEFAULT_ARCHIVE_QUEUE = 'archive-chunks';
+
+/** The queue name the archiveChunk trigger listens on (read at registration, before any other setting). */
+export function archiveQueueName(env: Env = process.env): string {
+  const name = value(env, 'ARCHIVE_QUEUE') ?? DEFAULT_ARCHIVE_QUEUE;
+  // NOTE: poison queues are named `<queue>-poison`, so the queue name leaves room for 7 more characters.
+  if (!/^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/.test(name)) {
+    throw new ConfigError(
+      'ARCHIVE_QUEUE',
+      `"${name}" is not a valid queue name (3-56 lowercase letters, digits, single hyphens)`,
+    );
+  }
+  return name;
+}
+
+function readRecording(env: Env): RecordingOptions {
+  const recording: RecordingOptions = {
+    contentType: readEnum(env, 'RECORDING_CONTENT_TYPE', ['audio', 'audioVideo'], 'audioVideo'),
+    channelType: readEnum(env, 'RECORDING_CHANNEL_TYPE', ['mixed', 'unmixed'], 'mixed'),
+    formatType: readEnum(env, 'RECORDING_FORMAT_TYPE', ['wav', 'mp3', 'mp4'], 'mp4'),
+    pauseOnStart: readBoolean(env, 'RECORDING_PAUSE_ON_START', false),
+  };
+  const allowed = RECORDING_COMBINATIONS.some(
+    ([content, channel, format]) =>
+      content === recording.contentType && channel === recording.channelType && format === recording.formatType,
+  );
+  if (!allowed) {
+    const setting =
+      value(env, 'RECORDING_FORMAT_TYPE') !== undefined
+        ? 'RECORDING_FORMAT_TYPE'
+        : value(env, 'RECORDING_CHANNEL_TYPE') !== undefined
+          ? 'RECORDING_CHANNEL_TYPE'
+          : 'RECORDING_CONTENT_TYPE';
+    throw new ConfigError(
+      setting,
+      `ACS does not record ${recording.contentType} ${recording.channelType} ${recording.formatType}; ` +
+        `set RECORDING_CONTENT_TYPE, RECORDING_CHANNEL_TYPE and RECORDING_FORMAT_TYPE to one of: ` +
+        RECORDING_COMBINATIONS.map((c) => c.join(' ')).join(', '),
+    );
+  }
+  return recording;
+}
+
+function readSenders(env: Env): SenderSettings {
+  const resourceId = value(env, 'ACS_RESOURCE_ID');
+  if (
+    resourceId !== undefined &&
+    !/^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.communication\/communicationservices\/[^/]+$/i.test(
+      resourceId,
+    )
+  ) {
+    throw new ConfigError(
+      'ACS_RESOURCE_ID',
+      'is not the ARM id of a Communication Services resource (/subscriptions/.../resourceGroups/.../providers/Microsoft.Communication/communicationServices/NAME)',
+    );
+  }
+  const immutableId = value(env, 'ACS_IMMUTABLE_RESOURCE_ID');
+  if (
+    immutableId !== undefined &&
+    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(immutableId)
+  ) {
+    throw new ConfigError('ACS_IMMUTABLE_RESOURCE_ID', "is not a GUID (the resource's immutableResourceId property)");
+  }
+  return {
+    acsResourceId: resourceId?.toLowerCase() ?? null,
+    acsImmutableResourceId: immutableId?.toLowerCase() ?? null,
+    callbackOpenIdConfigUrl: readUrl(env, 'ACS_CALLBACK_OPENID_CONFIG_URL', DEFAULT_CALLBACK_OPENID_CONFIG_URL),
+  };
+}
+
+function readQueue(env: Env): QueueSettings {
+  const name = archiveQueueName(env);
+  return { name, poisonName: `${name}-poison`, storage: readQueueStorage(env) };
+}
+
+/**
+ * The queue's account, as the Functions host reads AzureWebJobsStorage: a connection string, or identity-based
+ * `AzureWebJobsStorage__queueServiceUri` / `__accountName` (with `__clientId` for a user-assigned identity).
+ */
+function readQueueStorage(env: Env): QueueStorageSettings | null {
+  const connectionString = value(env, 'AzureWebJobsStorage');
+  if (connectionString) return { kind: 'connectionString', connectionString };
+  const clientId = value(env, 'AzureWebJobsStorage__clientId') ?? null;
+  const serviceUri = value(env, 'AzureWebJobsStorage__queueServiceUri');
+  if (serviceUri)
+    return { kind: 'identity', url: parseServiceUrl('AzureWebJobsStorage__queueServiceUri', serviceUri), clientId };
+  const account = value(env, 'AzureWebJobsStorage__accountName');
+  if (account) {
+    if (!/^[a-z0-9]{3,24}$/.test(account))
+      throw new ConfigError('AzureWebJobsStorage__accountName', 'is not a storage account name');
+    return { kind: 'identity', url: new URL(`https://${account}.queue.core.windows.net/`), clientId };
+  }
+  return null;
 }
 
 let cached: Config | undefined;
@@ -230,6 +369,10 @@ function readContainer(env: Env, name: string, fallback: string): string {
     );
   }
   return container;
+}
+
+function readUrl(env: Env, name: string, fallback: string): URL {
+  return readOptionalUrl(env, name) ?? new URL(fallback);
 }
 
 function readOptionalUrl(env: Env, name: string): URL | null {

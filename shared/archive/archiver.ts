@@ -123,7 +123,7 @@ export class Archiver {
         const todo = chunksToCopy(current).filter((c) => !tried.has(c.index));
         if (todo.length === 0) break;
         todo.forEach((c) => tried.add(c.index));
-        await forEachLimited(todo, this.options.config.archive.chunkConcurrency, async (chunk) => {
+        await forEachLimited(todo, 2, async (chunk) => {
           try {
             await this.archiveChunk(current, chunk, lock.signal, log);
           } catch (error) {

@@ -85,3 +85,79 @@ describe('loadConfig', () => {
     expect(config.acs.dialect).toBe('conversations');
   });
 });
+
+describe('loadConfig: senders, queue and recording combinations', () => {
+  it('reads the resource ids, the OpenID configuration URL and the queue', () => {
+    const config = loadConfig({
+      ...base,
+      ACS_RESOURCE_ID:
+        '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-calls/providers/Microsoft.Communication/communicationServices/acs-calls',
+      ACS_IMMUTABLE_RESOURCE_ID: 'AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE',
+      AzureWebJobsStorage__accountName: 'stfuncruntime',
+      AzureWebJobsStorage__clientId: '99999999-8888-7777-6666-555555555555',
+      ARCHIVE_QUEUE: 'copies',
+    });
+    expect(config.senders).toEqual({
+      acsResourceId:
+        '/subscriptions/11111111-2222-3333-4444-555555555555/resourcegroups/rg-calls/providers/microsoft.communication/communicationservices/acs-calls',
+      acsImmutableResourceId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+      callbackOpenIdConfigUrl: new URL(
+        'https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration',
+      ),
+    });
+    expect(config.queue).toEqual({
+      name: 'copies',
+      poisonName: 'copies-poison',
+      storage: {
+        kind: 'identity',
+        url: new URL('https://stfuncruntime.queue.core.windows.net/'),
+        clientId: '99999999-8888-7777-6666-555555555555',
+      },
+    });
+  });
+
+  it('defaults to archive-chunks and takes a connection string for the queue', () => {
+    const config = loadConfig({ ...base, AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
+    expect(config.queue).toEqual({
+      name: 'archive-chunks',
+      poisonName: 'archive-chunks-poison',
+      storage: { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' },
+    });
+    expect(loadConfig(base).queue.storage).toBeNull();
+  });
+
+  it.each([
+    [{ RECORDING_CONTENT_TYPE: 'audio', RECORDING_FORMAT_TYPE: 'mp3' }, ['audio', 'mixed', 'mp3']],
+    [{ RECORDING_CONTENT_TYPE: 'audio', RECORDING_FORMAT_TYPE: 'wav' }, ['audio', 'mixed', 'wav']],
+    [
+      { RECORDING_CONTENT_TYPE: 'audio', RECORDING_CHANNEL_TYPE: 'unmixed', RECORDING_FORMAT_TYPE: 'wav' },
+      ['audio', 'unmixed', 'wav'],
+    ],
+  ])('accepts the combination %j', (override, [contentType, channelType, formatType]) => {
+    expect(loadConfig({ ...base, ...override }).recording).toMatchObject({ contentType, channelType, formatType });
+  });
+
+  it.each([
+    [{ RECORDING_FORMAT_TYPE: 'wav' }, 'RECORDING_FORMAT_TYPE'],
+    [{ RECORDING_CONTENT_TYPE: 'audio' }, 'RECORDING_CONTENT_TYPE'],
+    [{ RECORDING_CHANNEL_TYPE: 'unmixed' }, 'RECORDING_CHANNEL_TYPE'],
+    [
+      { RECORDING_CONTENT_TYPE: 'audio', RECORDING_CHANNEL_TYPE: 'unmixed', RECORDING_FORMAT_TYPE: 'mp3' },
+      'RECORDING_FORMAT_TYPE',
+    ],
+  ])('refuses the impossible combination %j at start-up', (override, setting) => {
+    const error = configError({ ...base, ...override });
+    expect(error.setting).toBe(setting);
+    expect(error.message).toContain('audioVideo mixed mp4, audio mixed mp3, audio mixed wav, audio unmixed wav');
+  });
+
+  it.each([
+    [{ ACS_RESOURCE_ID: 'acs-calls' }, 'ACS_RESOURCE_ID'],
+    [{ ACS_IMMUTABLE_RESOURCE_ID: 'not-a-guid' }, 'ACS_IMMUTABLE_RESOURCE_ID'],
+    [{ ACS_CALLBACK_OPENID_CONFIG_URL: 'http://example.com/openid' }, 'ACS_CALLBACK_OPENID_CONFIG_URL'],
+    [{ ARCHIVE_QUEUE: 'Archive_Chunks' }, 'ARCHIVE_QUEUE'],
+    [{ AzureWebJobsStorage__accountName: 'Not-An-Account' }, 'AzureWebJobsStorage__accountName'],
+  ])('names the bad setting in %j', (override, setting) => {
+    expect(configError({ ...base, ...override }).setting).toBe(setting);
+  });
+});

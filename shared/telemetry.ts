@@ -84,6 +84,10 @@ export interface TelemetryEvents {
   /** One run of the sweeper. */
   SweepCompleted: {
     checked: number;
+    pending: number;
+    /** The earliest deadline among the recordings still pending, and the hours left to it (null when none). */
+    oldestDeadline: string | null;
+    minHoursLeft: number | null;
     nearDeadline: number;
     enqueued: number;
     markedFailed: number;
@@ -137,7 +141,18 @@ export const TELEMETRY_FIELDS: { [K in TelemetryName]: readonly (keyof Telemetry
   RecordingComplete: ['callId', 'recordingKey', 'chunks', 'bytes', 'archiveSeconds'],
   RecordingFailed: ['callId', 'recordingKey', 'failureCode', 'deadline', 'detail'],
   ArchiveNearDeadline: ['callId', 'recordingKey', 'status', 'deadline', 'hoursLeft', 'chunksLeft'],
-  SweepCompleted: ['checked', 'nearDeadline', 'enqueued', 'markedFailed', 'errors', 'budgetExhausted', 'ms'],
+  SweepCompleted: [
+    'checked',
+    'pending',
+    'oldestDeadline',
+    'minHoursLeft',
+    'nearDeadline',
+    'enqueued',
+    'markedFailed',
+    'errors',
+    'budgetExhausted',
+    'ms',
+  ],
   AcsAccessDenied: ['operation', 'status', 'failureCode', 'target'],
   RecordingStarted: ['serverCallId', 'recordingId', 'state', 'trigger'],
   RecordingStopped: ['serverCallId', 'recordingId', 'trigger'],

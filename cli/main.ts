@@ -2,15 +2,14 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ArchiveStore } from '../shared/archive/archiveStore';
-import { createArchiver } from '../shared/archive/createArchiver';
-import { missingIndices, type Manifest } from '../shared/archive/manifest';
+import { createArchiveServices } from '../shared/archive/services';
 import { loadConfig, type Config } from '../shared/config';
 import { AppError, ConfigError, isRetryable, toError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { blobServiceClientFor } from '../shared/storage';
+import { safeText } from '../shared/text';
+import { archiveFile, redrive, retry, status, verify } from './archiveCommands';
+import { isParticipantCommand, PARTICIPANT_USAGE, runParticipantCommand } from './commands/participantCommands';
 import { Progress } from './progress';
-import { verifyManifest } from './verify';
 
 /**
  * Operator tool with the app's own settings (environment, then local.settings.json `Values`).
@@ -21,15 +20,24 @@ import { verifyManifest } from './verify';
 const USAGE = `Usage: call-recording-archiver <command> [options]
 
 Commands:
-  status [--all] [--json]              recordings that are pending, failed or close to their deadline
+  status [--all] [--json]              recordings that are pending, failed or close to their deadline; queued and
+                                       poison chunk copies
   verify <callId> | --all [--json]     re-read archived blobs; check size, Content-MD5 and SHA-256
-  archive <event.json> [--json]        archive from a saved event (one event or an array; either schema)
-  redrive [--container NAME] [--prefix P] [--json]
-                                       archive the RecordingFileStatusUpdated events Event Grid dead-lettered
+  archive <event.json> [--wait] [--timeout S] [--json]
+                                       archive from a saved event (one event or an array; either schema): the
+                                       intent is recorded and the copies queued, as for an Event Grid delivery;
+                                       --wait until the function app has copied them (default 600 s)
+  redrive [--container NAME] [--prefix P] [--wait] [--json]
+                                       the same for the RecordingFileStatusUpdated events Event Grid dead-lettered
                                        (container default: DEAD_LETTER_CONTAINER or eventgrid-deadletter)
+  retry <callId> [<recordingKey>] [--json]
+                                       failed or poison chunks still before their deadline: pending again, queued
+
+${PARTICIPANT_USAGE}
 
 Settings are the app's (ACS_CONNECTION_STRING or ACS_ENDPOINT, ARCHIVE_STORAGE_CONNECTION_STRING or
-ARCHIVE_STORAGE_URL, ARCHIVE_CONTAINER, ...), from the environment or ./local.settings.json.
+ARCHIVE_STORAGE_URL, ARCHIVE_CONTAINER, CONTROL_CONTAINER, AzureWebJobsStorage, ARCHIVE_QUEUE, ...), from the
+environment or ./local.settings.json.
 Exit codes: 0 ok, 1 needs attention, 2 usage or settings, 3 transient failure (try again).`;
 
 export interface CliIo {
@@ -41,6 +49,9 @@ export interface CliIo {
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  if (isParticipantCommand(argv)) {
+    return runParticipantCommand(argv, io, { settings: () => settingsFrom(io), logger: (json) => cliLogger(io, json) });
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -51,6 +62,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         all: { type: 'boolean', default: false },
         container: { type: 'string' },
         prefix: { type: 'string', default: '' },
+        wait: { type: 'boolean', default: false },
+        timeout: { type: 'string', default: '600' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -73,35 +86,52 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const json = values.json;
   const log = cliLogger(io, json);
+  const progress = new Progress(io, 'copy');
+  const services = createArchiveServices(config, {
+    onProgress: (p) => progress.update(`${p.callId} chunk ${p.index}`, p.staged, p.total),
+  });
+  const timeoutSeconds = Number(values.timeout);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) {
+    io.err(`--timeout must be a number of seconds\n\n${USAGE}`);
+    return 2;
+  }
   try {
     switch (command) {
       case 'status':
-        return await status(config, io, { all: values.all, json });
+        return await status(services, io, { all: values.all, json });
       case 'verify':
         if (!values.all && rest.length !== 1) {
           io.err(`verify needs a call id or --all\n\n${USAGE}`);
           return 2;
         }
-        return await verify(config, io, { callId: values.all ? undefined : rest[0], json });
+        return await verify(services, io, { callId: values.all ? undefined : rest[0], json });
       case 'archive':
         if (rest.length !== 1) {
           io.err(`archive needs the path of a saved event\n\n${USAGE}`);
           return 2;
         }
-        return await archiveFile(config, io, log, rest[0]!, json);
+        return await archiveFile(services, io, log, rest[0]!, { json, wait: values.wait, timeoutSeconds });
       case 'redrive':
-        return await redrive(config, io, log, {
+        return await redrive(services, io, log, {
           container: values.container ?? io.env.DEAD_LETTER_CONTAINER ?? 'eventgrid-deadletter',
           prefix: values.prefix ?? '',
           json,
+          wait: values.wait,
+          timeoutSeconds,
         });
+      case 'retry':
+        if (rest.length < 1 || rest.length > 2) {
+          io.err(`retry needs a call id and optionally a recording key\n\n${USAGE}`);
+          return 2;
+        }
+        return await retry(services, io, { callId: rest[0]!, recordingKey: rest[1], json });
       default:
-        io.err(`Unknown command '${command}'\n\n${USAGE}`);
+        io.err(`Unknown command '${safeText(command, 60)}'\n\n${USAGE}`);
         return 2;
     }
   } catch (error) {
     const e = toError(error);
-    io.err(`${command} failed: ${e.message}`);
+    io.err(`${command} failed: ${safeText(e.message, 500)}`);
     return e instanceof AppError && !isRetryable(e) ? 1 : 3;
   }
 }
@@ -127,182 +157,6 @@ function cliLogger(io: CliIo, json: boolean): Logger {
     warn: write('warning: '),
     error: write('error: '),
   };
-}
-
-async function* manifests(store: ArchiveStore, callId?: string): AsyncIterable<Manifest> {
-  for await (const blob of store.container.listBlobsFlat({ prefix: callId ? `${callId}/` : undefined })) {
-    if (blob.name.startsWith('_') || !blob.name.endsWith('/manifest.json')) continue;
-    const [call, key] = blob.name.split('/');
-    const found = await store.readManifest(call!, key!);
-    if (found) yield found.manifest;
-  }
-}
-
-function storeFor(config: Config, container = config.archiveContainer): ArchiveStore {
-  return new ArchiveStore(blobServiceClientFor(config).getContainerClient(container));
-}
-
-async function status(config: Config, io: CliIo, options: { all: boolean; json: boolean }): Promise<number> {
-  const store = storeFor(config);
-  const now = Date.now();
-  const rows = [];
-  let attention = 0;
-  for await (const m of manifests(store)) {
-    const hoursLeft = (Date.parse(m.deadline) - now) / 3_600_000;
-    const nearDeadline = m.status !== 'complete' && hoursLeft < config.deadlineWarningHours;
-    if (m.status === 'failed' || nearDeadline) attention++;
-    if (!options.all && m.status === 'complete') continue;
-    rows.push({
-      callId: m.callId,
-      recordingKey: m.recordingKey,
-      status: m.status,
-      deadline: m.deadline,
-      hoursLeft: Number(hoursLeft.toFixed(1)),
-      nearDeadline,
-      chunks: {
-        archived: m.chunks.filter((c) => c.status === 'archived').length,
-        known: m.chunks.length,
-        missing: missingIndices(m),
-      },
-      problems: m.chunks.filter((c) => c.lastError).map((c) => `chunk ${c.index} ${c.status}: ${c.lastError}`),
-    });
-  }
-  if (options.json) io.out(JSON.stringify({ recordings: rows, needsAttention: attention }, null, 2));
-  else if (rows.length === 0) io.out('Nothing pending, failed or near its deadline.');
-  else {
-    for (const r of rows) {
-      io.out(
-        `${r.status.toUpperCase().padEnd(8)} ${r.callId}/${r.recordingKey}  chunks ${r.chunks.archived}/${r.chunks.known}` +
-          `${r.chunks.missing.length ? ` (missing ${r.chunks.missing.join(',')})` : ''}  deadline ${r.deadline}` +
-          ` (${r.hoursLeft} h${r.nearDeadline ? ', NEAR' : ''})`,
-      );
-      for (const p of r.problems) io.out(`         ${p}`);
-    }
-  }
-  return attention > 0 ? 1 : 0;
-}
-
-async function verify(config: Config, io: CliIo, options: { callId?: string; json: boolean }): Promise<number> {
-  const store = storeFor(config);
-  const progress = new Progress(io, 'verify');
-  const results = [];
-  let recordings = 0;
-  for await (const m of manifests(store, options.callId)) {
-    recordings++;
-    const total = m.chunks.reduce((n, c) => n + (c.status === 'archived' ? (c.size ?? 0) : 0), 0);
-    progress.start(`${m.callId}/${m.recordingKey}`, total);
-    results.push(...(await verifyManifest(store.container, m, (n) => progress.add(n))));
-    progress.done();
-  }
-  const bad = results.filter((r) => !r.ok);
-  if (options.json)
-    io.out(JSON.stringify({ recordings, blobs: results.length, mismatched: bad.length, results }, null, 2));
-  else {
-    for (const r of bad) io.out(`MISMATCH ${r.blob}: ${r.problems.join('; ')}`);
-    io.out(`${recordings} recording(s), ${results.length} blob(s) checked, ${bad.length} mismatched.`);
-  }
-  if (recordings === 0 && options.callId) {
-    io.err(`No archived recording found for call ${options.callId}.`);
-    return 1;
-  }
-  return bad.length > 0 ? 1 : 0;
-}
-
-async function archiveFile(config: Config, io: CliIo, log: Logger, file: string, json: boolean): Promise<number> {
-  let events: unknown;
-  try {
-    events = JSON.parse(readFileSync(path.resolve(io.cwd, file), 'utf8'));
-  } catch (error) {
-    io.err(`Cannot read ${file}: ${toError(error).message}`);
-    return 2;
-  }
-  const list: unknown[] = Array.isArray(events) ? (events as unknown[]) : [events];
-  return archiveAll(
-    config,
-    io,
-    log,
-    list.map((event) => ({ source: file, event })),
-    json,
-  );
-}
-
-async function redrive(
-  config: Config,
-  io: CliIo,
-  log: Logger,
-  options: { container: string; prefix: string; json: boolean },
-): Promise<number> {
-  const container = storeFor(config, options.container).container;
-  const items: { source: string; event: unknown }[] = [];
-  for await (const blob of container.listBlobsFlat({ prefix: options.prefix || undefined })) {
-    if (!blob.name.endsWith('.json')) continue;
-    const text = (await container.getBlobClient(blob.name).downloadToBuffer()).toString('utf8');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      io.err(`warning: ${blob.name} is not JSON; skipped`);
-      continue;
-    }
-    for (const event of Array.isArray(parsed) ? parsed : [parsed]) items.push({ source: blob.name, event });
-  }
-  return archiveAll(config, io, log, items, options.json);
-}
-
-async function archiveAll(
-  config: Config,
-  io: CliIo,
-  log: Logger,
-  items: { source: string; event: unknown }[],
-  json: boolean,
-): Promise<number> {
-  const progress = new Progress(io, 'archive');
-  const archiver = createArchiver(config, {
-    lockWaitMs: 60_000,
-    onProgress: (p) => progress.update(`${p.callId} chunk ${p.index}`, p.staged, p.total),
-  });
-  const results = [];
-  for (const { source, event } of items) {
-    const type = eventType(event);
-    if (type !== 'Microsoft.Communication.RecordingFileStatusUpdated') {
-      results.push({ source, id: eventId(event), outcome: 'skipped', detail: `event type ${type ?? 'unknown'}` });
-      continue;
-    }
-    try {
-      const outcome = await archiver.archiveEvent(event, log);
-      progress.done();
-      results.push({
-        source,
-        id: eventId(event),
-        outcome: outcome.outcome,
-        detail:
-          outcome.outcome === 'rejected'
-            ? outcome.reason
-            : `${outcome.manifest.callId}/${outcome.manifest.recordingKey}`,
-      });
-    } catch (error) {
-      progress.done();
-      results.push({ source, id: eventId(event), outcome: 'retry', detail: toError(error).message });
-    }
-  }
-  if (json) io.out(JSON.stringify({ results }, null, 2));
-  else
-    for (const r of results)
-      io.out(`${r.outcome.toUpperCase().padEnd(8)} ${r.id ?? '(no id)'} from ${r.source}: ${r.detail}`);
-  if (results.some((r) => r.outcome === 'retry')) return 3;
-  return results.some((r) => r.outcome === 'failed' || r.outcome === 'rejected' || r.outcome === 'pending') ? 1 : 0;
-}
-
-function eventType(event: unknown): string | undefined {
-  if (typeof event !== 'object' || event === null) return undefined;
-  const e = event as { eventType?: unknown; type?: unknown };
-  const type = e.eventType ?? e.type;
-  return typeof type === 'string' ? type : undefined;
-}
-
-function eventId(event: unknown): string | undefined {
-  const id = typeof event === 'object' && event !== null ? (event as { id?: unknown }).id : undefined;
-  return typeof id === 'string' ? id : undefined;
 }
 
 if (require.main === module) {

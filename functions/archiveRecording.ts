@@ -1,13 +1,15 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { archiverForProcess } from '../shared/archive/createArchiver';
+import { ingestEvent } from '../shared/archive/ingest';
+import { archiveServicesForProcess } from '../shared/archive/services';
 
 /**
- * Event Grid -> archive (SPEC section 6). A rejected or permanently failed recording is recorded and the invocation
- * succeeds (a redelivery cannot change it); a transient failure throws so that Event Grid delivers the event again.
+ * Event Grid -> the intent to archive: validate, write the manifest and enqueue one copy per chunk, then return, so
+ * that Event Grid gets its answer in a moment whatever the chunk sizes. A malformed event is recorded under
+ * _rejected/ and the invocation succeeds (a redelivery cannot change it); a transient failure throws, and Event Grid
+ * delivers the event again.
  */
 export async function archiveRecording(event: unknown, context: InvocationContext): Promise<void> {
-  const outcome = await archiverForProcess().archiveEvent(event, context);
-  context.info(`archiveRecording: ${outcome.outcome}`);
+  await ingestEvent(archiveServicesForProcess(), event, context);
 }
 
 app.eventGrid('archiveRecording', { handler: archiveRecording });

@@ -1,9 +1,13 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { archiverForProcess } from '../shared/archive/createArchiver';
+import { archiveServicesForProcess } from '../shared/archive/services';
+import { sweep } from '../shared/archive/sweep';
 
-/** Every 5 minutes: re-drive pending archives from their manifests; log an error for each one near its deadline. */
+/**
+ * Every 5 minutes: report archives close to their deadline, mark those past it failed, re-enqueue chunks nobody is
+ * copying. Never copies media itself (SWEEP_BUDGET_SECONDS bounds its run).
+ */
 export async function sweepArchives(_timer: Timer, context: InvocationContext): Promise<void> {
-  await archiverForProcess().sweep(context);
+  await sweep(archiveServicesForProcess(), context);
 }
 
 app.timer('sweepArchives', { schedule: '0 */5 * * * *', handler: sweepArchives });

@@ -1,5 +1,6 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { Config } from './config';
+import { PermanentError } from './errors';
 
 /**
  * Blob Storage for the archive and the control state: a connection string locally (Azurite), managed identity in
@@ -40,4 +41,27 @@ export async function containerFor(config: Pick<Config, 'storage'>, name: string
   }
   await ready;
   return container;
+}
+
+/** The HTTP status of a Storage SDK error (RestError), if any. */
+export function statusCode(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'statusCode' in error
+    ? (error as { statusCode?: number }).statusCode
+    : undefined;
+}
+
+/** A small document's text (manifests, metadata, records); more than `maxBytes` is a PermanentError 'TooLarge'. */
+export async function streamToText(stream: NodeJS.ReadableStream | undefined, maxBytes: number): Promise<string> {
+  if (!stream) return '';
+  const pieces: Buffer[] = [];
+  let total = 0;
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    total += piece.length;
+    if (total > maxBytes) {
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      throw new PermanentError('TooLarge', `document larger than ${maxBytes} bytes`);
+    }
+    pieces.push(piece);
+  }
+  return Buffer.concat(pieces).toString('utf8');
 }

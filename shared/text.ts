@@ -13,9 +13,10 @@ export function safeText(value: unknown, max = 200): string {
   let text: string;
   if (typeof value === 'string') text = value;
   else if (value === undefined) text = '';
+  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = `${value}`;
   else {
     try {
-      text = typeof value === 'object' ? (JSON.stringify(value) ?? String(value)) : String(value as never);
+      text = JSON.stringify(value) ?? typeof value;
     } catch {
       text = Object.prototype.toString.call(value);
     }

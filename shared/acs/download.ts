@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { PermanentError, RetryableError } from '../errors';
-import { locationRefusal } from './allowList';
+import { chunkLocationRefusal, deleteLocationRefusal, locationRefusal } from './allowList';
 import type { AcsAuthenticator } from './auth';
 
 /**
@@ -26,6 +26,8 @@ export interface OpenedDownload {
   start: number;
   /** The whole file's size as the source declares it (Content-Length, or the total of Content-Range). */
   totalSize: number;
+  /** The version of the file, when the source sends an ETag. */
+  etag: string | null;
   contentType: string | null;
   body: Readable;
 }
@@ -34,6 +36,29 @@ export interface OpenedDownload {
 export class LocationRefusedError extends PermanentError {
   constructor(reason: string) {
     super('LocationRefused', `download refused before any request: ${reason}`);
+  }
+}
+
+/** A deleteLocation that does not belong to its chunk; no request was made. */
+export class DeleteRefusedError extends PermanentError {
+  constructor(reason: string) {
+    super('DeleteRefused', `delete refused before any request: ${reason}`);
+  }
+}
+
+/**
+ * 401/403 from ACS: a wrong key, a missing or not yet propagated role assignment, or a skewed clock. Retryable (role
+ * assignments take minutes to propagate), and worth an alert when it lasts.
+ */
+export class AccessDeniedError extends RetryableError {
+  constructor(
+    readonly status: number,
+    what: string,
+  ) {
+    super(
+      'AcsAccessDenied',
+      `${what} refused the request (${status}): check the access key, or the managed identity's role on the Communication Services resource`,
+    );
   }
 }
 
@@ -66,15 +91,20 @@ export class SourceClient {
     this.maxRedirects = options.maxRedirects ?? 5;
   }
 
-  /** Throws LocationRefusedError when the location may not be fetched; makes no request. */
-  checkLocation(location: string): URL {
+  /**
+   * Throws LocationRefusedError when the location may not be fetched (a host outside the allow-list; with
+   * `documentId`, a path that does not name that chunk's document); makes no request.
+   */
+  checkLocation(location: string, documentId?: string): URL {
     let url: URL;
     try {
       url = new URL(location);
     } catch {
       throw new LocationRefusedError('not an absolute URL');
     }
-    const refusal = locationRefusal(url, this.options.allowedHosts);
+    const refusal =
+      locationRefusal(url, this.options.allowedHosts) ??
+      (documentId === undefined ? null : chunkLocationRefusal(url, documentId));
     if (refusal) throw new LocationRefusedError(refusal);
     return url;
   }
@@ -124,11 +154,23 @@ export class SourceClient {
       discard(response.body);
       throw new RetryableError('BadContentRange', `${what} answered bytes from ${bodyStart}, asked from ${start}`);
     }
-    return { status: response.statusCode, start: bodyStart, totalSize, contentType, body: response.body };
+    const etag = header(response, 'etag');
+    return { status: response.statusCode, start: bodyStart, totalSize, etag, contentType, body: response.body };
   }
 
-  /** DELETE at the chunk's deleteLocation; a 404 counts as done. */
-  async delete(location: string, signal?: AbortSignal): Promise<void> {
+  /**
+   * DELETE at the chunk's deleteLocation; a 404 counts as done. Refused without a request (DeleteRefusedError) unless
+   * the location is `/v1/objects/{documentId}…` on an allowed storage host, not the ACS endpoint.
+   */
+  async delete(location: string, documentId: string, signal?: AbortSignal): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(location);
+    } catch {
+      throw new DeleteRefusedError('not an absolute URL');
+    }
+    const refusal = deleteLocationRefusal(url, documentId, this.endpointHost);
+    if (refusal) throw new DeleteRefusedError(refusal);
     const response = await this.send('DELETE', location, {}, signal);
     if (response.statusCode === 404 || (response.statusCode >= 200 && response.statusCode < 300)) {
       await response.body.dump();
@@ -180,12 +222,7 @@ async function failureOf(response: Dispatcher.ResponseData, what: string): Promi
   await response.body.dump().catch(() => undefined);
   if (status === 404 || status === 410) return new SourceExpiredError(what);
   const retryAfterMs = retryAfter(header(response, 'retry-after'));
-  if (status === 401 || status === 403) {
-    return new RetryableError(
-      'Unauthorized',
-      `${what} refused the request (${status}): check the access key, or the managed identity's role on the Communication Services resource`,
-    );
-  }
+  if (status === 401 || status === 403) return new AccessDeniedError(status, what);
   if (status === 416) return new RetryableError('RangeNotSatisfiable', `${what} refused the byte range (416)`);
   return new RetryableError(`Http${status}`, `${what} answered ${status}`, { retryAfterMs });
 }
@@ -225,7 +262,8 @@ export function retryAfter(value: string | null, now = Date.now()): number | und
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function errorCode(error: unknown): string {
+/** A network error's code (ECONNRESET, UND_ERR_SOCKET, ...) for a message: never its text, which can hold a URL. */
+export function errorCode(error: unknown): string {
   if (error && typeof error === 'object') {
     const e = error as { code?: unknown; name?: unknown; message?: unknown };
     if (typeof e.code === 'string') return e.code;

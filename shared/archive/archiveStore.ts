@@ -1,18 +1,27 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { RetryableError } from '../errors';
+import { PermanentError, RetryableError } from '../errors';
+import { statusCode, streamToText } from '../storage';
 import type { Manifest } from './manifest';
-import { manifestBlobName, pendingMarkerName, rejectedBlobName } from './naming';
+import { manifestBlobName, rejectedBlobName } from './naming';
+
+/** A manifest is kilobytes; a recording with every one of its 10,000 possible chunks stays far below this. */
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+export interface StoredManifest {
+  manifest: Manifest;
+  etag: string;
+}
 
 /**
- * The archive container's bookkeeping: manifests (read-modify-write under ETag conditions, so concurrent writers
- * never lose each other's changes), pending markers (what the sweeper re-drives) and rejected events.
+ * The archive container (output only: it may be immutable): manifests, read-modify-written under ETag conditions
+ * so concurrent writers never lose each other's changes, and records of rejected events.
  */
 export class ArchiveStore {
   private ready: Promise<unknown> | undefined;
 
   constructor(readonly container: ContainerClient) {}
 
-  /** Creates the container if it is missing, once per process (SPEC section 6). */
+  /** Creates the container if it is missing, once per process. */
   async ensureContainer(): Promise<void> {
     this.ready ??= this.container.createIfNotExists().catch((error: unknown) => {
       this.ready = undefined;
@@ -21,15 +30,22 @@ export class ArchiveStore {
     await this.ready;
   }
 
-  async readManifest(callId: string, recordingKey: string): Promise<{ manifest: Manifest; etag: string } | null> {
+  async readManifest(callId: string, recordingKey: string): Promise<StoredManifest | null> {
     const blob = this.container.getBlockBlobClient(manifestBlobName(callId, recordingKey));
+    let text: string;
+    let etag: string;
     try {
       const response = await blob.download();
-      const text = await streamToText(response.readableStreamBody, 64 * 1024 * 1024);
-      return { manifest: JSON.parse(text) as Manifest, etag: response.etag ?? '' };
+      text = await streamToText(response.readableStreamBody, MAX_MANIFEST_BYTES);
+      etag = response.etag ?? '';
     } catch (error) {
       if (statusCode(error) === 404) return null;
       throw error;
+    }
+    try {
+      return { manifest: JSON.parse(text) as Manifest, etag };
+    } catch {
+      throw new PermanentError('ManifestUnreadable', `manifest of ${callId}/${recordingKey} is not JSON`);
     }
   }
 
@@ -41,23 +57,24 @@ export class ArchiveStore {
     callId: string,
     recordingKey: string,
     change: (current: Manifest | null) => Manifest | null,
-  ): Promise<Manifest | null> {
+  ): Promise<{ manifest: Manifest | null; etag: string | null; written: boolean }> {
     const blob = this.container.getBlockBlobClient(manifestBlobName(callId, recordingKey));
     for (let attempt = 1; attempt <= 50; attempt++) {
       const current = await this.readManifest(callId, recordingKey);
       const next = change(current ? current.manifest : null);
-      if (next === null) return current ? current.manifest : null;
+      if (next === null) return { manifest: current?.manifest ?? null, etag: current?.etag ?? null, written: false };
       const body = JSON.stringify(next, null, 2);
       try {
-        await blob.upload(body, Buffer.byteLength(body), {
+        const response = await blob.upload(body, Buffer.byteLength(body), {
           blobHTTPHeaders: { blobContentType: 'application/json' },
           conditions: current ? { ifMatch: current.etag } : { ifNoneMatch: '*' },
         });
-        return next;
+        return { manifest: next, etag: response.etag ?? '', written: true };
       } catch (error) {
         const status = statusCode(error);
-        if (status === 412 || status === 409) continue; // someone else wrote first: merge again
-        throw error;
+        if (status !== 412 && status !== 409) throw error;
+        // Someone else wrote first: wait a moment (parallel chunk copiers update one manifest) and merge again.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, attempt * 20)));
       }
     }
     throw new RetryableError(
@@ -66,21 +83,12 @@ export class ArchiveStore {
     );
   }
 
-  async markPending(callId: string, recordingKey: string): Promise<void> {
-    const blob = this.container.getBlockBlobClient(pendingMarkerName(callId, recordingKey));
-    await blob.upload('', 0);
-  }
-
-  async clearPending(callId: string, recordingKey: string): Promise<void> {
-    await this.container.getBlockBlobClient(pendingMarkerName(callId, recordingKey)).deleteIfExists();
-  }
-
-  /** Every recording that has a pending marker: `{callId, recordingKey, since}`. */
-  async *pendingRecordings(): AsyncIterable<{ callId: string; recordingKey: string; since: Date | undefined }> {
-    for await (const item of this.container.listBlobsFlat({ prefix: '_pending/' })) {
-      const [, callId, recordingKey, ...rest] = item.name.split('/');
-      if (!callId || !recordingKey || rest.length > 0) continue;
-      yield { callId, recordingKey, since: item.properties.lastModified };
+  /** Every manifest in the archive (optionally of one call), as blob listing finds them. */
+  async *manifestRefs(callId?: string): AsyncIterable<{ callId: string; recordingKey: string }> {
+    for await (const item of this.container.listBlobsFlat({ prefix: callId ? `${callId}/` : undefined })) {
+      const parts = item.name.split('/');
+      if (parts.length !== 3 || parts[2] !== 'manifest.json' || item.name.startsWith('_')) continue;
+      yield { callId: parts[0]!, recordingKey: parts[1]! };
     }
   }
 
@@ -99,22 +107,4 @@ export class ArchiveStore {
     }
     return blobName;
   }
-}
-
-export function statusCode(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error
-    ? (error as { statusCode?: number }).statusCode
-    : undefined;
-}
-
-export async function streamToText(stream: NodeJS.ReadableStream | undefined, maxBytes: number): Promise<string> {
-  if (!stream) return '';
-  const pieces: Buffer[] = [];
-  let total = 0;
-  for await (const piece of stream as AsyncIterable<Buffer>) {
-    total += piece.length;
-    if (total > maxBytes) throw new RetryableError('TooLarge', `document larger than ${maxBytes} bytes`);
-    pieces.push(piece);
-  }
-  return Buffer.concat(pieces).toString('utf8');
 }

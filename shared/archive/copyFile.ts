@@ -1,32 +1,34 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlockBlobClient } from '@azure/storage-blob';
-import { isRetryable, RetryableError, toError } from '../errors';
-import { discard, type SourceClient } from '../acs/download';
+import { discard, errorCode, type SourceClient } from '../acs/download';
+import { AppError, isRetryable, RetryableError, toError } from '../errors';
 import { backoffMs, sleep, type RetryPolicy } from '../retry';
-import { blockIdFor, stagedPrefix } from './blockPlan';
+import { statusCode } from '../storage';
+import { blockIdFor, likeliestFingerprint, sourceFingerprint, stagedPrefix, type StagedBlock } from './blockPlan';
 
 /**
  * Streams one recording file from the source into a block blob: the response body flows into staged blocks, so
  * memory is bounded by blockSize x (blocksInFlight + 1) whatever the file's size. SHA-256 and MD5 are computed on
  * the way; the block list is committed (with Content-MD5, content type and metadata) only when the byte count equals
- * what the source declared. Block ids are derived from byte offsets, so a retry after a reset, in this invocation or
- * a later one after a crash, asks the source only for the bytes after the last staged block.
+ * what the source declared, and the committed length is checked. Block ids name the source version and the byte
+ * range, so a retry after a reset, in this invocation or a later one after a crash, asks the source only for the
+ * bytes after the last staged block; and a source that changed version is copied again from byte 0.
  */
 
 export interface CopyFileInput {
   source: SourceClient;
   blob: BlockBlobClient;
   location: string;
+  /** The chunk's documentId: the location (and any redirect's path) must name it. */
+  documentId: string;
   contentType: string;
-  /** Blob metadata besides sha256 (documentid, chunkindex). */
+  /** Blob metadata besides sha256 and size (documentid, chunkindex). */
   metadata: Record<string, string>;
   blockSizeBytes: number;
   blocksInFlight: number;
   retry: RetryPolicy;
   signal?: AbortSignal;
-  /** Called once per request to the source, and for each retried failure. */
-  onAttempt?: (attempt: number) => void;
   onRetry?: (error: Error, attempt: number, delayMs: number) => void;
   /** Bytes staged so far and the declared total, after each block (for progress bars). */
   onProgress?: (staged: number, total: number) => void;
@@ -48,32 +50,40 @@ export interface CopiedFile {
 const PARTIAL = 'partial';
 
 export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> {
+  input.source.checkLocation(input.location, input.documentId);
   const existing = await archivedProperties(input.blob);
   if (existing) return { ...existing, downloadedBytes: 0, attempts: 0, alreadyArchived: true };
 
   const state = new CopyState();
   let needsRecovery = true; // a fresh invocation first looks at what an earlier one staged
   let downloadedBytes = 0;
+  let requests = 0;
+  let versionChanges = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       if (needsRecovery) {
         await state.recoverFromStore(input.blob, input.signal);
         needsRecovery = false;
       }
-      input.onAttempt?.(attempt);
+      requests++;
       // NOTE: ask from one byte before the staged end, not from the end itself: when every byte was staged before a
       // crash (only the commit was missing), `bytes=end-` would be refused with 416 forever; the one-byte overlap
       // always returns the total size in Content-Range and is skipped. Found by `npm run load`.
       const download = await input.source.open(input.location, Math.max(0, state.end - 1), input.signal);
-      const { body } = download;
-      if (download.totalSize < state.end) {
-        discard(body);
-        state.reset();
-        throw new RetryableError(
-          'SourceShrank',
-          `the source declares ${download.totalSize} bytes, fewer than already staged`,
-        );
+      const version = sourceFingerprint(download.totalSize, download.etag);
+      if (state.fingerprint !== null && state.fingerprint !== version) {
+        // A new version of the file (another size or ETag): what was staged belongs to the old one. Start over from
+        // byte 0; a blob is never committed from bytes of two versions.
+        discard(download.body);
+        state.reset(version);
+        if (++versionChanges > 3) {
+          throw new RetryableError('SourceUnstable', 'the source file changed version on every request');
+        }
+        attempt--; // a version change is not a failed attempt
+        continue;
       }
+      state.fingerprint = version;
+      const { body } = download;
       const pump = new BlockPump(input, state, download.totalSize);
       try {
         downloadedBytes += await pump.run(body, download.start);
@@ -92,12 +102,13 @@ export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> 
         conditions: state.etag ? { ifMatch: state.etag } : { ifNoneMatch: '*' },
         abortSignal: input.signal,
       });
+      await checkCommittedLength(input.blob, state.end);
       return {
         size: state.end,
         sha256,
         md5: md5.toString('base64'),
         downloadedBytes,
-        attempts: attempt,
+        attempts: requests,
         alreadyArchived: false,
       };
     } catch (caught) {
@@ -106,7 +117,7 @@ export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> 
       if (isConditionFailure(error)) {
         // Someone committed this blob meanwhile: adopt it if it is a verified archive, otherwise start over.
         const adopted = await archivedProperties(input.blob);
-        if (adopted) return { ...adopted, downloadedBytes, attempts: attempt, alreadyArchived: true };
+        if (adopted) return { ...adopted, downloadedBytes, attempts: requests, alreadyArchived: true };
         needsRecovery = true;
       }
       if (!isRetryable(error) || attempt >= input.retry.maxAttempts) throw error;
@@ -127,46 +138,63 @@ export async function archivedProperties(
     if (!sha256 || props.metadata?.[PARTIAL] || props.contentLength === undefined || !props.contentMD5) return null;
     return { size: props.contentLength, sha256, md5: Buffer.from(props.contentMD5).toString('base64') };
   } catch (error) {
-    if (statusOf(error) === 404) return null;
+    if (statusCode(error) === 404) return null;
     throw error;
   }
 }
 
-/** What has been staged and hashed so far: bytes [0, end). */
+/** The committed blob has exactly the bytes we counted; a blob that does not is never left looking verified. */
+async function checkCommittedLength(blob: BlockBlobClient, expected: number): Promise<void> {
+  const props = await blob.getProperties();
+  if (props.contentLength === expected) return;
+  await blob.setMetadata({ [PARTIAL]: 'true' }).catch(() => undefined);
+  throw new RetryableError(
+    'CommitLengthMismatch',
+    `the committed blob has ${props.contentLength ?? 'no'} bytes, ${expected} were staged`,
+  );
+}
+
+/** What has been staged and hashed so far: bytes [0, end) of one source version. */
 class CopyState {
   sha256: Hash = createHash('sha256');
   md5: Hash = createHash('md5');
   end = 0;
   blockIds: string[] = [];
-  /** ETag of a committed partial prefix, when recovery committed one. */
+  /** The source version being copied: null until the first response (or a recovered prefix) says. */
+  fingerprint: string | null = null;
+  /** ETag of the committed blob (a partial prefix), when there is one. */
   etag: string | undefined;
 
-  reset(): void {
+  reset(fingerprint: string | null): void {
     this.sha256 = createHash('sha256');
     this.md5 = createHash('md5');
     this.end = 0;
     this.blockIds = [];
+    this.fingerprint = fingerprint;
   }
 
   /**
-   * Picks up the blocks an earlier attempt staged. The hashes cannot be resumed from staged blocks, so the staged
-   * prefix is committed (marked partial) and read back from storage to hash it: the source is not asked for those
-   * bytes again.
+   * Picks up the blocks an earlier attempt staged, of the version being copied (or, on a fresh start, of the version
+   * with the longest staged run: the first response then confirms or refutes it). The hashes cannot be resumed from
+   * staged blocks, so the staged prefix is committed (marked partial) and read back from storage to hash it: the
+   * source is not asked for those bytes again.
    */
   async recoverFromStore(blob: BlockBlobClient, signal?: AbortSignal): Promise<void> {
-    this.reset();
-    let committed: { name: string; size: number }[] = [];
-    let uncommitted: { name: string; size: number }[] = [];
+    let committed: StagedBlock[] = [];
+    let uncommitted: StagedBlock[] = [];
     try {
       const list = await blob.getBlockList('all', { abortSignal: signal });
       committed = (list.committedBlocks ?? []).map((b) => ({ name: b.name, size: b.size }));
       uncommitted = (list.uncommittedBlocks ?? []).map((b) => ({ name: b.name, size: b.size }));
     } catch (error) {
-      if (statusOf(error) !== 404) throw error;
+      if (statusCode(error) !== 404) throw error;
     }
-    const prefix = stagedPrefix([...committed, ...uncommitted]);
-    this.etag = undefined;
-    if (committed.length > 0) this.etag = (await blob.getProperties({ abortSignal: signal })).etag;
+    const blocks = [...committed, ...uncommitted];
+    const fingerprint = this.fingerprint ?? likeliestFingerprint(blocks);
+    this.reset(fingerprint);
+    this.etag = committed.length > 0 ? (await blob.getProperties({ abortSignal: signal })).etag : undefined;
+    if (fingerprint === null) return;
+    const prefix = stagedPrefix(blocks, fingerprint);
     if (prefix.end === 0) return;
     const committedIds = committed.map((b) => b.name);
     const alreadyCommitted =
@@ -208,7 +236,7 @@ class BlockPump {
 
   /** Returns the bytes received from the body (including any skipped ones). */
   async run(body: Readable, bodyStart: number): Promise<number> {
-    let skip = this.state.end - bodyStart; // the source ignored our Range: drop what is already staged
+    let skip = this.state.end - bodyStart; // the overlap byte, or everything when the source ignored our Range
     let received = 0;
     let block = await this.takeBuffer();
     let filled = 0;
@@ -237,7 +265,11 @@ class BlockPump {
       else this.free.push(block);
     } catch (error) {
       discard(body);
-      throw error;
+      if (error instanceof AppError || this.input.signal?.aborted) throw error;
+      // A reset or a stalled body surfaces here, while reading, not when the request was made.
+      throw new RetryableError('NetworkError', `the download broke off after ${received} bytes (${errorCode(error)})`, {
+        cause: error,
+      });
     }
     return received;
   }
@@ -251,7 +283,7 @@ class BlockPump {
   private async seal(buffer: Buffer, length: number): Promise<void> {
     const data = buffer.subarray(0, length);
     const offset = this.state.end;
-    const blockId = blockIdFor(offset);
+    const blockId = blockIdFor(this.state.fingerprint!, offset, length);
     this.state.sha256.update(data);
     this.state.md5.update(data);
     this.state.end += length;
@@ -285,13 +317,7 @@ class BlockPump {
   }
 }
 
-function statusOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error
-    ? (error as { statusCode?: number }).statusCode
-    : undefined;
-}
-
 function isConditionFailure(error: unknown): boolean {
-  const status = statusOf(error);
+  const status = statusCode(error);
   return status === 412 || status === 409;
 }

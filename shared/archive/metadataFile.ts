@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { BlockBlobClient } from '@azure/storage-blob';
 import { discard, type SourceClient } from '../acs/download';
-import { RetryableError } from '../errors';
+import { PermanentError, RetryableError } from '../errors';
 import { withRetries, type RetryPolicy } from '../retry';
-import { statusCode, streamToText } from './archiveStore';
-import { archivedProperties } from './copyChunk';
+import { statusCode, streamToText } from '../storage';
+import { archivedProperties } from './copyFile';
 
 /** A chunk's metadata JSON is small (kilobytes); anything above this is not a metadata file. */
 const MAX_METADATA_BYTES = 16 * 1024 * 1024;
@@ -22,11 +22,14 @@ export async function copyMetadataToBlob(input: {
   source: SourceClient;
   blob: BlockBlobClient;
   location: string;
+  /** The chunk's documentId: the location must name it. */
+  documentId: string;
   metadata: Record<string, string>;
   retry: RetryPolicy;
   signal?: AbortSignal;
   onRetry?: (error: Error, attempt: number, delayMs: number) => void;
 }): Promise<CopiedMetadata> {
+  input.source.checkLocation(input.location, input.documentId);
   const existing = await archivedProperties(input.blob);
   if (existing) {
     const download = await input.blob.download(0, undefined, { abortSignal: input.signal });
@@ -41,13 +44,17 @@ export async function copyMetadataToBlob(input: {
       const download = await input.source.open(input.location, 0, input.signal);
       if (download.totalSize > MAX_METADATA_BYTES) {
         discard(download.body);
-        throw new RetryableError('MetadataTooLarge', `metadata file declares ${download.totalSize} bytes`);
+        throw new PermanentError('MetadataTooLarge', `metadata file declares ${download.totalSize} bytes`);
       }
       const pieces: Buffer[] = [];
       let received = 0;
       for await (const piece of download.body as AsyncIterable<Buffer>) {
         pieces.push(piece);
         received += piece.length;
+        if (received > MAX_METADATA_BYTES) {
+          discard(download.body);
+          throw new PermanentError('MetadataTooLarge', `metadata file is larger than ${MAX_METADATA_BYTES} bytes`);
+        }
       }
       if (received !== download.totalSize) {
         throw new RetryableError(

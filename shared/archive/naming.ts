@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Names in the archive (SPEC section 6). Every segment taken from input is validated: a value that does not fit is
- * a rejection, never a rewrite, so nothing from an event can escape its folder.
+ * Names in the archive container (output only) and in the control container (bookkeeping). Every segment taken from
+ * input is validated: a value that does not fit is a rejection, never a rewrite, so nothing from an event can escape
+ * its folder.
  */
 
 const SAFE_TOKEN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const SAFE_DOCUMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
+const RECORDING_KEY = /^(\d{8}T\d{6}Z|undated)-[0-9a-f]{8}$/;
 
 /** A GUID-like or base64url-like token of bounded length: safe as a blob path segment. */
 export function isSafeToken(value: string): boolean {
@@ -17,24 +19,38 @@ export function isSafeDocumentId(value: string): boolean {
   return SAFE_DOCUMENT_ID.test(value) && !value.includes('..');
 }
 
+export function isRecordingKey(value: string): boolean {
+  return RECORDING_KEY.test(value);
+}
+
 export const MAX_CHUNK_INDEX = 9999;
 
-export type MediaFormat = 'mp4' | 'mp3' | 'wav';
+/** The chunk file extension; `bin` for a format this version does not know. */
+export type MediaFormat = 'mp4' | 'mp3' | 'wav' | 'bin';
+
+/** The part of the recording key that is not a time, for a recording whose start time is unknown. */
+export const UNDATED = 'undated';
 
 /**
  * `20210727T152023Z-1a2b3c4d`: the start time in compact UTC (fraction truncated), then the first 8 hex digits of the
- * SHA-256 of the recordingId (or, without one, of the start time exactly as the event gives it).
- * Returns null when the start time is not an ISO-8601 UTC timestamp.
+ * SHA-256 of the recordingId (or, without one, of the start time exactly as the event gives it). A missing or
+ * unreadable start time gives `undated-…`, so a lenient event still lands in one deterministic folder.
  */
-export function recordingKeyFor(recordingStartTime: string, recordingId: string | null): string | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]00:00)$/.exec(recordingStartTime);
-  if (!match || Number.isNaN(Date.parse(recordingStartTime))) return null;
-  const [, y, mo, d, h, mi, s] = match;
+export function recordingKeyFor(recordingStartTime: string | null, recordingId: string | null): string {
   const hash = createHash('sha256')
-    .update(recordingId ?? recordingStartTime, 'utf8')
+    .update(recordingId ?? recordingStartTime ?? '', 'utf8')
     .digest('hex')
     .slice(0, 8);
-  return `${y}${mo}${d}T${h}${mi}${s}Z-${hash}`;
+  return `${compactUtc(recordingStartTime) ?? UNDATED}-${hash}`;
+}
+
+/** `2021-07-27T15:20:23.6089755Z` -> `20210727T152023Z`; null unless an ISO-8601 UTC time. */
+export function compactUtc(time: string | null): string | null {
+  if (time === null) return null;
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]00:00)$/.exec(time);
+  if (!match || Number.isNaN(Date.parse(time))) return null;
+  const [, y, mo, d, h, mi, s] = match;
+  return `${y}${mo}${d}T${h}${mi}${s}Z`;
 }
 
 export function recordingFolder(callId: string, recordingKey: string): string {
@@ -53,17 +69,7 @@ export function chunkMetadataBlobName(callId: string, recordingKey: string, inde
   return `${recordingFolder(callId, recordingKey)}/chunk-${String(index).padStart(4, '0')}.metadata.json`;
 }
 
-/** Marks a recording with work left to do, so the sweeper finds it without listing the whole archive. */
-export function pendingMarkerName(callId: string, recordingKey: string): string {
-  return `_pending/${recordingFolder(callId, recordingKey)}`;
-}
-
-/** The blob leased by the one invocation that copies a recording at a time. */
-export function lockBlobName(callId: string, recordingKey: string): string {
-  return `_locks/${recordingFolder(callId, recordingKey)}`;
-}
-
-/** `_rejected/{yyyy}/{mm}/{dd}/{name}.json`, UTC date of receipt. */
+/** `_rejected/{yyyy}/{mm}/{dd}/{name}.json` in the archive container, UTC date of receipt. */
 export function rejectedBlobName(receivedAt: Date, name: string): string {
   const yyyy = receivedAt.getUTCFullYear();
   const mm = String(receivedAt.getUTCMonth() + 1).padStart(2, '0');
@@ -71,11 +77,25 @@ export function rejectedBlobName(receivedAt: Date, name: string): string {
   return `_rejected/${yyyy}/${mm}/${dd}/${name}.json`;
 }
 
+/** Control container: marks a recording with work left, so the sweeper finds it without listing the archive. */
+export const PENDING_PREFIX = 'pending/';
+export function pendingMarkerName(callId: string, recordingKey: string): string {
+  return `${PENDING_PREFIX}${recordingFolder(callId, recordingKey)}`;
+}
+
+/** Control container: the blob leased by the one copier of a chunk. */
+export function chunkLeaseName(callId: string, recordingKey: string, index: number): string {
+  return `leases/${recordingFolder(callId, recordingKey)}/${index}`;
+}
+
+/** The archive container's marker prefix before bookkeeping moved to the control container (migrated by the sweeper). */
+export const LEGACY_PENDING_PREFIX = '_pending/';
+
 /** The format's file extension, from the event's recordingFormatType (case-insensitive); 2021 files are MP4. */
-export function formatFor(formatType: string | null): MediaFormat | null {
+export function formatFor(formatType: string | null): MediaFormat {
   if (formatType === null) return 'mp4';
   const lower = formatType.toLowerCase();
-  return lower === 'mp4' || lower === 'mp3' || lower === 'wav' ? lower : null;
+  return lower === 'mp4' || lower === 'mp3' || lower === 'wav' ? lower : 'bin';
 }
 
 export function mimeTypeFor(format: MediaFormat, contentType: string | null): string {
@@ -86,5 +106,7 @@ export function mimeTypeFor(format: MediaFormat, contentType: string | null): st
       return 'audio/wav';
     case 'mp4':
       return contentType?.toLowerCase() === 'audio' ? 'audio/mp4' : 'video/mp4';
+    case 'bin':
+      return 'application/octet-stream';
   }
 }

@@ -1,4 +1,5 @@
-import { BadInputError } from '../errors';
+import type { AcsRecordingChunkInfo, AcsRecordingFileStatusUpdatedEventData } from '@azure/eventgrid';
+import { parseServerCallId } from '../acs/serverCallId';
 import {
   formatFor,
   isSafeDocumentId,
@@ -7,6 +8,8 @@ import {
   recordingKeyFor,
   type MediaFormat,
 } from '../archive/naming';
+import { BadInputError } from '../errors';
+import { safeText } from '../text';
 
 export const RECORDING_FILE_STATUS_UPDATED = 'Microsoft.Communication.RecordingFileStatusUpdated';
 
@@ -23,7 +26,8 @@ export interface IncomingEvent {
 export interface ChunkRef {
   index: number;
   documentId: string;
-  endReason: string;
+  /** null when the event does not say; such a chunk counts as the last one. */
+  endReason: string | null;
   /** null when the event gives no location and none can be built (2021 form without the conversations dialect). */
   contentLocation: string | null;
   metadataLocation: string | null;
@@ -39,7 +43,7 @@ export interface RecordingPlan {
   serverCallId: string | null;
   recordingId: string | null;
   recordingKey: string;
-  recordingStartTime: string;
+  recordingStartTime: string | null;
   recordingDurationMs: number | null;
   sessionEndReason: string | null;
   contentType: string | null;
@@ -59,18 +63,32 @@ export interface PlanOptions {
   retentionHours: number;
 }
 
+/**
+ * The event data as the service sends it. NOTE: `@azure/eventgrid` types every chunk field as required, but the schema
+ * (SPEC section 3) requires only documentId and index, and 2021 events carry neither locations nor formats; so the
+ * SDK's shape is taken as the vocabulary and every other field is optional here, and open-ended strings.
+ */
+type LenientData = Partial<Omit<AcsRecordingFileStatusUpdatedEventData, 'recordingStorageInfo'>> & {
+  recordingStorageInfo?: { recordingChunks?: Partial<AcsRecordingChunkInfo>[] };
+  recordingId?: string;
+};
+
 /** ACS caps a recording far below this; anything longer is not a real event. */
 const MAX_RECORDING_MS = 30 * 24 * 3_600_000;
-
-const SUBJECT = /^\/recording\/call\/([^/]+)(?:\/serverCallId\/([^/]+))?(?:\/recordingId\/(.+))?$/;
+const MAX_ID_LENGTH = 2048;
 
 /**
  * Validates a RecordingFileStatusUpdated event as a whole: any bad part makes the whole event a BadInputError whose
- * message names the field. Lenient where real captures vary (enum casing, absent optional fields).
+ * message names the field. As lenient as the schema: only the chunks (documentId, index) are required; a missing time,
+ * duration, end reason or format is null, enum values are open-ended strings, and an unknown format is archived as
+ * `bin`.
  */
 export function planFromEvent(event: IncomingEvent, options: PlanOptions): RecordingPlan {
   if (event.type !== RECORDING_FILE_STATUS_UPDATED) {
-    throw new BadInputError(`event type is '${event.type}', expected '${RECORDING_FILE_STATUS_UPDATED}'`, 'eventType');
+    throw new BadInputError(
+      `event type is '${safeText(event.type, 100)}', expected '${RECORDING_FILE_STATUS_UPDATED}'`,
+      'eventType',
+    );
   }
   if (typeof event.id !== 'string' || event.id.length === 0 || event.id.length > 256) {
     throw new BadInputError('event is missing a valid id', 'id');
@@ -78,23 +96,8 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
   const eventTimeMs = typeof event.time === 'string' ? Date.parse(event.time) : NaN;
   if (Number.isNaN(eventTimeMs)) throw new BadInputError('event time is missing or not an ISO time', 'eventTime');
 
-  const subject = SUBJECT.exec(typeof event.subject === 'string' ? event.subject : '');
-  if (!subject) {
-    throw new BadInputError(
-      `subject '${String(event.subject).slice(0, 200)}' is not /recording/call/{callId}[/serverCallId/{id}/recordingId/{id}]`,
-      'subject',
-    );
-  }
-  const [, callId = '', serverCallId, recordingId] = subject;
-  if (!isSafeToken(callId)) throw new BadInputError('subject holds an unsafe call id', 'subject.callId');
-  if (serverCallId !== undefined && !/^[A-Za-z0-9_-]{1,2048}$/.test(serverCallId)) {
-    throw new BadInputError('subject holds an unsafe serverCallId (expected base64url)', 'subject.serverCallId');
-  }
-  if (recordingId !== undefined && recordingId.length > 2048) {
-    throw new BadInputError('subject holds a recordingId longer than 2048 characters', 'subject.recordingId');
-  }
-
-  const data = asObject(event.data, 'data');
+  const subject = parseSubject(typeof event.subject === 'string' ? event.subject : '');
+  const data = asObject(event.data, 'data') as LenientData;
   const storageInfo = asObject(data.recordingStorageInfo, 'data.recordingStorageInfo');
   const rawChunks = storageInfo.recordingChunks;
   if (!Array.isArray(rawChunks) || rawChunks.length === 0) {
@@ -110,10 +113,12 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
     );
   }
 
-  const recordingStartTime = requiredString(data.recordingStartTime, 'data.recordingStartTime');
-  const recordingKey = recordingKeyFor(recordingStartTime, recordingId ?? null);
-  if (!recordingKey)
-    throw new BadInputError('data.recordingStartTime is not an ISO-8601 UTC time', 'data.recordingStartTime');
+  const dataRecordingId = optionalString(data.recordingId, 'data.recordingId');
+  const recordingId = dataRecordingId ?? subject.recordingId;
+  if (recordingId !== null && recordingId.length > MAX_ID_LENGTH) {
+    throw new BadInputError(`recordingId is longer than ${MAX_ID_LENGTH} characters`, 'subject.recordingId');
+  }
+  const recordingStartTime = optionalString(data.recordingStartTime, 'data.recordingStartTime');
   const recordingDurationMs = optionalNumber(data.recordingDurationMs, 'data.recordingDurationMs');
   if (recordingDurationMs !== null && recordingDurationMs > MAX_RECORDING_MS) {
     // NOTE: found by the fuzz tests: an absurd duration made the deadline an invalid date (an unclassified throw).
@@ -123,18 +128,12 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
     );
   }
   const formatType = optionalString(data.recordingFormatType, 'data.recordingFormatType');
-  const format = formatFor(formatType);
-  if (!format)
-    throw new BadInputError(
-      `data.recordingFormatType '${formatType}' is not Mp4, Mp3 or Wav`,
-      'data.recordingFormatType',
-    );
 
   const byIndex = new Map<number, ChunkRef>();
   let form: 'ga' | '2021' = 'ga';
   rawChunks.forEach((raw, position) => {
     const chunk = parseChunk(raw, `data.recordingStorageInfo.recordingChunks[${position}]`, options);
-    if (!hasGaLocations(raw)) form = '2021';
+    if (typeof (raw as { contentLocation?: unknown } | null)?.contentLocation !== 'string') form = '2021';
     const seen = byIndex.get(chunk.index);
     if (seen && seen.documentId !== chunk.documentId) {
       throw new BadInputError(
@@ -145,11 +144,13 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
     if (!seen) byIndex.set(chunk.index, chunk);
   });
 
+  // The deadline: start + duration + retention when both are known, otherwise event time + retention.
   const retentionMs = options.retentionHours * 3_600_000;
-  const startMs = Date.parse(recordingStartTime);
+  const startMs = recordingStartTime === null ? NaN : Date.parse(recordingStartTime);
   const deadlineMs =
-    recordingDurationMs !== null ? startMs + recordingDurationMs + retentionMs : eventTimeMs + retentionMs;
-
+    recordingDurationMs !== null && !Number.isNaN(startMs)
+      ? startMs + recordingDurationMs + retentionMs
+      : eventTimeMs + retentionMs;
   if (Number.isNaN(new Date(deadlineMs).getTime())) {
     throw new BadInputError('event times are out of range (the deadline is not a date)', 'eventTime');
   }
@@ -157,28 +158,67 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
     eventId: event.id,
     eventTime: new Date(eventTimeMs).toISOString(),
     form,
-    callId,
-    serverCallId: serverCallId ?? null,
-    recordingId: recordingId ?? null,
-    recordingKey,
+    callId: subject.callId,
+    serverCallId: subject.serverCallId,
+    recordingId,
+    recordingKey: recordingKeyFor(recordingStartTime, recordingId),
     recordingStartTime,
     recordingDurationMs,
     sessionEndReason: optionalString(data.sessionEndReason, 'data.sessionEndReason'),
     contentType: optionalString(data.recordingContentType, 'data.recordingContentType'),
     channelType: optionalString(data.recordingChannelType, 'data.recordingChannelType'),
     formatType,
-    format,
+    format: formatFor(formatType),
     deadline: new Date(deadlineMs).toISOString(),
     chunks: [...byIndex.values()].sort((a, b) => a.index - b.index),
   };
 }
 
-function hasGaLocations(raw: unknown): boolean {
-  return typeof (raw as { contentLocation?: unknown }).contentLocation === 'string';
+const SUBJECT_PREFIX = '/recording/call/';
+const SERVER_CALL_ID_MARKER = '/serverCallId/';
+const RECORDING_ID_MARKER = '/recordingId/';
+
+/**
+ * `/recording/call/{callId}[/serverCallId/{serverCallId}][/recordingId/{recordingId}]`. Both ids are opaque and may
+ * contain '/' (standard base64), so the subject is cut at its markers, never split on '/'.
+ */
+export function parseSubject(subject: string): {
+  callId: string;
+  serverCallId: string | null;
+  recordingId: string | null;
+} {
+  const fail = (): never => {
+    throw new BadInputError(
+      `subject '${safeText(subject, 200)}' is not /recording/call/{callId}[/serverCallId/{id}][/recordingId/{id}]`,
+      'subject',
+    );
+  };
+  if (!subject.startsWith(SUBJECT_PREFIX)) fail();
+  const rest = subject.slice(SUBJECT_PREFIX.length);
+  const serverAt = rest.indexOf(SERVER_CALL_ID_MARKER);
+  const recordingAt = rest.indexOf(RECORDING_ID_MARKER, serverAt < 0 ? 0 : serverAt + SERVER_CALL_ID_MARKER.length);
+  const callEnd = serverAt >= 0 ? serverAt : recordingAt >= 0 ? recordingAt : rest.length;
+  const callId = rest.slice(0, callEnd);
+  if (!isSafeToken(callId)) {
+    throw new BadInputError(`subject holds an unsafe call id '${safeText(callId, 60)}'`, 'subject.callId');
+  }
+  let serverCallId: string | null = null;
+  if (serverAt >= 0) {
+    const value = rest.slice(serverAt + SERVER_CALL_ID_MARKER.length, recordingAt >= 0 ? recordingAt : rest.length);
+    serverCallId = parseServerCallId(value, 'subject.serverCallId');
+  }
+  let recordingId: string | null = null;
+  if (recordingAt >= 0) {
+    recordingId = rest.slice(recordingAt + RECORDING_ID_MARKER.length);
+    if (recordingId === '' || !/^[\x21-\x7e]+$/.test(recordingId)) {
+      throw new BadInputError('subject holds an empty or non-printable recordingId', 'subject.recordingId');
+    }
+  }
+  return { callId, serverCallId, recordingId };
 }
 
 function parseChunk(raw: unknown, path: string, options: PlanOptions): ChunkRef {
-  const chunk = asObject(raw, path);
+  const chunk = asObject(raw, path) as Partial<Record<keyof AcsRecordingChunkInfo, unknown>>;
   const index = chunk.index;
   if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > MAX_CHUNK_INDEX) {
     throw new BadInputError(`${path}.index must be an integer from 0 to ${MAX_CHUNK_INDEX}`, `${path}.index`);
@@ -186,7 +226,7 @@ function parseChunk(raw: unknown, path: string, options: PlanOptions): ChunkRef 
   const documentId = requiredString(chunk.documentId, `${path}.documentId`);
   if (!isSafeDocumentId(documentId))
     throw new BadInputError(`${path}.documentId is not a safe document id`, `${path}.documentId`);
-  const endReason = requiredString(chunk.endReason, `${path}.endReason`);
+  const endReason = optionalString(chunk.endReason, `${path}.endReason`);
   let contentLocation = optionalUrl(chunk.contentLocation, `${path}.contentLocation`);
   let metadataLocation = optionalUrl(chunk.metadataLocation, `${path}.metadataLocation`);
   const deleteLocation = optionalUrl(chunk.deleteLocation, `${path}.deleteLocation`);
@@ -218,7 +258,7 @@ function requiredString(value: unknown, field: string): string {
 }
 
 function optionalString(value: unknown, field: string): string | null {
-  if (value === undefined || value === null) return null;
+  if (value === undefined || value === null || value === '') return null;
   return requiredString(value, field);
 }
 

@@ -1,40 +1,122 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startEmulator, type AcsEmulator, type EmulatorOptions } from '../../dev/emulator';
-import { createArchiver } from '../../shared/archive/createArchiver';
-import type { Archiver } from '../../shared/archive/archiver';
+import { MAX_DEQUEUE_COUNT } from '../../shared/archive/chunkQueue';
+import { copyChunk, type CopyOutcome } from '../../shared/archive/copyChunk';
+import { ingestEvent, type IngestOutcome } from '../../shared/archive/ingest';
 import type { Manifest } from '../../shared/archive/manifest';
+import { createArchiveServices, type ArchiveServices } from '../../shared/archive/services';
 import { loadConfig, type Config } from '../../shared/config';
+import type { Logger } from '../../shared/logger';
+import { CapturedLog } from './logs';
 
 export const BLOCK = 1024 * 1024; // the harness archives with 1 MiB blocks
+
+export interface DrainedMessage {
+  message: unknown;
+  dequeueCount: number;
+  outcome: CopyOutcome | 'threw';
+  error?: Error;
+}
 
 export interface ArchiveHarness {
   emulator: AcsEmulator;
   config: Config;
-  archiver: Archiver;
+  services: ArchiveServices;
+  /** The archive container. */
   container: ContainerClient;
+  /** The control container. */
+  control: ContainerClient;
   env: Record<string, string>;
   stop(): Promise<void>;
+  /** archiveRecording's work for one event. */
+  ingest(event: unknown, log?: Logger): Promise<IngestOutcome>;
+  /**
+   * archiveChunk's work for every message on the queue, as the Functions queue extension hands them over (a dequeue
+   * count; a message whose copy throws is visible again at once, and moves to the poison queue after
+   * MAX_DEQUEUE_COUNT), until the queue is empty.
+   */
+  drain(log?: Logger): Promise<DrainedMessage[]>;
+  /** ingest + drain: the whole path, in this process. */
+  archive(event: unknown, log?: Logger): Promise<IngestOutcome>;
 }
 
-/** The emulator plus an archiver on its own container in the run's Azurite, with fast retries and 1 MiB blocks. */
+/** The emulator plus the archive services on their own containers and queue in the run's Azurite, fast retries, 1 MiB blocks. */
 export async function archiveHarness(
-  options: { env?: Record<string, string>; emulator?: EmulatorOptions; lockWaitMs?: number } = {},
+  options: { env?: Record<string, string>; emulator?: EmulatorOptions } = {},
 ): Promise<ArchiveHarness> {
   const emulator = await startEmulator(options.emulator);
-  const containerName = `arch-${randomUUID().slice(0, 8)}`;
+  const id = randomUUID().slice(0, 8);
   const env = {
     ACS_CONNECTION_STRING: emulator.connectionString,
     ARCHIVE_STORAGE_CONNECTION_STRING: azuriteConnectionString(),
-    ARCHIVE_CONTAINER: containerName,
+    AzureWebJobsStorage: azuriteConnectionString(),
+    ARCHIVE_CONTAINER: `arch-${id}`,
+    CONTROL_CONTAINER: `ctrl-${id}`,
+    ARCHIVE_QUEUE: `q-${id}`,
     ARCHIVE_BLOCK_SIZE_MIB: '1',
     ARCHIVE_RETRY_BASE_MS: '20',
+    ARCHIVE_LOCK_SECONDS: '15',
     ...options.env,
   };
   const config = loadConfig(env);
-  const archiver = createArchiver(config, { lockWaitMs: options.lockWaitMs });
-  const container = BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(containerName);
-  return { emulator, config, archiver, container, env, stop: () => emulator.stop() };
+  const services = createArchiveServices(config);
+  const blobs = BlobServiceClient.fromConnectionString(azuriteConnectionString());
+  const harness: ArchiveHarness = {
+    emulator,
+    config,
+    services,
+    container: blobs.getContainerClient(config.archiveContainer),
+    control: blobs.getContainerClient(config.controlContainer),
+    env,
+    stop: () => emulator.stop(),
+    ingest: (event, log = new CapturedLog()) => ingestEvent(services, event, log),
+    drain: (log = new CapturedLog()) => drainQueue(services, log),
+    archive: async (event, log = new CapturedLog()) => {
+      const outcome = await ingestEvent(services, event, log);
+      await drainQueue(services, log);
+      return outcome;
+    },
+  };
+  return harness;
+}
+
+async function drainQueue(services: ArchiveServices, log: Logger): Promise<DrainedMessage[]> {
+  const { queue, poison } = services.queue;
+  const drained: DrainedMessage[] = [];
+  if (!(await queue.exists())) return drained;
+  for (;;) {
+    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 8, visibilityTimeout: 300 });
+    if (receivedMessageItems.length === 0) {
+      // Messages re-enqueued with a delay (a busy chunk) are not visible yet: nothing more to do now.
+      return drained;
+    }
+    await Promise.all(
+      receivedMessageItems.map(async (item) => {
+        const text = Buffer.from(item.messageText, 'base64').toString('utf8');
+        let message: unknown = text;
+        try {
+          message = JSON.parse(text);
+        } catch {
+          // handed over as text, as the Functions host does
+        }
+        try {
+          const outcome = await copyChunk(services, message, { dequeueCount: item.dequeueCount }, log);
+          drained.push({ message, dequeueCount: item.dequeueCount, outcome });
+          await queue.deleteMessage(item.messageId, item.popReceipt);
+        } catch (error) {
+          drained.push({ message, dequeueCount: item.dequeueCount, outcome: 'threw', error: error as Error });
+          if (item.dequeueCount >= MAX_DEQUEUE_COUNT) {
+            await poison.createIfNotExists();
+            await poison.sendMessage(item.messageText);
+            await queue.deleteMessage(item.messageId, item.popReceipt);
+          } else {
+            await queue.updateMessage(item.messageId, item.popReceipt, undefined, 0);
+          }
+        }
+      }),
+    );
+  }
 }
 
 export function azuriteConnectionString(): string {
@@ -71,4 +153,9 @@ export async function listBlobs(container: ContainerClient, prefix = ''): Promis
   if (!(await container.exists())) return names;
   for await (const blob of container.listBlobsFlat({ prefix })) names.push(blob.name);
   return names.sort();
+}
+
+/** `chunk-0007`, `chunk-0012`: the zero-padded chunk file name stem. */
+export function chunkStem(index: number): string {
+  return `chunk-${String(index).padStart(4, '0')}`;
 }

@@ -1,4 +1,19 @@
-import { chunksToCopy, mergePlan, missingIndices, statusOf, type Manifest } from '../../../shared/archive/manifest';
+import {
+  chunkRefusal,
+  chunksToCopy,
+  isNearDeadline,
+  isPastDeadline,
+  markArchived,
+  markDeadlinePassed,
+  markEnqueued,
+  markFailed,
+  markForRetry,
+  mergePlan,
+  missingIndices,
+  sameManifest,
+  statusOf,
+  type Manifest,
+} from '../../../shared/archive/manifest';
 import { BadInputError } from '../../../shared/errors';
 import type { ChunkRef, RecordingPlan } from '../../../shared/events/recordingFileStatus';
 
@@ -135,7 +150,116 @@ describe('mergePlan', () => {
     const m = mergePlan(null, plan('a', [{ ...chunk(0), contentLocation: null, metadataLocation: null }]), now);
     expect(m.chunks[0]!.status).toBe('failed');
     expect(m.chunks[0]!.lastError).toMatch(/ACS_RECORDING_API=conversations/);
+    expect(m.chunks[0]!.failureCode).toBe('NoLocation');
     expect(m.status).toBe('failed');
     expect(chunksToCopy(m)).toEqual([]);
+  });
+});
+
+describe('chunkRefusal', () => {
+  it('accepts the published location forms', () => {
+    expect(chunkRefusal(chunk(0, 'SessionEnded', '0-eus-d2-abc'))).toBeNull();
+    expect(
+      chunkRefusal({
+        ...chunk(0, 'SessionEnded', '0-eus-d2-abc'),
+        contentLocation: 'https://contoso.communication.azure.com/recording/download/0-eus-d2-abc',
+        metadataLocation: 'https://contoso.communication.azure.com/recording/download/0-eus-d2-abc/metadata',
+      }),
+    ).toBeNull();
+  });
+
+  it.each([
+    ['another document', 'https://storage.asm.skype.com/v1/objects/0-eus-d2-other/content/video'],
+    ['a prefix of the document', 'https://storage.asm.skype.com/v1/objects/0-eus-d2-abcdef/content/video'],
+    ['the control API', 'https://storage.asm.skype.com/calling/recordings/x'],
+  ])('refuses a content location naming %s', (_name, contentLocation) => {
+    expect(chunkRefusal({ ...chunk(0, 'SessionEnded', '0-eus-d2-abc'), contentLocation })).toEqual({
+      code: 'LocationMismatch',
+      reason: expect.stringMatching(
+        /^refused before any request: location path .* does not name the chunk's document 0-eus-d2-abc$/,
+      ),
+    });
+  });
+});
+
+describe('the manifest decisions', () => {
+  const base = () => mergePlan(null, plan('a', [chunk(0, 'ChunkMaximumSizeExceeded'), chunk(1)]), now);
+  const later = new Date('2026-11-23T12:05:00Z');
+
+  it('markArchived records the copy, adds participants once, and completes the set with its last chunk', () => {
+    const one = markArchived(
+      base(),
+      0,
+      { size: 10, sha256: 'a'.repeat(64), md5: 'bWQ1', attempts: 2, participants: ['8:acs:1'] },
+      later,
+    )!;
+    expect(one.status).toBe('pending');
+    expect(one.chunks[0]).toMatchObject({
+      status: 'archived',
+      size: 10,
+      attempts: 2,
+      archivedAt: '2026-11-23T12:05:00.000Z',
+    });
+    const both = markArchived(
+      one,
+      1,
+      { size: 5, sha256: 'b'.repeat(64), md5: 'bWQ2', attempts: 1, participants: ['8:acs:1', '8:acs:2'] },
+      later,
+    )!;
+    expect(both.status).toBe('complete');
+    expect(both.participants).toEqual(['8:acs:1', '8:acs:2']);
+    expect(both.updatedAt).toBe('2026-11-23T12:05:00.000Z');
+    expect(markArchived(base(), 7, { size: 1, sha256: '', md5: '', attempts: 0, participants: [] }, later)).toBeNull();
+  });
+
+  it('markFailed keeps a transient failure pending, fails for good when told, and never downgrades an archived chunk', () => {
+    const transient = markFailed(
+      base(),
+      0,
+      { status: 'pending', failureCode: 'Http503', error: 'answered 503', attempts: 3 },
+      later,
+    )!;
+    expect(transient.chunks[0]).toMatchObject({ status: 'pending', failureCode: 'Http503', attempts: 3 });
+    expect(transient.status).toBe('pending');
+    const expired = markFailed(transient, 1, { status: 'expired', failureCode: 'SourceExpired', error: '404' }, later)!;
+    expect(expired.status).toBe('failed');
+    const archived = markArchived(base(), 0, { size: 1, sha256: 'c', md5: 'd', attempts: 1, participants: [] }, later)!;
+    expect(
+      markFailed(archived, 0, { status: 'failed', failureCode: 'X', error: 'late' }, later)!.chunks[0]!.status,
+    ).toBe('archived');
+  });
+
+  it('markForRetry makes failed chunks pending again, markEnqueued stamps them', () => {
+    const failed = markFailed(base(), 1, { status: 'failed', failureCode: 'LocationRefused', error: 'host' }, later)!;
+    expect(failed.status).toBe('failed');
+    const retried = markEnqueued(markForRetry(failed, [1], later), [1], later);
+    expect(retried.status).toBe('pending');
+    expect(retried.chunks[1]).toMatchObject({
+      status: 'pending',
+      enqueuedAt: '2026-11-23T12:05:00.000Z',
+      failureCode: 'LocationRefused',
+    });
+  });
+
+  it('isNearDeadline, isPastDeadline and markDeadlinePassed follow the deadline and the grace period', () => {
+    const m = base(); // deadline 2026-11-24T10:00:01Z
+    expect(isNearDeadline(m, new Date('2026-11-24T03:00:00Z'), 6)).toBe(false);
+    expect(isNearDeadline(m, new Date('2026-11-24T04:30:00Z'), 6)).toBe(true);
+    expect(isNearDeadline({ ...m, status: 'complete' }, new Date('2026-11-24T09:00:00Z'), 6)).toBe(false);
+    expect(isPastDeadline(m, new Date('2026-11-24T10:30:00Z'), 1)).toBe(false);
+    expect(isPastDeadline(m, new Date('2026-11-24T11:00:02Z'), 1)).toBe(true);
+    const archivedFirst = markArchived(m, 0, { size: 1, sha256: 'e', md5: 'f', attempts: 1, participants: [] }, later)!;
+    const passed = markDeadlinePassed(archivedFirst, new Date('2026-11-24T11:00:02Z'));
+    expect(passed.status).toBe('failed');
+    expect(passed.chunks.map((c) => [c.status, c.failureCode])).toEqual([
+      ['archived', null],
+      ['failed', 'DeadlinePassed'],
+    ]);
+  });
+
+  it('sameManifest ignores only updatedAt', () => {
+    const m = base();
+    expect(sameManifest(m, { ...m, updatedAt: 'later' })).toBe(true);
+    expect(sameManifest(m, markEnqueued(m, [0], later))).toBe(false);
   });
 });

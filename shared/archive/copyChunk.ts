@@ -6,6 +6,7 @@ import { safeText } from '../text';
 import { ChunkLease } from './chunkLease';
 import { MAX_DEQUEUE_COUNT, parseChunkMessage, type ChunkMessage } from './chunkQueue';
 import { copyFileToBlob } from './copyFile';
+import { crashPoint } from './crashPoints';
 import { markArchived, markFailed, type Manifest, type ManifestChunk } from './manifest';
 import { copyMetadataToBlob, participantsOf } from './metadataFile';
 import { mimeTypeFor } from './naming';
@@ -118,6 +119,7 @@ async function copyLeased(
       onProgress: services.onProgress && ((staged, total) => services.onProgress?.({ ...tag, staged, total })),
     });
     attempts += copied.attempts;
+    crashPoint('after-commit');
     let previousStatus: Manifest['status'] | null = null;
     const written = await store.updateManifest(tag.callId, tag.recordingKey, (current) => {
       if (!current)

@@ -5,6 +5,7 @@ import { planFromEvent, type RecordingPlan } from '../events/recordingFileStatus
 import type { Logger } from '../logger';
 import { logEvent } from '../telemetry';
 import { safeText } from '../text';
+import { crashPoint } from './crashPoints';
 import { chunksToCopy, markEnqueued, mergePlan, sameManifest, type Manifest } from './manifest';
 import { isSafeToken } from './naming';
 import { settleRecording } from './outcome';
@@ -61,10 +62,12 @@ export async function ingestEvent(services: ArchiveServices, raw: unknown, log: 
   const manifest = written.manifest!;
   const before = previous as Manifest | null;
   if (written.written) reportNewlyFailedChunks(before, manifest, log);
+  crashPoint('after-manifest');
   if (manifest.status === 'pending') {
     // Marked again after the write: a copier finishing the recording meanwhile re-checks under the ETag (outcome.ts).
     await markers.mark(plan.callId, plan.recordingKey);
     await queue.enqueue(enqueued.map((index) => ({ callId: plan.callId, recordingKey: plan.recordingKey, index })));
+    crashPoint('after-enqueue');
   } else {
     enqueued = [];
     await settleRecording(services, { manifest, etag: written.etag }, before?.status ?? null, log);

@@ -3,7 +3,7 @@ import { chunksToCopy, mergePlan, type Manifest } from '../../shared/archive/man
 import { AppError, BadInputError } from '../../shared/errors';
 import { toEventEnvelope } from '../../shared/events/envelope';
 import { planFromEvent, type RecordingPlan } from '../../shared/events/recordingFileStatus';
-import { fixtureEvent } from '../fixtures/events';
+import { corpusEvent, PUBLISHED_SERVER_CALL_ID } from '../helpers/corpus';
 
 /**
  * Property-based tests over the pure archive planning: whatever arrives, the outcome is either a valid plan or a
@@ -69,7 +69,9 @@ function mutated(): fc.Arbitrary<unknown> {
     value: fc.oneof(jsonValue, hostile, fc.integer(), fc.double(), fc.constant(null)),
   });
   return fc.array(mutation, { minLength: 1, maxLength: 4 }).map((mutations) => {
-    const event = fixtureEvent('recordingFileStatusUpdated.eventgrid');
+    const event = corpusEvent('learn/event-grid-voice-video.2022.RecordingFileStatusUpdated.json', {
+      '{server-call-id}': PUBLISHED_SERVER_CALL_ID,
+    });
     for (const { path, action, value } of mutations) {
       let target: any = event;
       for (const key of path.slice(0, -1)) {
@@ -93,7 +95,7 @@ function insideFolder(p: RecordingPlan, manifest: Manifest): boolean {
       c.metadataBlob.startsWith(folder) &&
       !c.blob.slice(folder.length).includes('/') &&
       !c.blob.includes('..') &&
-      /^chunk-\d{4}\.(mp4|mp3|wav)$/.test(c.blob.slice(folder.length)),
+      /^chunk-\d{4}\.(mp4|mp3|wav|bin)$/.test(c.blob.slice(folder.length)),
   );
 }
 
@@ -107,6 +109,7 @@ describe('archive planning under fuzzing', () => {
           return;
         }
         expect(result.callId).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/);
+        expect(result.recordingKey).toMatch(/^(\d{8}T\d{6}Z|undated)-[0-9a-f]{8}$/);
         expect(insideFolder(result, mergePlan(null, result, new Date()))).toBe(true);
       }),
       { numRuns: RUNS },
@@ -140,7 +143,7 @@ describe('archive planning under fuzzing', () => {
         fc.array(fc.array(chunkArb, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 }),
         (events) => {
           let manifest: Manifest | null = null;
-          const base = fixtureEvent('recordingFileStatusUpdated.eventgrid');
+          const base = corpusEvent('eventgrid-examples/event-grid-schema.recording_file_status_updated.json');
           events.forEach((chunks, n) => {
             const raw = structuredClone(base);
             raw.id = `event-${n}`;

@@ -8,36 +8,50 @@ import {
 } from '@azure/storage-blob';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteHandle } from './azurite';
 import { startEmulator, type AcsEmulator } from './emulator';
-import { startLocalHost, type LocalHost } from './host';
+import { spawnLocalHost, type HostProcess } from './host/spawnHost';
 import { repoRoot } from './repoRoot';
 
 /**
- * `npm start`: the whole product on this machine with embedded defaults and no Azure account: Azurite (data under
- * .local/azurite), the ACS emulator, and the app's real function registrations in the local host. Plays one simulated
- * call through it (call events start and stop recording, ACS announces the files, the archiver copies them) and keeps
- * serving, so you can drive it yourself with curl.
+ * `npm start`: the whole product on this machine with embedded defaults and no Azure account: Azurite's blob and queue
+ * services (data under .local/azurite), the ACS emulator, and the app's real function registrations in the local host,
+ * which runs in its own process with its settings as its environment, as a Functions worker does. Plays one simulated
+ * call through it (call events start and stop recording, ACS announces the files, archiveRecording queues the chunks,
+ * archiveChunk copies them) and keeps serving, so you can drive it yourself with curl.
  */
 
 const ROOT = repoRoot();
 const HOST_PORT = Number(process.env.PORT ?? 7071);
-const AZURITE_PORT = Number(process.env.AZURITE_BLOB_PORT ?? 10000);
+const AZURITE_BLOB_PORT = Number(process.env.AZURITE_BLOB_PORT ?? 10000);
+const AZURITE_QUEUE_PORT = Number(process.env.AZURITE_QUEUE_PORT ?? 10001);
 const ARCHIVE_CONTAINER = 'recordings';
 
+/** What the emulator may expose for the security settings (optional: older emulators do not). */
+type EmulatorIdentity = Partial<Record<'resourceId' | 'immutableResourceId' | 'openIdConfigUrl', string>>;
+
+/** What to stop, in start order (stopped in reverse); also on a failed start, so no child process is left behind. */
+const stops: Array<() => Promise<void>> = [];
+let stopping = false;
+
+async function shutdown(code = 0): Promise<void> {
+  stopping = true;
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  process.exit(code);
+}
+
 async function main(): Promise<void> {
-  const stops: Array<() => Promise<void>> = [];
-  const shutdown = async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    process.exit(0);
-  };
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
 
   let azurite: AzuriteHandle;
   try {
-    azurite = await startAzurite({ location: path.join(ROOT, '.local', 'azurite'), port: AZURITE_PORT });
+    azurite = await startAzurite({
+      location: path.join(ROOT, '.local', 'azurite'),
+      blobPort: AZURITE_BLOB_PORT,
+      queuePort: AZURITE_QUEUE_PORT,
+    });
   } catch (error) {
     throw new Error(
-      `Azurite could not start on port ${AZURITE_PORT} (is another Azurite running? set AZURITE_BLOB_PORT to use another port): ${
+      `Azurite could not start on ports ${AZURITE_BLOB_PORT}/${AZURITE_QUEUE_PORT} (is another Azurite running? set AZURITE_BLOB_PORT and AZURITE_QUEUE_PORT to use others): ${
         error instanceof Error ? error.message.split('\n')[0] : String(error)
       }`,
     );
@@ -54,21 +68,37 @@ async function main(): Promise<void> {
     },
   });
   stops.push(() => emulator.stop());
-  const env = {
+  const identity = emulator as AcsEmulator & EmulatorIdentity;
+  const env: Record<string, string> = {
     ACS_CONNECTION_STRING: emulator.connectionString,
     ARCHIVE_STORAGE_CONNECTION_STRING: azurite.connectionString,
     AzureWebJobsStorage: azurite.connectionString,
     ARCHIVE_CONTAINER,
+    ARCHIVE_QUEUE: process.env.ARCHIVE_QUEUE ?? 'archive-chunks',
     RECORDING_STATE_CALLBACK_URL: `${hostUrl}/api/recording-state`,
+    ...(identity.resourceId && { ACS_RESOURCE_ID: identity.resourceId }),
+    ...(identity.immutableResourceId && { ACS_IMMUTABLE_RESOURCE_ID: identity.immutableResourceId }),
+    ...(identity.openIdConfigUrl && { ACS_CALLBACK_OPENID_CONFIG_URL: identity.openIdConfigUrl }),
   };
-  const host: LocalHost = await startLocalHost({ appRoot: ROOT, port: HOST_PORT, env });
+  const host: HostProcess = await spawnLocalHost({
+    appRoot: ROOT,
+    port: HOST_PORT,
+    env,
+    onLine: (line) => console.log(line),
+  });
   stops.push(() => host.stop());
+  host.child.once('exit', (code) => {
+    if (stopping) return;
+    console.error(`The Functions host exited on its own (code ${code}); stopping the rest.`);
+    void shutdown(1);
+  });
 
   console.log(`
 Running locally (no Azure account):
-  Functions host   ${host.url}   (${host.functions.map((f) => f.name).join(', ')})
-  ACS emulator     ${emulator.endpoint}   storage ${emulator.storageOrigin}
-  Azurite (blobs)  http://127.0.0.1:${azurite.blobPort}/${AZURITE_ACCOUNT}   data in .local/azurite
+  Functions host    ${host.url}   (${host.functions.join(', ')}; its own process)
+  ACS emulator      ${emulator.endpoint}   storage ${emulator.storageOrigin}
+  Azurite (blobs)   http://127.0.0.1:${azurite.blobPort}/${AZURITE_ACCOUNT}   data in .local/azurite
+  Azurite (queues)  http://127.0.0.1:${azurite.queuePort}/${AZURITE_ACCOUNT}   chunk queue ${env.ARCHIVE_QUEUE}
 ${existsSync(path.join(ROOT, 'local.settings.json')) ? '  (local.settings.json found: its Values fill what the above does not set)\n' : ''}
 Playing one simulated call through the product...`);
 
@@ -78,6 +108,7 @@ Playing one simulated call through the product...`);
 Still serving. Try:
   curl -s -X POST ${host.url}/api/recordings -H 'content-type: application/json' -d '{"serverCallId":"<base64url id>"}'
   ARCHIVE_STORAGE_CONNECTION_STRING='${azurite.connectionString}' \\
+  AzureWebJobsStorage='${azurite.connectionString}' \\
   ACS_CONNECTION_STRING='${emulator.connectionString}' npx call-recording-archiver status --all
 Ctrl+C stops everything.`);
 }
@@ -94,22 +125,28 @@ async function playOneCall(emulator: AcsEmulator, env: Record<string, string>): 
   await new Promise((resolve) => setTimeout(resolve, 3000));
   await emulator.endCall(call.serverCallId);
   console.log(
-    '  call ended            (CallEnded -> /api/call-events; ACS emits RecordingFileStatusUpdated -> archiveRecording)',
+    '  call ended            (CallEnded -> /api/call-events; RecordingFileStatusUpdated -> archiveRecording -> queue -> archiveChunk)',
   );
   const container = BlobServiceClient.fromConnectionString(env.ARCHIVE_STORAGE_CONNECTION_STRING!).getContainerClient(
     ARCHIVE_CONTAINER,
   );
-  const manifestName = await waitFor('the archive to complete', async () => {
-    if (!(await container.exists())) return undefined;
-    for await (const blob of container.listBlobsFlat({ prefix: `${call.callId}/` })) {
-      if (!blob.name.endsWith('/manifest.json')) continue;
-      const manifest = JSON.parse((await container.getBlobClient(blob.name).downloadToBuffer()).toString('utf8')) as {
-        status: string;
-      };
-      if (manifest.status === 'complete') return blob.name;
-    }
-    return undefined;
-  });
+  // NOTE: archiveChunk completes the archive from the queue (polled with backoff up to maxPollingInterval), so this
+  // waits on the manifest's status, not on the Event Grid delivery.
+  const manifestName = await waitFor(
+    'the archive to complete',
+    async () => {
+      if (!(await container.exists())) return undefined;
+      for await (const blob of container.listBlobsFlat({ prefix: `${call.callId}/` })) {
+        if (!blob.name.endsWith('/manifest.json')) continue;
+        const manifest = JSON.parse((await container.getBlobClient(blob.name).downloadToBuffer()).toString('utf8')) as {
+          status: string;
+        };
+        if (manifest.status === 'complete') return blob.name;
+      }
+      return undefined;
+    },
+    180_000,
+  );
   const folder = path.posix.dirname(manifestName);
   console.log(`  archived              ${ARCHIVE_CONTAINER}/${folder}/`);
   const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY);
@@ -142,5 +179,5 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  void shutdown(1);
 });

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { startAzurite } from '../../dev/azurite';
 
 /**
- * One Azurite for the whole run; tests isolate themselves with their own containers. Its connection string reaches
- * the test workers through the environment.
+ * One Azurite (blob and queue services) for the whole run; tests isolate themselves with their own containers and
+ * queues. Its connection string (BlobEndpoint and QueueEndpoint) reaches the test workers through the environment.
  */
 export default async function globalSetup(): Promise<void> {
   const location = mkdtempSync(path.join(os.tmpdir(), 'cra-azurite-'));

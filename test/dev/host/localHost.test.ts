@@ -2,9 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { matchRoute, nextOccurrence, parseSchedule } from '../../../dev/host';
-import { startHostProcess, type HostProcess } from '../../helpers/hostProcess';
+import { eventually, startHostProcess, type HostProcess } from '../../helpers/hostProcess';
 
-/** The local host serving a small fixture app (test/fixtures/host-app), in its own process like `npm run serve`. */
+/**
+ * The local host serving a small fixture app (test/fixtures/host-app), in its own process like `npm run serve`, with
+ * no keys configured (as `func start`) and no storage settings (so its queue functions are in error).
+ */
 
 const appRoot = path.join(__dirname, '..', '..', 'fixtures', 'host-app');
 const fixtureLog = path.join(mkdtempSync(path.join(os.tmpdir(), 'cra-host-')), 'handlers.jsonl');
@@ -13,8 +16,7 @@ let host: HostProcess;
 let startup: string;
 beforeAll(async () => {
   host = await startHostProcess(appRoot, { FIXTURE_LOG: fixtureLog });
-  await new Promise((resolve) => setTimeout(resolve, 200)); // let the start-up listing arrive
-  startup = host.lines.join('\n');
+  startup = host.lines.join('\n'); // the listing comes before 'Host listening on', which startHostProcess waits for
 });
 afterAll(async () => host.stop());
 beforeEach(() => {
@@ -51,10 +53,31 @@ const egEvent = (id: string, subject = 'ok') => ({
 describe('local Functions host', () => {
   it('lists what the app registered', async () => {
     const listed = await (await fetch(`${host.url}/admin/host/status`)).json();
-    expect(listed).toEqual({ state: 'Running', functions: ['onEvent', 'tick', 'items'] });
+    const names = ['onEvent', 'tick', 'items', 'restricted', 'open', 'queueWork', 'queueLiteral'];
+    expect(listed).toEqual({ state: 'Running', functions: names });
+    expect(host.functions).toEqual(names);
     expect(startup).toContain(`onEvent: ${host.url}/runtime/webhooks/eventgrid?functionName=onEvent`);
     expect(startup).toContain(`tick: timer 0 0 0 1 1 * (run now: POST ${host.url}/admin/functions/tick)`);
     expect(startup).toContain(`items: [GET,POST,DELETE] ${host.url}/api/items/{id?}/{action?}`);
+    expect(startup).toContain('queueWork: queue %FIXTURE_QUEUE% (unresolved) (connection AzureWebJobsStorage)');
+    expect(startup).toContain('queueLiteral: queue fixture-literal (connection FixtureLiteralStorage)');
+  });
+
+  it('reports a queue function whose queue name or connection does not resolve as in error, and serves the rest', () => {
+    // The host's wording: "'%X%' does not resolve to a value." / "Storage account connection string 'X' does not
+    // exist. Make sure that it is a defined App Setting."
+    expect(startup).toMatch(
+      /\[Error\] The 'queueWork' function is in error: '%FIXTURE_QUEUE%' does not resolve to a value\./,
+    );
+    expect(startup).toMatch(
+      /\[Error\] The 'queueLiteral' function is in error: Storage account connection string 'FixtureLiteralStorage' does not exist\./,
+    );
+  });
+
+  it('enforces no keys when none are configured, as func start', async () => {
+    expect((await fetch(`${host.url}/api/items/1`)).status).toBe(200); // authLevel function
+    expect((await fetch(`${host.url}/api/restricted`)).status).toBe(200); // authLevel admin
+    expect((await fetch(`${host.url}/admin/host/status`)).status).toBe(200);
   });
 
   it('serves HTTP triggers with route parameters, query, body and the real HttpRequest class', async () => {
@@ -76,6 +99,9 @@ describe('local Functions host', () => {
       contentType: 'text/plain',
     });
     expect(lines.join('\n')).toMatch(new RegExp(`\\[Information\\] items \\(${body.invocationId}\\): items POST 42`));
+    expect(lines.join('\n')).toMatch(
+      /Executing 'items' \(Reason='This function was programmatically called via the host APIs\.', Id=[0-9a-f-]{36}\)/,
+    );
     expect(lines.join('\n')).toMatch(/Executed 'items' \(Succeeded, Id=.*, Duration=\d+ms\)/);
     expect((await fetch(`${host.url}/api/items`)).status).toBe(200);
   });
@@ -175,7 +201,7 @@ describe('local Functions host', () => {
     expect((await fetch(`${host.url}/admin/functions/tick`, { method: 'POST', body: '{"input":""}' })).status).toBe(
       202,
     );
-    for (let i = 0; i < 100 && handled().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await eventually('the timer to run', () => handled().length > 0);
     expect(handled()[0]).toEqual({
       name: 'tick',
       timer: { schedule: { adjustForDST: true }, scheduleStatus: null, isPastDue: false },

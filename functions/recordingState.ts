@@ -1,37 +1,31 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { getConfig } from '../shared/config';
+import { handleCallEvents } from '../shared/control/callEventHandler';
 import { recordingControlForProcess } from '../shared/control/createRecordingControl';
-import { BadInputError, isRetryable, toError } from '../shared/errors';
-import { callMomentOf } from '../shared/events/callEvents';
 import { parseEventEnvelopes } from '../shared/events/envelope';
-import { errorResponse, readJsonBody, responseForRequestError } from './http';
+import { checkSenders, senderPolicyFor } from '../shared/security/senderCheck';
+import { answerFailure, readJsonBody } from './http';
 
-/** Recording state callbacks from ACS (RECORDING_STATE_CALLBACK_URL): one CloudEvent or an array. */
+/**
+ * Recording state callbacks from ACS (RECORDING_STATE_CALLBACK_URL): RecordingStateChanged, StartRecordingFailed and
+ * the 2021 CallRecordingStateChanged, one CloudEvent or an array. Other event types are acknowledged and ignored.
+ */
 export async function recordingState(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
     const envelopes = parseEventEnvelopes(await readJsonBody(request));
-    const control = await recordingControlForProcess();
-    for (const envelope of envelopes) {
-      const moment = callMomentOf(envelope);
-      if (moment.kind !== 'recordingState') {
-        context.debug(`recording-state: ignored ${moment.eventType}`);
-        continue;
-      }
-      const view = await control.applyStateCallback(moment.serverCallId, moment.recordingId, moment.state);
-      context.info(`recording-state: ${moment.state} -> ${view?.state ?? 'unknown call, ignored'}`);
-    }
-    return { status: 200 };
+    await checkSenders(envelopes, request.headers.get('authorization'), senderPolicyFor(getConfig()));
+    const failure = await handleCallEvents(envelopes, await recordingControlForProcess(), context, {
+      only: ['recordingState', 'startFailed'],
+    });
+    return failure ? answerFailure('recordingState', failure, context) : { status: 200 };
   } catch (error) {
-    context.warn(`recording-state: ${toError(error).message}`);
-    if (!(error instanceof BadInputError) && isRetryable(error)) {
-      return errorResponse(503, 'RetryLater', 'A dependency is temporarily unavailable; retry later');
-    }
-    return responseForRequestError(error);
+    return answerFailure('recordingState', error, context);
   }
 }
 
 app.http('recordingState', {
   route: 'recording-state',
   methods: ['POST'],
-  authLevel: 'anonymous',
+  authLevel: 'function',
   handler: recordingState,
 });

@@ -1,68 +1,43 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { parseServerCallId, serverCallIdFromConversationUrl } from '../shared/acs/serverCallId';
+import { recordingsRouteOf, startRequestOf } from '../shared/control/apiRequest';
 import { recordingControlForProcess } from '../shared/control/createRecordingControl';
-import { BadInputError, toError } from '../shared/errors';
-import { jsonResponse, methodNotAllowed, readJsonBody, responseForRequestError } from './http';
+import type { RecordingView } from '../shared/control/callRecord';
+import { answerFailure, jsonResponse, methodNotAllowed, readJsonBody } from './http';
 
 /**
- * The application's API (SPEC section 8):
- *   POST   /api/recordings                          {serverCallId | conversationId | conversationUrl, operationContext?}
- *   GET    /api/recordings/{serverCallId}
- *   POST   /api/recordings/{serverCallId}/pause | /resume
- *   DELETE /api/recordings/{serverCallId}
+ * The application's API: start, read, pause, resume and stop the recording of a call. The {serverCallId} in a path
+ * is percent-encoded by the caller (real ids hold '/', '+' and '=').
  */
 export async function recordings(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const { serverCallId: idParam, action } = request.params;
   try {
+    const route = recordingsRouteOf(request.method, request.params);
+    if (route.kind === 'methodNotAllowed') return methodNotAllowed(request.method, route.allowed);
     const control = await recordingControlForProcess();
-    if (!idParam) {
-      if (request.method !== 'POST') return methodNotAllowed(request.method, ['POST']);
-      const body = await readJsonBody(request);
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        throw new BadInputError(
-          'body must be a JSON object with serverCallId, conversationId or conversationUrl',
-          'body',
-        );
+    const api = { source: 'api', name: 'API request' } as const;
+    let view: RecordingView | undefined;
+    switch (route.kind) {
+      case 'start': {
+        const body = startRequestOf(await readJsonBody(request));
+        view = await control.start({ ...body, trigger: api }, context);
+        break;
       }
-      const b = body as Record<string, unknown>;
-      const serverCallId =
-        b.serverCallId !== undefined
-          ? parseServerCallId(b.serverCallId, 'serverCallId')
-          : b.conversationId !== undefined
-            ? parseServerCallId(b.conversationId, 'conversationId')
-            : b.conversationUrl !== undefined
-              ? serverCallIdFromConversationUrl(conversationUrlOf(b.conversationUrl), 'conversationUrl')
-              : undefined;
-      if (!serverCallId)
-        throw new BadInputError('serverCallId, conversationId or conversationUrl is required', 'serverCallId');
-      if (b.operationContext !== undefined && typeof b.operationContext !== 'string') {
-        throw new BadInputError('operationContext must be a string', 'operationContext');
-      }
-      const view = await control.startForCall(serverCallId, 'API request', b.operationContext);
-      context.info(`recordings: start ${serverCallId.slice(0, 24)}…: ${view.state}`);
-      return jsonResponse(200, view);
+      case 'get':
+        view = await control.get(route.callKey);
+        break;
+      case 'stop':
+        view = await control.stop(route.callKey, api, context);
+        break;
+      case 'pause':
+        view = await control.pause(route.callKey, context);
+        break;
+      case 'resume':
+        view = await control.resume(route.callKey, context);
+        break;
     }
-    const serverCallId = parseServerCallId(idParam, 'serverCallId');
-    if (action === undefined) {
-      if (request.method === 'GET') return jsonResponse(200, await control.get(serverCallId));
-      if (request.method === 'DELETE') return jsonResponse(200, await control.stopForCall(serverCallId, 'API request'));
-      return methodNotAllowed(request.method, ['GET', 'DELETE']);
-    }
-    if (action !== 'pause' && action !== 'resume') {
-      throw new BadInputError(`unknown action '${action}': use pause or resume`, 'action');
-    }
-    if (request.method !== 'POST') return methodNotAllowed(request.method, ['POST']);
-    const view = action === 'pause' ? await control.pause(serverCallId) : await control.resume(serverCallId);
     return jsonResponse(200, view);
   } catch (error) {
-    context.warn(`recordings: ${request.method} failed: ${toError(error).message}`);
-    return responseForRequestError(error);
+    return answerFailure('recordings', error, context);
   }
-}
-
-function conversationUrlOf(value: unknown): string {
-  if (typeof value !== 'string') throw new BadInputError('conversationUrl must be a string', 'conversationUrl');
-  return value;
 }
 
 app.http('recordings', {

@@ -1,31 +1,51 @@
-import { createHash } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import { request } from 'undici';
 import type { AcsSettings, RecordingOptions } from '../config';
-import { BadInputError, NotFoundError, PermanentError, RetryableError } from '../errors';
+import { NotFoundError, PermanentError, RetryableError } from '../errors';
+import { safeText, shortId } from '../text';
 import { createAcsAuthenticator, type AcsAuthenticator } from './auth';
 
-/** What ACS reports; GA has no separate paused state on the wire (SPEC section 2). */
+/** What ACS reports; GA has no separate paused state on the wire (`inactive` is paused or not yet recording). */
 export type AcsRecordingState = 'active' | 'inactive' | 'unknown';
 
+/**
+ * Which call to record. GA starts take either a server call locator or, for a call this app's Call Automation
+ * connection is in, its callConnectionId ("Only one of callLocator or callConnectionId to be used",
+ * StartCallRecordingRequest in Azure/azure-rest-api-specs
+ * specification/communication/data-plane/CallAutomation/stable/2025-06-15/communicationservicescallautomation.json).
+ */
+export type CallLocator = { kind: 'serverCallId'; id: string } | { kind: 'callConnectionId'; id: string };
+
+/** The repeatability headers of one logical start (made once, stored before the first attempt, reused by retries). */
+export interface Repeatability {
+  /** A random version-4 UUID. */
+  requestId: string;
+  /** RFC 1123 (IMF-fixdate) time of the first attempt. */
+  firstSent: string;
+}
+
 export interface StartRecordingInput {
-  serverCallId: string;
+  locator: CallLocator;
   recording: RecordingOptions;
   recordingStateCallbackUri?: string;
+  /** 2021 dialect only (the GA start request has no operationContext). */
   operationContext?: string;
+  /** GA only: sent as Repeatability-Request-ID / Repeatability-First-Sent. */
+  repeatability?: Repeatability;
 }
 
 /** `alreadyInProgress`: ACS answered 8553; recordingId is null because ACS does not say which recording. */
 export type StartRecordingResult =
-  { kind: 'started'; recordingId: string; state: AcsRecordingState } | { kind: 'alreadyInProgress'; recordingId: null };
+  | { kind: 'started'; recordingId: string; state: AcsRecordingState; recordingKind: string | null }
+  | { kind: 'alreadyInProgress'; recordingId: null };
 
 export interface RecordingControlClient {
   readonly dialect: AcsSettings['dialect'];
   start(input: StartRecordingInput): Promise<StartRecordingResult>;
-  state(serverCallId: string, recordingId: string): Promise<AcsRecordingState>;
-  pause(serverCallId: string, recordingId: string): Promise<void>;
-  resume(serverCallId: string, recordingId: string): Promise<void>;
-  stop(serverCallId: string, recordingId: string): Promise<void>;
+  state(callId: string, recordingId: string): Promise<AcsRecordingState>;
+  pause(callId: string, recordingId: string): Promise<void>;
+  resume(callId: string, recordingId: string): Promise<void>;
+  stop(callId: string, recordingId: string): Promise<void>;
 }
 
 export interface ControlClientOptions {
@@ -39,15 +59,15 @@ export interface ControlClientOptions {
 export const RECORDING_ALREADY_IN_PROGRESS = '8553';
 
 /**
- * A deterministic UUID (v5 layout, SHA-256 based) per logical start, so that a retry of the same start reuses the
- * same Repeatability-Request-ID whatever instance sends it.
+ * ACS answered 401 or 403. Retryable: a role assignment or a new key takes minutes to reach ACS, and the event that
+ * asked for the work must come again rather than be dropped. Operators alert on the AcsAccessDenied line.
  */
-export function repeatabilityIdFor(serverCallId: string): string {
-  const b = createHash('sha256').update(`start-recording:${serverCallId}`).digest().subarray(0, 16);
-  b[6] = (b[6]! & 0x0f) | 0x50;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+export class AcsAccessDeniedError extends RetryableError {
+  readonly status: number;
+  constructor(message: string, status: number) {
+    super('AcsAccessDenied', message);
+    this.status = status;
+  }
 }
 
 /** Reads `{"error":{code,message}}` (GA) or `{code,message}` (2021) leniently; never throws. */
@@ -60,8 +80,8 @@ export function parseAcsError(text: string): { code?: string; message?: string }
     const code = source.code;
     const message = source.message;
     return {
-      ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}),
-      ...(typeof message === 'string' ? { message: message.slice(0, 300) } : {}),
+      ...(typeof code === 'string' || typeof code === 'number' ? { code: safeText(String(code), 40) } : {}),
+      ...(typeof message === 'string' ? { message: safeText(message, 200) } : {}),
     };
   } catch {
     return {};
@@ -77,6 +97,7 @@ interface AcsResponse {
   status: number;
   body: Record<string, unknown>;
   error: { code?: string; message?: string };
+  retryAfterMs?: number;
 }
 
 export function createControlClient(settings: AcsSettings, options: ControlClientOptions = {}): RecordingControlClient {
@@ -95,9 +116,11 @@ export function createControlClient(settings: AcsSettings, options: ControlClien
   ): Promise<AcsResponse> {
     const body = json === undefined ? undefined : JSON.stringify(json);
     const url = new URL(pathAndQuery, endpoint);
+    // NOTE: signed per attempt (a fresh x-ms-date), never reused across retries.
     const signed = await auth.headers(method, pathAndQuery, url.host, body);
     let status: number;
     let text: string;
+    let retryAfter: string | undefined;
     try {
       const response = await request(url, {
         method,
@@ -111,9 +134,11 @@ export function createControlClient(settings: AcsSettings, options: ControlClien
         bodyTimeout: timeoutMs,
       });
       status = response.statusCode;
+      const header = response.headers['retry-after'];
+      retryAfter = Array.isArray(header) ? header[0] : header;
       text = await response.body.text();
     } catch (error) {
-      // NOTE: only the error name: undici messages can hold the URL, never a key, but keep logs minimal anyway.
+      // NOTE: only the error name: undici messages can hold the URL; keep logs minimal.
       throw new RetryableError('AcsUnreachable', `${what}: ACS did not answer (${(error as Error).name})`, {
         cause: error,
       });
@@ -125,89 +150,114 @@ export function createControlClient(settings: AcsSettings, options: ControlClien
     } catch {
       /* non-JSON bodies are classified by status below */
     }
-    return { status, body: parsed, error: status >= 400 ? parseAcsError(text) : {} };
+    const seconds = retryAfter !== undefined ? Number(retryAfter) : NaN;
+    return {
+      status,
+      body: parsed,
+      error: status >= 400 ? parseAcsError(text) : {},
+      ...(Number.isFinite(seconds) && seconds >= 0 ? { retryAfterMs: seconds * 1000 } : {}),
+    };
   }
 
-  function fail(what: string, r: AcsResponse): never {
-    const detail = `${what}: ACS answered ${r.status}${r.error.code ? ` code ${r.error.code}` : ''}${
-      r.error.message ? ` (${r.error.message})` : ''
-    }`;
-    if (r.status >= 500 || r.status === 429 || r.status === 408) throw new RetryableError('AcsUnavailable', detail);
-    if (r.status === 404) throw new NotFoundError(detail, 'AcsNotFound');
-    if (r.status === 400) throw new BadInputError(detail, undefined, 'AcsBadRequest');
-    throw new PermanentError('AcsRejected', detail);
+  /**
+   * Classifies a failed answer. ACS's own error text goes into messages of retryable and permanent errors only (for
+   * the operator's log); the function layer never shows those messages to a caller.
+   */
+  function fail(what: string, r: AcsResponse, options: { repeatable?: boolean } = {}): never {
+    const code = r.error.code ? ` code ${r.error.code}` : '';
+    const detail = `${what}: ACS answered ${r.status}${code}${r.error.message ? ` (${r.error.message})` : ''}`;
+    if (r.status === 401 || r.status === 403) throw new AcsAccessDeniedError(detail, r.status);
+    if (r.status >= 500 || r.status === 429 || r.status === 408) {
+      throw new RetryableError('AcsUnavailable', detail, { retryAfterMs: r.retryAfterMs });
+    }
+    // NOTE: "Any requests with a first-sent value prior to [5 minutes] ... will return a 412 (Pre-condition failed)":
+    // https://learn.microsoft.com/en-us/rest/api/communication/repeatable-requests. The next attempt is a new start.
+    if (r.status === 412 && options.repeatable) throw new RetryableError('RepeatabilityExpired', detail);
+    if (r.status === 404) throw new NotFoundError(`${what}: ACS does not know this recording`, 'AcsNotFound');
+    throw new PermanentError(r.status === 400 ? 'AcsBadRequest' : 'AcsRejected', detail);
   }
 
-  const rec = (serverCallId: string, recordingId: string): string =>
+  const rec = (callId: string, recordingId: string): string =>
     ga
       ? `/calling/recordings/${encodeURIComponent(recordingId)}`
-      : `/conversations/${encodeURIComponent(serverCallId)}/recordings/${encodeURIComponent(recordingId)}`;
+      : `/conversations/${encodeURIComponent(callId)}/recordings/${encodeURIComponent(recordingId)}`;
 
   return {
     dialect: settings.dialect,
 
     async start(input) {
-      const what = `start recording of call ${input.serverCallId}`;
-      const r = ga
-        ? await send(
-            what,
-            'POST',
-            `/calling/recordings${q}`,
-            {
-              callLocator: { kind: 'serverCallLocator', serverCallId: input.serverCallId },
-              ...(input.recordingStateCallbackUri
-                ? { recordingStateCallbackUri: input.recordingStateCallbackUri }
-                : {}),
-              recordingContentType: input.recording.contentType,
-              recordingChannelType: input.recording.channelType,
-              recordingFormatType: input.recording.formatType,
-              ...(input.recording.pauseOnStart ? { pauseOnStart: true } : {}),
-            },
-            {
-              'Repeatability-Request-ID': repeatabilityIdFor(input.serverCallId),
-              'Repeatability-First-Sent': new Date().toUTCString(),
-            },
-          )
-        : await send(what, 'POST', `/conversations/${encodeURIComponent(input.serverCallId)}/Recordings${q}`, {
-            operationContext: input.operationContext ?? '',
-            ...(input.recordingStateCallbackUri ? { recordingStateCallbackUri: input.recordingStateCallbackUri } : {}),
-          });
+      const what = `start recording of call ${shortId(input.locator.id)}`;
+      let r: AcsResponse;
+      if (ga) {
+        const body = {
+          ...(input.locator.kind === 'serverCallId'
+            ? { callLocator: { kind: 'serverCallLocator', serverCallId: input.locator.id } }
+            : { callConnectionId: input.locator.id }),
+          ...(input.recordingStateCallbackUri ? { recordingStateCallbackUri: input.recordingStateCallbackUri } : {}),
+          recordingContentType: input.recording.contentType,
+          recordingChannelType: input.recording.channelType,
+          recordingFormatType: input.recording.formatType,
+          ...(input.recording.pauseOnStart ? { pauseOnStart: true } : {}),
+        };
+        const headers: Record<string, string> = input.repeatability
+          ? {
+              'Repeatability-Request-ID': input.repeatability.requestId,
+              'Repeatability-First-Sent': input.repeatability.firstSent,
+            }
+          : {};
+        r = await send(what, 'POST', `/calling/recordings${q}`, body, headers);
+      } else {
+        if (input.locator.kind !== 'serverCallId') {
+          throw new PermanentError('UnsupportedLocator', `${what}: the 2021 API records by conversationId only`);
+        }
+        r = await send(what, 'POST', `/conversations/${encodeURIComponent(input.locator.id)}/Recordings${q}`, {
+          operationContext: input.operationContext ?? '',
+          ...(input.recordingStateCallbackUri ? { recordingStateCallbackUri: input.recordingStateCallbackUri } : {}),
+        });
+      }
       if (r.error.code === RECORDING_ALREADY_IN_PROGRESS) return { kind: 'alreadyInProgress', recordingId: null };
-      if (r.status >= 400) fail(what, r);
+      if (r.status >= 400) fail(what, r, { repeatable: input.repeatability !== undefined });
       const recordingId = r.body.recordingId;
       if (typeof recordingId !== 'string' || recordingId === '') {
         throw new RetryableError('AcsBadResponse', `${what}: ACS answered without a recordingId`);
       }
-      return { kind: 'started', recordingId, state: parseState(r.body.recordingState ?? 'active') };
+      const kind = r.body.recordingKind;
+      return {
+        kind: 'started',
+        recordingId,
+        // NOTE: the 2021 start answers only {recordingId} and records at once; GA says, and may say `inactive`.
+        state: ga ? parseState(r.body.recordingState) : 'active',
+        recordingKind: typeof kind === 'string' ? kind : null,
+      };
     },
 
-    async state(serverCallId, recordingId) {
-      const what = `state of recording of call ${serverCallId}`;
-      const r = await send(what, 'GET', `${rec(serverCallId, recordingId)}${q}`);
+    async state(callId, recordingId) {
+      const what = `state of recording ${shortId(recordingId)}`;
+      const r = await send(what, 'GET', `${rec(callId, recordingId)}${q}`);
       if (r.status >= 400) fail(what, r);
       return parseState(r.body.recordingState);
     },
 
-    async pause(serverCallId, recordingId) {
-      const what = `pause recording of call ${serverCallId}`;
-      const path = ga ? `${rec(serverCallId, recordingId)}:pause${q}` : `${rec(serverCallId, recordingId)}/Pause${q}`;
+    async pause(callId, recordingId) {
+      const what = `pause recording ${shortId(recordingId)}`;
+      const path = ga ? `${rec(callId, recordingId)}:pause${q}` : `${rec(callId, recordingId)}/Pause${q}`;
       const r = await send(what, 'POST', path, ga ? undefined : { operationContext: '' });
       if (r.status >= 400) fail(what, r);
     },
 
-    async resume(serverCallId, recordingId) {
-      const what = `resume recording of call ${serverCallId}`;
-      const path = ga ? `${rec(serverCallId, recordingId)}:resume${q}` : `${rec(serverCallId, recordingId)}/Resume${q}`;
+    async resume(callId, recordingId) {
+      const what = `resume recording ${shortId(recordingId)}`;
+      const path = ga ? `${rec(callId, recordingId)}:resume${q}` : `${rec(callId, recordingId)}/Resume${q}`;
       const r = await send(what, 'POST', path, ga ? undefined : { operationContext: '' });
       if (r.status >= 400) fail(what, r);
     },
 
-    async stop(serverCallId, recordingId) {
-      const what = `stop recording of call ${serverCallId}`;
+    async stop(callId, recordingId) {
+      const what = `stop recording ${shortId(recordingId)}`;
       const r = await send(
         what,
         'DELETE',
-        `${rec(serverCallId, recordingId)}${q}`,
+        `${rec(callId, recordingId)}${q}`,
         ga ? undefined : { operationContext: '' },
       );
       if (r.status >= 400) fail(what, r);

@@ -1,81 +1,92 @@
+import { createHash } from 'node:crypto';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
-import type { RecordingApiDialect } from '../config';
 import { RetryableError } from '../errors';
-
-export type RecordingState = 'starting' | 'active' | 'paused' | 'stopped' | 'failed';
-
-export interface CallRecord {
-  serverCallId: string;
-  recordingId: string | null;
-  state: RecordingState;
-  dialect: RecordingApiDialect;
-  createdAt: string;
-  updatedAt: string;
-  /** Why the last change happened (e.g. "CallStarted event", "API request", "state callback"). */
-  reason: string;
-  history: Array<{ state: RecordingState; at: string; reason: string }>;
-}
+import { callRecordFromJson, type CallRecord } from './callRecord';
 
 export interface StoredCall {
   record: CallRecord;
   etag: string;
+  /** The blob it was read from (a first-version record keeps its old name until the call is done). */
+  blobName: string;
+}
+
+/** Records are small; anything larger was not written by this app and is not parsed. */
+const MAX_RECORD_BYTES = 256 * 1024;
+
+/** A first-version blob name was `calls/{serverCallId}.json`, written only for base64url ids. */
+const LEGACY_SAFE_ID = /^[A-Za-z0-9_-]{1,1024}$/;
+
+/** `calls/{sha256hex(id)}.json`: the id is opaque (it may hold '/', '+', '='), so it never names a blob itself. */
+export function callBlobName(callKey: string): string {
+  return `calls/${createHash('sha256').update(callKey, 'utf8').digest('hex')}.json`;
 }
 
 /**
- * One JSON blob per serverCallId in the control container. Writes are conditional (ifNoneMatch '*' to create,
- * ifMatch ETag to update) so two app instances cannot both claim the same call.
+ * One JSON blob per call in the control container. Writes are conditional (ifNoneMatch '*' to create, ifMatch ETag
+ * to replace), so two instances cannot both claim a call or overwrite each other's change.
  */
 export class CallStore {
   constructor(private readonly container: ContainerClient) {}
 
-  private blob(serverCallId: string) {
-    return this.container.getBlockBlobClient(`calls/${serverCallId}.json`);
-  }
-
-  async get(serverCallId: string): Promise<StoredCall | undefined> {
-    try {
-      // NOTE: one download gives the bytes and the ETag of the same version (no read-then-stat race).
-      const response = await this.blob(serverCallId).download();
-      const text = await new Response(response.readableStreamBody as unknown as ReadableStream).text();
-      return { record: JSON.parse(text) as CallRecord, etag: response.etag ?? '' };
-    } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404) return undefined;
-      throw storageError(error);
-    }
+  /** The call's record; for a call started before the upgrade, the first-version record. */
+  async get(callKey: string): Promise<StoredCall | undefined> {
+    const current = await this.read(callBlobName(callKey));
+    if (current || !LEGACY_SAFE_ID.test(callKey)) return current;
+    return this.read(`calls/${callKey}.json`);
   }
 
   /** Creates the record; undefined when another writer created it first. */
   async create(record: CallRecord): Promise<StoredCall | undefined> {
-    return this.write(record, { ifNoneMatch: '*' });
+    return this.write(callBlobName(record.locator.id), record, { ifNoneMatch: '*' });
   }
 
-  /** Replaces the record if unchanged since `etag`; undefined when someone else changed it. */
-  async replace(record: CallRecord, etag: string): Promise<StoredCall | undefined> {
-    return this.write(record, { ifMatch: etag });
+  /** Replaces the record if unchanged since it was read; undefined when someone else changed it. */
+  async replace(stored: StoredCall, record: CallRecord): Promise<StoredCall | undefined> {
+    return this.write(stored.blobName, record, { ifMatch: stored.etag });
+  }
+
+  private async read(blobName: string): Promise<StoredCall | undefined> {
+    try {
+      // NOTE: one download gives the bytes and the ETag of the same version (no read-then-stat race).
+      const response = await this.container.getBlockBlobClient(blobName).download();
+      if ((response.contentLength ?? 0) > MAX_RECORD_BYTES) {
+        throw new RetryableError(
+          'CallRecordTooLarge',
+          `The call record ${blobName} is larger than any this app writes`,
+        );
+      }
+      const text = await new Response(response.readableStreamBody as unknown as ReadableStream).text();
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new RetryableError('CallRecordUnreadable', `The call record ${blobName} is not JSON`);
+      }
+      return { record: callRecordFromJson(parsed), etag: response.etag ?? '', blobName };
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return undefined;
+      if (error instanceof RetryableError) throw error;
+      throw storageError(error);
+    }
   }
 
   private async write(
+    blobName: string,
     record: CallRecord,
     conditions: { ifNoneMatch?: string; ifMatch?: string },
   ): Promise<StoredCall | undefined> {
     const body = JSON.stringify(record, null, 2);
     try {
-      const response = await this.blob(record.serverCallId).upload(body, Buffer.byteLength(body), {
+      const response = await this.container.getBlockBlobClient(blobName).upload(body, Buffer.byteLength(body), {
         conditions,
         blobHTTPHeaders: { blobContentType: 'application/json' },
       });
-      return { record, etag: response.etag ?? '' };
+      return { record, etag: response.etag ?? '', blobName };
     } catch (error) {
       if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)) return undefined;
       throw storageError(error);
     }
   }
-}
-
-/** A record moved to `state`, with the change in its history. */
-export function withState(record: CallRecord, state: RecordingState, reason: string, now = new Date()): CallRecord {
-  const at = now.toISOString();
-  return { ...record, state, reason, updatedAt: at, history: [...record.history, { state, at, reason }] };
 }
 
 function storageError(error: unknown): RetryableError {

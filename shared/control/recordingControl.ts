@@ -1,195 +1,126 @@
-import type { RecordingControlClient, StartRecordingInput } from '../acs/controlClient';
+import { randomUUID } from 'node:crypto';
+import type { RecordingControlClient } from '../acs/controlClient';
 import type { Config } from '../config';
-import { ConflictError, NotFoundError, RetryableError } from '../errors';
-import { withState, type CallRecord, type CallStore, type RecordingState, type StoredCall } from './callStore';
+import type { Logger } from '../logger';
+import { viewOf, withChange, type RecordingView } from './callRecord';
+import { nextStateForCallback, recordAfterDisconnect, type StateCallback } from './callbackDecisions';
+import type { CallStore, StoredCall } from './callStore';
+import { contention, MAX_ROUNDS, unknownCall, updateRecord, type ControlDeps } from './controlDeps';
+import { REPEATABILITY_WINDOW_MS, STALE_CLAIM_MS, type Trigger } from './startDecisions';
+import { startRecording, type StartOptions } from './startFlow';
+import { pauseOrResume, stopRecording } from './stopFlow';
 
-/** What the API returns for a call (SPEC section 8). */
-export interface RecordingView {
-  serverCallId: string;
-  recordingId: string | null;
-  state: RecordingState;
-  updatedAt: string;
+export type { StartOptions } from './startFlow';
+
+export interface RecordingControlOptions {
+  now?: () => Date;
+  /** Repeatability-Request-ID of a new logical start; default a random v4 UUID. */
+  newRequestId?: () => string;
+  /** How long a stop, pause or resume waits for a start in flight before it answers "retry later"; default 20 s. */
+  startWaitMs?: number;
+  pollMs?: number;
+  staleClaimMs?: number;
+  repeatabilityWindowMs?: number;
 }
 
-/** A claim older than this with no recordingId is taken to be from a crashed instance and is retried. */
-const STALE_CLAIM_MS = 60_000;
-const MAX_WRITE_ATTEMPTS = 5;
-
-export function viewOf(record: CallRecord): RecordingView {
-  return {
-    serverCallId: record.serverCallId,
-    recordingId: record.recordingId,
-    state: record.state,
-    updatedAt: record.updatedAt,
-  };
+/** The ids a callback or CallDisconnected may name the call by. */
+export interface CallIds {
+  serverCallId: string | null;
+  callConnectionId: string | null;
 }
 
 /**
- * The decisions: claim the call in the store first (conditional create), then call ACS, so that however many legs,
- * duplicates or concurrent deliveries arrive, exactly one start request reaches ACS.
+ * Recording control: start, stop, pause, resume, state callbacks. The decisions are pure functions of the call record
+ * (startDecisions.ts, stopDecisions.ts, callbackDecisions.ts); this and the flows around them only read the record,
+ * ask, write the answer conditionally (ETag), send what it says to ACS, and ask again after a lost race.
  */
 export class RecordingControl {
+  private readonly deps: ControlDeps;
+
   constructor(
-    private readonly store: CallStore,
-    private readonly acs: RecordingControlClient,
-    private readonly config: Pick<Config, 'recording' | 'recordingStateCallbackUrl'>,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
-
-  async startForCall(serverCallId: string, reason: string, operationContext?: string): Promise<RecordingView> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const existing = await this.store.get(serverCallId);
-      let claimed: StoredCall | undefined;
-      if (!existing) {
-        claimed = await this.store.create(this.newRecord(serverCallId, reason));
-      } else {
-        const r = existing.record;
-        const stale = r.state === 'starting' && this.now().getTime() - Date.parse(r.updatedAt) > STALE_CLAIM_MS;
-        if (r.state === 'stopped') {
-          throw new ConflictError(`The recording of call ${serverCallId} was stopped; it cannot be started again`);
-        }
-        if (r.state !== 'failed' && !stale) return viewOf(r);
-        claimed = await this.store.replace(withState(r, 'starting', reason, this.now()), existing.etag);
-      }
-      if (!claimed) continue; // another writer won the race: read what it wrote
-      return this.sendStart(claimed, operationContext);
-    }
-    throw new RetryableError('StoreContention', `Too many concurrent changes to call ${serverCallId}; retry later`);
-  }
-
-  private async sendStart(claim: StoredCall, operationContext?: string): Promise<RecordingView> {
-    const serverCallId = claim.record.serverCallId;
-    const input: StartRecordingInput = {
-      serverCallId,
-      recording: this.config.recording,
-      ...(this.config.recordingStateCallbackUrl
-        ? { recordingStateCallbackUri: this.config.recordingStateCallbackUrl.href }
-        : {}),
-      ...(operationContext ? { operationContext } : {}),
+    store: CallStore,
+    acs: RecordingControlClient,
+    settings: Pick<Config, 'recording' | 'recordingStateCallbackUrl'>,
+    options: RecordingControlOptions = {},
+  ) {
+    const now = options.now ?? (() => new Date());
+    const staleClaimMs = options.staleClaimMs ?? STALE_CLAIM_MS;
+    const repeatabilityWindowMs = options.repeatabilityWindowMs ?? REPEATABILITY_WINDOW_MS;
+    this.deps = {
+      store,
+      acs,
+      settings,
+      now,
+      newRequestId: options.newRequestId ?? randomUUID,
+      timing: () => ({ now: now(), staleClaimMs, repeatabilityWindowMs }),
+      startWaitMs: options.startWaitMs ?? 20_000,
+      pollMs: options.pollMs ?? 250,
     };
-    try {
-      const result = await this.acs.start(input);
-      const state: RecordingState =
-        result.kind === 'started' && this.config.recording.pauseOnStart ? 'paused' : 'active';
-      const reason = result.kind === 'alreadyInProgress' ? 'ACS: already in progress (8553)' : 'ACS: started';
-      return viewOf(
-        await this.update(claim, (r) => ({
-          ...withState(r, state, reason, this.now()),
-          recordingId: result.recordingId,
-        })),
-      );
-    } catch (error) {
-      const reason = `start failed: ${error instanceof Error ? error.message : 'error'}`;
-      await this.update(claim, (r) => withState(r, 'failed', reason, this.now())).catch(() => undefined);
-      throw error;
-    }
   }
 
-  async stopForCall(serverCallId: string, reason: string): Promise<RecordingView> {
-    const existing = await this.require(serverCallId);
-    const r = existing.record;
-    if (r.state === 'stopped') return viewOf(r);
-    if (r.recordingId) {
-      try {
-        await this.acs.stop(serverCallId, r.recordingId);
-      } catch (error) {
-        // NOTE: ACS forgets a recording once its call ends; "not found" means there is nothing left to stop.
-        if (!(error instanceof NotFoundError)) throw error;
+  start(options: StartOptions, log: Logger): Promise<RecordingView> {
+    return startRecording(this.deps, options, log);
+  }
+
+  stop(callKey: string, trigger: Trigger, log: Logger): Promise<RecordingView | undefined> {
+    return stopRecording(this.deps, callKey, trigger, log);
+  }
+
+  pause(callKey: string, log: Logger): Promise<RecordingView> {
+    return pauseOrResume(this.deps, callKey, 'pause', log);
+  }
+
+  resume(callKey: string, log: Logger): Promise<RecordingView> {
+    return pauseOrResume(this.deps, callKey, 'resume', log);
+  }
+
+  async get(callKey: string): Promise<RecordingView> {
+    const stored = await this.deps.store.get(callKey);
+    if (!stored) throw unknownCall(callKey);
+    return viewOf(stored.record);
+  }
+
+  /** A recording state callback (RecordingStateChanged, StartRecordingFailed, the 2021 CallRecordingStateChanged). */
+  async applyCallback(ids: CallIds, callback: StateCallback, log: Logger): Promise<RecordingView | undefined> {
+    let found = await this.find(ids);
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const decision = nextStateForCallback(found?.stored.record, callback);
+      if (decision.kind === 'ignore') {
+        log.info(`recording control: ${callback.type} callback ignored: ${decision.reason}`);
+        return found ? viewOf(found.stored.record) : undefined;
       }
+      const { key, stored } = found!;
+      const reason = `callback: ${callback.type === 'startFailed' ? 'StartRecordingFailed' : (callback.state ?? '')}`;
+      const next = withChange(stored.record, decision.state, reason, this.deps.now());
+      const written = await this.deps.store.replace(stored, next);
+      if (written) return viewOf(written.record);
+      const again = await this.deps.store.get(key);
+      found = again ? { key, stored: again } : undefined;
     }
-    return viewOf(await this.update(existing, (c) => withState(c, 'stopped', reason, this.now())));
+    throw contention(found?.key ?? ids.serverCallId ?? ids.callConnectionId ?? '');
   }
 
-  async pause(serverCallId: string): Promise<RecordingView> {
-    return this.transition(serverCallId, 'paused', ['active', 'paused'], (id) => this.acs.pause(serverCallId, id));
-  }
-
-  async resume(serverCallId: string): Promise<RecordingView> {
-    return this.transition(serverCallId, 'active', ['active', 'paused'], (id) => this.acs.resume(serverCallId, id));
-  }
-
-  async get(serverCallId: string): Promise<RecordingView> {
-    return viewOf((await this.require(serverCallId)).record);
-  }
-
-  /** A recording state callback or RecordingStateChanged event. Unknown calls are ignored (undefined). */
-  async applyStateCallback(
-    serverCallId: string,
-    recordingId: string | null,
-    acsState: string,
-  ): Promise<RecordingView | undefined> {
-    const existing = await this.store.get(serverCallId);
-    if (!existing) return undefined;
-    const s = acsState.toLowerCase();
-    if (s !== 'active' && s !== 'inactive' && s !== 'failed') return viewOf(existing.record);
-    // NOTE: decided on the record as it is when written (inside the ETag retry), not as first read: the callback for
-    // a stop often races the stop itself, and "inactive" after a stop means stopped, not paused.
-    const stateFor = (r: CallRecord): RecordingState =>
-      s === 'active'
-        ? r.state === 'stopped'
-          ? 'stopped'
-          : 'active'
-        : s === 'failed'
-          ? 'failed'
-          : r.state === 'stopped'
-            ? 'stopped'
-            : 'paused';
-    return viewOf(
-      await this.update(existing, (r) => ({
-        ...withState(r, stateFor(r), `state callback: ${acsState}`, this.now()),
-        recordingId: r.recordingId ?? recordingId,
-      })),
+  /** CallDisconnected: notes that this app's connection left the call. It never stops a recording. */
+  async noteDisconnected(ids: CallIds, log: Logger): Promise<RecordingView | undefined> {
+    const found = await this.find(ids);
+    if (!found) {
+      log.info('recording control: CallDisconnected for a call without a record; nothing to note');
+      return undefined;
+    }
+    const now = this.deps.now();
+    const record = await updateRecord(this.deps, found.key, found.stored, (r) =>
+      recordAfterDisconnect(r, ids.callConnectionId, now),
     );
+    return viewOf(record);
   }
 
-  private async transition(
-    serverCallId: string,
-    to: RecordingState,
-    from: RecordingState[],
-    call: (recordingId: string) => Promise<void>,
-  ): Promise<RecordingView> {
-    const existing = await this.require(serverCallId);
-    const r = existing.record;
-    if (!from.includes(r.state)) {
-      throw new ConflictError(`The recording of call ${serverCallId} is ${r.state}; it cannot become ${to}`);
+  /** The record a callback names: by serverCallId first, then by the callConnectionId a call may be known by. */
+  private async find(ids: CallIds): Promise<{ key: string; stored: StoredCall } | undefined> {
+    for (const key of [ids.serverCallId, ids.callConnectionId]) {
+      if (!key) continue;
+      const stored = await this.deps.store.get(key);
+      if (stored) return { key, stored };
     }
-    if (!r.recordingId) {
-      throw new ConflictError(`The recording of call ${serverCallId} was not started by this app; its id is unknown`);
-    }
-    if (r.state === to) return viewOf(r);
-    await call(r.recordingId);
-    return viewOf(await this.update(existing, (c) => withState(c, to, `API: ${to}`, this.now())));
-  }
-
-  private async require(serverCallId: string): Promise<StoredCall> {
-    const existing = await this.store.get(serverCallId);
-    if (!existing) throw new NotFoundError(`No recording is known for call ${serverCallId}`, 'CallNotFound');
-    return existing;
-  }
-
-  /** Applies `change` with ETag retries, re-reading when another writer got there first. */
-  private async update(current: StoredCall, change: (r: CallRecord) => CallRecord): Promise<CallRecord> {
-    let stored: StoredCall | undefined = current;
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && stored; attempt++) {
-      const next = change(stored.record);
-      const written = await this.store.replace(next, stored.etag);
-      if (written) return written.record;
-      stored = await this.store.get(current.record.serverCallId);
-    }
-    throw new RetryableError('StoreContention', `Could not record the change to call ${current.record.serverCallId}`);
-  }
-
-  private newRecord(serverCallId: string, reason: string): CallRecord {
-    const at = this.now().toISOString();
-    return {
-      serverCallId,
-      recordingId: null,
-      state: 'starting',
-      dialect: this.acs.dialect,
-      createdAt: at,
-      updatedAt: at,
-      reason,
-      history: [{ state: 'starting', at, reason }],
-    };
+    return undefined;
   }
 }

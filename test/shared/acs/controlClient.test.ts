@@ -1,13 +1,13 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { startEmulator, type AcsEmulator } from '../../../dev/emulator';
 import {
+  AcsAccessDeniedError,
   createControlClient,
   parseAcsError,
-  repeatabilityIdFor,
   type RecordingControlClient,
 } from '../../../shared/acs/controlClient';
 import { loadConfig, type AcsSettings, type RecordingOptions } from '../../../shared/config';
-import { NotFoundError, RetryableError } from '../../../shared/errors';
+import { NotFoundError, PermanentError, RetryableError } from '../../../shared/errors';
 
 const recording: RecordingOptions = {
   contentType: 'audio',
@@ -19,10 +19,10 @@ const recording: RecordingOptions = {
 let emulator: AcsEmulator;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
+  emulator = await startEmulator({ entraTokens: ['entra-token-for-tests'] });
 });
 afterAll(async () => {
-  await emulator.stop();
+  await emulator?.stop();
 });
 
 function settings(dialect: 'calling' | 'conversations', identity = false): AcsSettings {
@@ -35,17 +35,17 @@ function settings(dialect: 'calling' | 'conversations', identity = false): AcsSe
   return loadConfig(env).acs;
 }
 
-describe('pure helpers', () => {
-  it('derives a stable UUID-shaped Repeatability-Request-ID per call', () => {
-    expect(repeatabilityIdFor('abc')).toBe(repeatabilityIdFor('abc'));
-    expect(repeatabilityIdFor('abc')).not.toBe(repeatabilityIdFor('abd'));
-    expect(repeatabilityIdFor('abc')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  });
+const byServerCallId = (id: string) => ({ kind: 'serverCallId' as const, id });
+/** What the emulator logged of the requests to the control API (endpoint port). */
+const controlRequests = () => emulator.requests.filter((r) => r.port === 'endpoint');
 
-  it('parses both error shapes and tolerates HTML', () => {
+describe('parseAcsError', () => {
+  it('reads both error shapes, tolerates HTML, and strips control characters', () => {
+    // GA: {"error":{code,message}}; 2021: {code,message} (SPEC section 2 table; js-callingserver 8553 fixture).
     expect(parseAcsError('{"error":{"code":"8553","message":"m"}}')).toEqual({ code: '8553', message: 'm' });
     expect(parseAcsError('{"code":8553,"message":"m"}')).toEqual({ code: '8553', message: 'm' });
     expect(parseAcsError('<html>oops</html>')).toEqual({});
+    expect(parseAcsError('{"error":{"code":"X","message":"a\\r\\nb"}}')).toEqual({ code: 'X', message: 'a??b' });
   });
 });
 
@@ -58,9 +58,9 @@ describe.each(['calling', 'conversations'] as const)('%s dialect against the emu
   it('starts, pauses, resumes, reads state and stops, every request signed', async () => {
     emulator.clearRequests();
     const { serverCallId } = await emulator.startCall();
-    const started = await client.start({ serverCallId, recording });
-    expect(started.kind).toBe('started');
-    if (started.kind !== 'started') return;
+    const started = await client.start({ locator: byServerCallId(serverCallId), recording });
+    if (started.kind !== 'started') throw new Error(`expected a start, got ${started.kind}`);
+    expect(started.state).toBe('active');
     expect(emulator.recordings.get(started.recordingId)?.state).toBe('active');
     await client.pause(serverCallId, started.recordingId);
     expect(emulator.recordings.get(started.recordingId)?.state).toBe('paused');
@@ -69,49 +69,94 @@ describe.each(['calling', 'conversations'] as const)('%s dialect against the emu
     expect(await client.state(serverCallId, started.recordingId)).toBe('active');
     await client.stop(serverCallId, started.recordingId);
     expect(emulator.recordings.get(started.recordingId)?.state).toBe('stopped');
-    const log = emulator.requests.filter((r) => r.port === 'endpoint');
-    expect(log.length).toBe(6);
-    expect(log.every((r) => r.authorized)).toBe(true);
+    expect(controlRequests()).toHaveLength(6);
+    expect(controlRequests().every((r) => r.authorized)).toBe(true);
   });
 
   it('treats 8553 (a recording this client did not start) as already in progress', async () => {
     const { serverCallId } = await emulator.startCall();
     const other = createControlClient(settings(dialect === 'calling' ? 'conversations' : 'calling'));
-    await other.start({ serverCallId, recording });
-    await expect(client.start({ serverCallId, recording })).resolves.toEqual({
+    await other.start({ locator: byServerCallId(serverCallId), recording });
+    await expect(client.start({ locator: byServerCallId(serverCallId), recording })).resolves.toEqual({
       kind: 'alreadyInProgress',
       recordingId: null,
     });
   });
 
-  it('classifies 500 as retryable and 404 as not found', async () => {
+  it('classifies 500 and 429 as retryable (with Retry-After), 401/403 as access denied, 404 as not found', async () => {
     const { serverCallId } = await emulator.startCall();
     emulator.setControlFault({ status: 500, times: 1 });
-    await expect(client.start({ serverCallId, recording })).rejects.toBeInstanceOf(RetryableError);
-    await expect(client.state(serverCallId, 'no+such/recording=')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(client.start({ locator: byServerCallId(serverCallId), recording })).rejects.toBeInstanceOf(
+      RetryableError,
+    );
+    emulator.setControlFault({ status: 429, retryAfterSeconds: 7, times: 1 });
+    await expect(client.start({ locator: byServerCallId(serverCallId), recording })).rejects.toMatchObject({
+      code: 'AcsUnavailable',
+      retryAfterMs: 7000,
+    });
+    emulator.setControlFault({ status: 401, times: 1 });
+    const denied = await client.start({ locator: byServerCallId(serverCallId), recording }).catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(AcsAccessDeniedError);
+    expect(denied).toBeInstanceOf(RetryableError);
+    expect(denied).toMatchObject({ status: 401, code: 'AcsAccessDenied' });
+    const missing = await client.state(serverCallId, 'no+such/recording=').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    // ACS's own error text is kept out of a message that could reach a caller.
+    expect((missing as Error).message).not.toMatch(/Recording not found/);
   });
 });
 
-describe('repeatability', () => {
-  it('a GA retry of the same start gets the same recording back', async () => {
-    const client = createControlClient(settings('calling'));
+describe('GA start', () => {
+  const client = () => createControlClient(settings('calling'));
+
+  it('sends the stored Repeatability-Request-ID and First-Sent; a retry gets the same recording back', async () => {
     const { serverCallId } = await emulator.startCall();
-    const first = await client.start({ serverCallId, recording });
-    const again = await client.start({ serverCallId, recording });
+    // NOTE: ACS refuses a First-Sent older than 5 minutes (412), so the time is now, not a fixed date.
+    const firstSent = new Date().toUTCString();
+    const repeatability = { requestId: '0f8fad5b-d9cb-469f-a165-70867728950e', firstSent };
+    const first = await client().start({ locator: byServerCallId(serverCallId), recording, repeatability });
+    const again = await client().start({ locator: byServerCallId(serverCallId), recording, repeatability });
     expect(again).toEqual(first);
+    const logged = controlRequests()
+      .filter((r) => r.method === 'POST' && r.path.startsWith('/calling/recordings?'))
+      .slice(-2);
+    expect(logged.map((r) => [r.repeatabilityRequestId, r.repeatabilityFirstSent])).toEqual([
+      ['0f8fad5b-d9cb-469f-a165-70867728950e', firstSent],
+      ['0f8fad5b-d9cb-469f-a165-70867728950e', firstSent],
+    ]);
+  });
+
+  it('starts by callConnectionId when that is all a CallConnected gave', async () => {
+    const call = await emulator.startCall();
+    const started = await client().start({ locator: { kind: 'callConnectionId', id: call.legs[0]! }, recording });
+    expect(started.kind).toBe('started');
+    expect([...emulator.recordings.values()].filter((r) => r.serverCallId === call.serverCallId)).toHaveLength(1);
+  });
+
+  it('refuses a callConnectionId locator in the 2021 dialect (it records by conversationId only)', async () => {
+    const old = createControlClient(settings('conversations'));
+    await expect(old.start({ locator: { kind: 'callConnectionId', id: 'conn' }, recording })).rejects.toBeInstanceOf(
+      PermanentError,
+    );
   });
 });
 
 describe('Entra mode', () => {
-  it('sends the bearer token from the credential it is given', async () => {
-    const credential: TokenCredential = {
-      getToken: () => Promise.resolve({ token: 'fake-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
-    };
-    const client = createControlClient(settings('calling', true), { credential });
+  it('sends the bearer token from the credential it is given, and the emulator refuses any other', async () => {
+    const credentialFor = (token: string): TokenCredential => ({
+      getToken: () => Promise.resolve({ token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+    });
     const { serverCallId } = await emulator.startCall();
-    emulator.clearRequests();
-    const started = await client.start({ serverCallId, recording });
-    expect(started.kind).toBe('started');
-    expect(emulator.requests.at(-1)?.authorized).toBe(true);
+    const good = createControlClient(settings('calling', true), { credential: credentialFor('entra-token-for-tests') });
+    await expect(good.start({ locator: byServerCallId(serverCallId), recording })).resolves.toMatchObject({
+      kind: 'started',
+    });
+    expect(controlRequests().at(-1)?.authorized).toBe(true);
+    const bad = createControlClient(settings('calling', true), { credential: credentialFor('some-other-token') });
+    const other = await emulator.startCall();
+    await expect(bad.start({ locator: byServerCallId(other.serverCallId), recording })).rejects.toBeInstanceOf(
+      AcsAccessDeniedError,
+    );
+    expect(controlRequests().at(-1)?.authorized).toBe(false);
   });
 });

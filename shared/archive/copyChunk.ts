@@ -8,7 +8,9 @@ import { MAX_DEQUEUE_COUNT, parseChunkMessage, type ChunkMessage } from './chunk
 import { copyFileToBlob } from './copyFile';
 import { crashPoint } from './crashPoints';
 import { markArchived, markFailed, type Manifest, type ManifestChunk } from './manifest';
-import { copyMetadataToBlob, participantsOf } from './metadataFile';
+import { indexParticipants } from '../participants/participantIndex';
+import { participantsFromMetadata } from '../participants/participantsFromMetadata';
+import { copyMetadataToBlob } from './metadataFile';
 import { mimeTypeFor } from './naming';
 import { settleRecording } from './outcome';
 import { ensureContainers, type ArchiveServices } from './services';
@@ -102,7 +104,13 @@ async function copyLeased(
       onRetry,
     });
     attempts += metadataFile.attempts;
-    const participants = participantsOf(metadataFile.text);
+    // The participant index is part of archiving the chunk: written before the chunk is marked archived, so a crash
+    // before it is repaired by the message's redelivery (the metadata blob is then read back, not downloaded).
+    const { ids: participants, problems } = participantsFromMetadata(metadataFile.text);
+    if (problems.length > 0) {
+      log.warn(`${tag.callId}/${tag.recordingKey} chunk ${tag.index}: metadata participants: ${problems.join('; ')}`);
+    }
+    await indexParticipants(services.control, manifest, participants, log);
     target = chunk.contentLocation;
     const copied = await copyFileToBlob({
       source,

@@ -7,7 +7,7 @@ import { logEvent } from '../telemetry';
 import { safeText } from '../text';
 import { crashPoint } from './crashPoints';
 import { chunksToCopy, markEnqueued, mergePlan, sameManifest, type Manifest } from './manifest';
-import { isSafeToken } from './naming';
+import { erasedMarkerName, isSafeToken } from './naming';
 import { settleRecording } from './outcome';
 import { ensureContainers, type ArchiveServices } from './services';
 
@@ -42,6 +42,19 @@ export async function ingestEvent(services: ArchiveServices, raw: unknown, log: 
     throw error;
   }
 
+  if (await isErased(services, plan)) {
+    // Erased on request (participant erase): a late or redelivered event must not bring it back while ACS still holds
+    // the source files.
+    log.warn(
+      `Event ${safeText(plan.eventId, 100)} is for ${plan.callId}/${plan.recordingKey}, which was erased on request; ignored`,
+    );
+    return {
+      outcome: 'rejected',
+      failureCode: 'Erased',
+      reason: 'the recording was erased on request',
+      rejectedBlob: '',
+    };
+  }
   // The marker first: from here on the sweeper knows of this recording even if every later step fails.
   await markers.mark(plan.callId, plan.recordingKey);
   let previous: Manifest | null = null;
@@ -98,6 +111,10 @@ function reportNewlyFailedChunks(before: Manifest | null, manifest: Manifest, lo
       error: chunk.lastError ?? '',
     });
   }
+}
+
+async function isErased(services: ArchiveServices, plan: RecordingPlan): Promise<boolean> {
+  return services.control.getBlockBlobClient(erasedMarkerName(plan.callId, plan.recordingKey)).exists();
 }
 
 async function reject(

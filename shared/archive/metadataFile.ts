@@ -82,29 +82,3 @@ export async function copyMetadataToBlob(input: {
   }
   return { size: bytes.length, sha256, text: bytes.toString('utf8'), attempts };
 }
-
-/**
- * Participant ids from a metadata file. Lenient: real captures have had fields swapped or typed differently, so a
- * file that cannot be read this way yields no participants rather than an error.
- */
-export function participantsOf(metadataText: string): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(metadataText);
-  } catch {
-    return [];
-  }
-  if (typeof parsed !== 'object' || parsed === null) return [];
-  const list = (parsed as Record<string, unknown>).participants ?? (parsed as Record<string, unknown>).Participants;
-  if (!Array.isArray(list)) return [];
-  const ids: string[] = [];
-  for (const entry of list) {
-    if (typeof entry === 'string') ids.push(entry);
-    else if (typeof entry === 'object' && entry !== null) {
-      const e = entry as Record<string, unknown>;
-      const id = e.participantId ?? e.participantID ?? e.ParticipantId ?? e.id;
-      if (typeof id === 'string') ids.push(id);
-    }
-  }
-  return ids;
-}

@@ -88,6 +88,11 @@ export function chunkLeaseName(callId: string, recordingKey: string, index: numb
   return `leases/${recordingFolder(callId, recordingKey)}/${index}`;
 }
 
+/** Control container: a recording erased on request, which ingest must never bring back from a late event. */
+export function erasedMarkerName(callId: string, recordingKey: string): string {
+  return `erased/${recordingFolder(callId, recordingKey)}`;
+}
+
 /** The archive container's marker prefix before bookkeeping moved to the control container (migrated by the sweeper). */
 export const LEGACY_PENDING_PREFIX = '_pending/';
 

@@ -67,6 +67,7 @@ describe('archiving a recording through the queue', () => {
   it('queues one copy per chunk, then streams every chunk and its metadata into the documented layout, verified', async () => {
     const files = await h.emulator.createRecordingFiles({
       chunks: [{ media: 'mp4', endReason: 'ChunkMaximumSizeExceeded' }, { size: 3 * BLOCK + 123 }],
+      participants: ['8:acs:alice', '8:acs:bob'],
     });
     const log = new CapturedLog();
     const ingested = await h.ingest(h.emulator.recordingFileStatusEvent(files), log);
@@ -105,8 +106,15 @@ describe('archiving a recording through the queue', () => {
       recordingId: files.recordingId,
       recordingKey: key,
       eventIds: [expect.any(String)],
-      participants: expect.arrayContaining([expect.stringMatching(/^8:acs:/)]),
+      participants: ['8:acs:alice', '8:acs:bob'],
     });
+    // The participant index: one empty marker per participant, named by the SHA-256 of the id, never the id.
+    expect(await listBlobs(h.control, 'participants/')).toEqual(
+      expect.arrayContaining([
+        `participants/4fa6f58f4ceb7a5f392c8c03b40c73e084a4cb2a406617bf55dba2d4d6b80d9a/${files.callId}/${key}`,
+        `participants/c52249d4d070f22cb47efc2bbeb5215a0291a72dd57b99714fdac0ad46063b03/${files.callId}/${key}`,
+      ]),
+    );
     expect(h.emulator.requests.every((r) => r.authorized)).toBe(true);
     expect(events(log, 'ChunkArchived')).toContainEqual(
       expect.objectContaining({ callId: files.callId, recordingKey: key, index: 1, bytes: 3 * BLOCK + 123 }),
@@ -378,6 +386,22 @@ describe('archiving a recording through the queue', () => {
       { callId: files.callId, recordingKey: key, index: 0 },
     ]);
     expect(await listBlobs(h.control, 'pending/')).toContain(`pending/${files.callId}/${key}`);
+  });
+});
+
+describe('erased recordings', () => {
+  it('never brings back a recording erased on request when its event is delivered again', async () => {
+    const files = await h.emulator.createRecordingFiles({ chunks: 1, chunkSize: 1000 });
+    const event = h.emulator.recordingFileStatusEvent(files);
+    await h.archive(event);
+    const key = await keyOf(files);
+    for (const name of await listBlobs(h.container, `${files.callId}/`)) await h.container.deleteBlob(name);
+    await h.control.getBlockBlobClient(`erased/${files.callId}/${key}`).upload('', 0);
+    h.emulator.clearRequests();
+    expect(await h.ingest(event)).toMatchObject({ outcome: 'rejected', failureCode: 'Erased' });
+    expect(await h.drain()).toEqual([]);
+    expect(await listBlobs(h.container, `${files.callId}/`)).toEqual([]);
+    expect(h.emulator.requests).toEqual([]);
   });
 });
 

@@ -1,0 +1,176 @@
+import { auditBlobName } from '../../shared/participants/auditLog';
+import {
+  openErasures,
+  planErasure,
+  replanErasure,
+  startErasure,
+  type ErasureStores,
+} from '../../shared/participants/planErasure';
+import { runErasure } from '../../shared/participants/runErasure';
+import {
+  erasureExitCode,
+  type ErasureDecision,
+  type ErasureRecord,
+  type ErasureRecording,
+} from '../../shared/participants/erasureDecisions';
+import { parseParticipantId, participantHash } from '../../shared/participants/participantId';
+import { BadInputError } from '../../shared/errors';
+import { safeText } from '../../shared/text';
+import { confirm, failed, type CommandContext } from './commandContext';
+
+/**
+ * `participant erase <participantId> --reason "…" --operator NAME [--yes] [--all-participants] [--json]`
+ * `participant erase --resume AUDIT_ID --operator NAME [--yes] [--json]`
+ * Prints the plan, asks for confirmation (or takes --yes), writes the audit intent, erases, completes the record.
+ * Re-running for a participant with an open erasure resumes that one. Exit 0 nothing of the participant is left;
+ * 1 something is (shared, held, protected, still archiving, or a delete failed: the record says which); 2 bad input,
+ * no terminal to confirm on, or declined; 3 transient failure (the record stays open: resume it).
+ */
+export async function participantErase(
+  ctx: CommandContext,
+  args: {
+    participantId?: string;
+    resume?: string;
+    reason?: string;
+    operator?: string;
+    yes: boolean;
+    allParticipants: boolean;
+  },
+): Promise<number> {
+  const { io } = ctx;
+  try {
+    const operator = requiredText(args.operator, '--operator NAME', 'operator', 200);
+    const stores = await ctx.stores();
+    let resumeId = args.resume;
+    if (resumeId === undefined) {
+      if (args.participantId === undefined) {
+        io.err('participant erase needs a participant id (or --resume AUDIT_ID)');
+        return 2;
+      }
+      const participantId = parseParticipantId(args.participantId, 'participantId');
+      const reason = requiredText(args.reason, '--reason "…"', 'reason', 1000);
+      const hash = participantHash(participantId);
+      const open = await openErasures(stores.control, hash);
+      if (open.length > 0) {
+        resumeId = open[0]!;
+        io.err(
+          `An erasure of this participant is still open (${resumeId}); resuming it with its own reason and options.`,
+        );
+      } else {
+        const plan = await planErasure(stores, hash, { allParticipants: args.allParticipants });
+        return await proceed(ctx, stores, { hash, plan, operator, yes: args.yes }, async () => {
+          const writer = await startErasure(stores, {
+            hash,
+            operator,
+            reason,
+            allParticipants: args.allParticipants,
+            plan,
+          });
+          return { writer, plan };
+        });
+      }
+    } else if (args.participantId !== undefined) {
+      io.err('participant erase takes a participant id or --resume AUDIT_ID, not both');
+      return 2;
+    }
+    const { writer, plan } = await replanErasure(stores, resumeId);
+    if (writer.record.status === 'completed' && plan.every((r) => r.outcome === 'erased')) {
+      io.out(`Erasure ${resumeId} is already complete; nothing to resume.`);
+      return report(ctx, writer.record);
+    }
+    return await proceed(ctx, stores, { hash: writer.record.participantSha256, plan, operator, yes: args.yes }, () =>
+      Promise.resolve({ writer, plan }),
+    );
+  } catch (error) {
+    return failed(io, 'participant erase', error);
+  }
+}
+
+async function proceed(
+  ctx: CommandContext,
+  stores: ErasureStores,
+  input: { hash: string; plan: ErasureRecording[]; operator: string; yes: boolean },
+  open: () => Promise<{ writer: Awaited<ReturnType<typeof startErasure>>; plan: ErasureRecording[] }>,
+): Promise<number> {
+  const { io } = ctx;
+  const toErase = input.plan.filter((r) => r.outcome === 'planned' && r.decision === 'erase');
+  const say = ctx.json ? io.err : io.out;
+  say(`Participant SHA-256 ${input.hash}: ${input.plan.length} recording(s) in the index.`);
+  for (const r of input.plan) say(`  ${label(r.decision, r.outcome)} ${r.callId}/${r.recordingKey}  ${describe(r)}`);
+  if (toErase.length > 0 && !input.yes) {
+    const blobs = toErase.reduce((n, r) => n + r.blobs.reduce((m, b) => m + b.versions, 0), 0);
+    const answer = await confirm(
+      io,
+      `This deletes ${toErase.length} recording(s), ${blobs} blob version(s), for good.`,
+      'erase',
+    );
+    if (answer === null) {
+      io.err(
+        'participant erase needs confirmation: run it on a terminal, or pass --yes (scripts). Nothing was erased.',
+      );
+      return 2;
+    }
+    if (!answer) {
+      io.err('Not confirmed. Nothing was erased.');
+      return 1;
+    }
+  }
+  const { writer, plan } = await open();
+  say(`Audit record ${writer.record.id} (${auditBlobName(writer.record.id)}) written; erasing.`);
+  const record = await runErasure(stores, writer, plan, {
+    operator: input.operator,
+    onRecording: (r) => say(`  ${label(r.decision, r.outcome)} ${r.callId}/${r.recordingKey}  ${r.outcome}`),
+  });
+  return report(ctx, record);
+}
+
+function report(ctx: CommandContext, record: ErasureRecord): number {
+  const { io } = ctx;
+  const code = erasureExitCode(record.recordings);
+  if (ctx.json) {
+    io.out(JSON.stringify({ auditBlob: auditBlobName(record.id), ...record }, null, 2));
+    return code;
+  }
+  const left = record.recordings.filter((r) => r.outcome !== 'erased');
+  io.out(
+    `Erasure ${record.id}: ${record.status}. ${record.recordings.length - left.length} recording(s) erased, ` +
+      `${left.length} left. Audit record: ${auditBlobName(record.id)} in the control container.`,
+  );
+  for (const r of left) io.out(`  NOT ERASED ${r.callId}/${r.recordingKey}: ${describe(r)}`);
+  if (record.status === 'incomplete') {
+    io.out(
+      `Resume when the cause is gone: call-recording-archiver participant erase --resume ${record.id} --operator NAME`,
+    );
+  }
+  return code;
+}
+
+function label(decision: ErasureDecision, outcome: ErasureRecording['outcome']): string {
+  if (outcome === 'erased') return 'ERASED  ';
+  if (outcome === 'incomplete') return 'PARTIAL ';
+  const labels: Record<ErasureDecision, string> = {
+    erase: 'ERASE   ',
+    'already-gone': 'GONE    ',
+    'shared-not-erased': 'SHARED  ',
+    'held-not-erased': 'HELD    ',
+    'protected-not-erased': 'WORM    ',
+    'pending-deferred': 'PENDING ',
+  };
+  return labels[decision];
+}
+
+function describe(r: ErasureRecording): string {
+  const blobs = r.blobs.length;
+  const problems = r.blobs.filter((b) => b.outcome !== 'deleted' && b.outcome !== 'absent' && b.outcome !== 'planned');
+  const detail = problems.length
+    ? `; ${problems.map((b) => `${b.name.slice(b.name.lastIndexOf('/') + 1)} ${b.outcome}`).join(', ')}`
+    : '';
+  return `${r.manifestStatus ?? 'no manifest'}, ${blobs} blob(s): ${r.detail}${detail}`;
+}
+
+/** Who and why go into the audit record: required, bounded, control characters replaced. */
+function requiredText(value: string | undefined, flag: string, field: string, max: number): string {
+  if (value === undefined || value.trim() === '') throw new BadInputError(`participant erase needs ${flag}`, field);
+  if (value.length > max) throw new BadInputError(`--${field} is longer than ${max} characters`, field);
+  return safeText(value.trim(), max);
+}

@@ -1,0 +1,69 @@
+import { exportParticipant, type ExportReport } from '../../shared/participants/exportParticipant';
+import { directorySink, zipSink } from '../../shared/participants/exportSinks';
+import { parseParticipantId } from '../../shared/participants/participantId';
+import { Progress } from '../progress';
+import { failed, type CommandContext } from './commandContext';
+
+/**
+ * `participant export <participantId> --out DIR | --zip FILE [--dry-run] [--json]`: every recording folder the
+ * participant appears in, streamed, each file hashed while copied and checked against the archive.
+ * Exit 0 all copied and matching; 1 a hash or size mismatch; 2 bad input; 3 transient failure.
+ */
+export async function participantExport(
+  ctx: CommandContext,
+  args: { participantId: string; out?: string; zip?: string; dryRun: boolean },
+): Promise<number> {
+  const { io } = ctx;
+  try {
+    const participantId = parseParticipantId(args.participantId, 'participantId');
+    if (!args.dryRun && (args.out === undefined) === (args.zip === undefined)) {
+      io.err('participant export needs exactly one of --out DIR or --zip FILE (or --dry-run to list only)');
+      return 2;
+    }
+    const stores = await ctx.stores();
+    const sink = args.dryRun ? null : args.out !== undefined ? await directorySink(args.out) : await zipSink(args.zip!);
+    const progress = new Progress(io, 'export');
+    const report = await exportParticipant(stores, participantId, sink, {
+      onFileStart: (path, size) => progress.start(path, size),
+      onBytes: (n) => progress.add(n),
+      onFile: () => progress.done(),
+    });
+    progress.done();
+    print(ctx, report);
+    return report.mismatches > 0 ? 1 : 0;
+  } catch (error) {
+    return failed(io, 'participant export', error);
+  }
+}
+
+function print(ctx: CommandContext, report: ExportReport): void {
+  const { io } = ctx;
+  if (ctx.json) {
+    io.out(JSON.stringify(report, null, 2));
+    return;
+  }
+  if (report.recordings.length === 0) {
+    io.out('No recording of this participant was found.');
+  }
+  for (const recording of report.recordings) {
+    io.out(
+      `${(recording.status ?? 'no manifest').toUpperCase().padEnd(9)} ${recording.callId}/${recording.recordingKey}`,
+    );
+    for (const file of recording.files) {
+      const check =
+        file.check === 'mismatch'
+          ? `MISMATCH ${file.problem ?? ''}`
+          : file.check === 'ok'
+            ? 'sha256 ok'
+            : file.check === 'no-reference'
+              ? 'no reference hash'
+              : '';
+      io.out(`          ${file.path}  ${file.size} bytes  ${check}`.trimEnd());
+    }
+  }
+  const where = report.dryRun ? ' (dry run: nothing written)' : ` into ${report.destination}`;
+  io.out(
+    `${report.recordings.length} recording(s), ${report.files} file(s), ${report.bytes} bytes${where}; ` +
+      `${report.mismatches} mismatch(es).`,
+  );
+}

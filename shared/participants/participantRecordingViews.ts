@@ -1,0 +1,68 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import type { Manifest, ManifestChunk } from '../archive/manifest';
+import { BadInputError } from '../errors';
+import type { Logger } from '../logger';
+import { participantHash } from './participantId';
+import { participantRecordingsPage } from './participantIndex';
+import { readManifest } from './recordingFolder';
+
+/**
+ * The recordings of one participant as the API answers them: each manifest's fields, without the chunks' source
+ * locations (the ACS store's URLs: useless once the files expire, and nothing a back end should call).
+ */
+
+export type ChunkView = Omit<ManifestChunk, 'contentLocation' | 'metadataLocation' | 'deleteLocation'>;
+export type RecordingView = Omit<Manifest, 'chunks'> & { chunks: ChunkView[] };
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+const MAX_TOKEN_LENGTH = 2048;
+
+export function toRecordingView(manifest: Manifest): RecordingView {
+  const { chunks, ...rest } = manifest;
+  return {
+    ...rest,
+    chunks: chunks.map((chunk) => {
+      const { contentLocation: _c, metadataLocation: _m, deleteLocation: _d, ...view } = chunk;
+      return view;
+    }),
+  };
+}
+
+/** `pageSize` query value: 1-100, default 20. */
+export function parsePageSize(value: string | null | undefined): number {
+  if (value === null || value === undefined || value === '') return DEFAULT_PAGE_SIZE;
+  if (!/^\d{1,3}$/.test(value) || Number(value) < 1 || Number(value) > MAX_PAGE_SIZE) {
+    throw new BadInputError(`pageSize must be a whole number from 1 to ${MAX_PAGE_SIZE}`, 'pageSize');
+  }
+  return Number(value);
+}
+
+/** `continuationToken` query value, exactly as a previous page returned it. */
+export function parseContinuationToken(value: string | null | undefined): string | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (value.length > MAX_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(value)) {
+    throw new BadInputError('continuationToken is not one this API returned', 'continuationToken');
+  }
+  return value;
+}
+
+/**
+ * One page. A page may hold fewer recordings than pageSize (an index marker whose recording was erased is skipped);
+ * only a null continuationToken means the end. An unknown participant is an empty page, never an error.
+ */
+export async function participantRecordingViews(
+  stores: { archive: ContainerClient; control: ContainerClient },
+  participantId: string,
+  page: { pageSize: number; continuationToken?: string },
+  log: Logger,
+): Promise<{ recordings: RecordingView[]; continuationToken: string | null }> {
+  const found = await participantRecordingsPage(stores.control, participantHash(participantId), page);
+  const manifests = await Promise.all(found.recordings.map((ref) => readManifest(stores.archive, ref)));
+  const recordings: RecordingView[] = [];
+  manifests.forEach((manifest, i) => {
+    if (manifest) recordings.push(toRecordingView(manifest));
+    else log.warn(`participants: index marker for ${found.recordings[i]!.callId} without a manifest; skipped`);
+  });
+  return { recordings, continuationToken: found.continuationToken };
+}

@@ -1,0 +1,168 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import { ConflictError } from '../errors';
+import { AuditWriter, newAuditId, openAuditRecords, readAuditRecord } from './auditLog';
+import { decideErasure, type ErasureRecord, type ErasureRecording } from './erasureDecisions';
+import { readHoldTags } from './legalHold';
+import { participantRecordings, type RecordingRef } from './participantIndex';
+import {
+  listRecordingBlobs,
+  protectionOf,
+  readManifest,
+  recordingParticipantHashes,
+  type StoredBlob,
+} from './recordingFolder';
+
+/**
+ * The first half of an erasure: what it would do (reads only), and its audit record, written as an intent before
+ * anything is deleted. runErasure.ts carries it out.
+ */
+
+export interface ErasureStores {
+  archive: ContainerClient;
+  control: ContainerClient;
+}
+
+/** What an erasure of `hash` would do now, recording by recording (reads only). */
+export async function planErasure(
+  stores: ErasureStores,
+  hash: string,
+  options: { allParticipants: boolean; also?: RecordingRef[]; now?: Date },
+): Promise<ErasureRecording[]> {
+  const refs = new Map<string, RecordingRef>();
+  for (const ref of options.also ?? []) refs.set(`${ref.callId}/${ref.recordingKey}`, ref);
+  for await (const ref of participantRecordings(stores.control, hash))
+    refs.set(`${ref.callId}/${ref.recordingKey}`, ref);
+  const plan: ErasureRecording[] = [];
+  for (const ref of [...refs.values()].sort(byRef)) {
+    plan.push(await planRecording(stores, ref, hash, options.allParticipants, options.now ?? new Date()));
+  }
+  return plan;
+}
+
+async function planRecording(
+  stores: ErasureStores,
+  ref: RecordingRef,
+  hash: string,
+  allParticipants: boolean,
+  now: Date,
+): Promise<ErasureRecording> {
+  const [manifest, blobs, holdTags] = await Promise.all([
+    readManifest(stores.archive, ref),
+    listRecordingBlobs(stores.archive, ref),
+    readHoldTags(stores.control, ref),
+  ]);
+  const everyone = await recordingParticipantHashes(stores.archive, manifest, blobs);
+  const otherParticipants = everyone.hashes.filter((h) => h !== hash).length;
+  const protectedBlobs = blobs.flatMap((b) => {
+    const protection = protectionOf(b, now);
+    return protection ? [{ name: b.name, protection }] : [];
+  });
+  const { decision, detail } = decideErasure({
+    manifestStatus: manifest?.status ?? null,
+    blobCount: blobs.length,
+    otherParticipants,
+    allParticipants,
+    holdTags,
+    protectedBlobs,
+    deadline: manifest?.deadline ?? null,
+  });
+  return {
+    callId: ref.callId,
+    recordingKey: ref.recordingKey,
+    manifestStatus: manifest?.status ?? null,
+    recordingStartTime: manifest?.recordingStartTime ?? null,
+    deadline: manifest?.deadline ?? null,
+    otherParticipants,
+    decision,
+    detail,
+    outcome: decision === 'erase' || decision === 'already-gone' ? 'planned' : 'not-erased',
+    blobs: blobsByName(blobs).map(({ name, versions }) => ({ name, versions, outcome: 'planned', detail: null })),
+    indexMarkersDeleted: 0,
+  };
+}
+
+/** Writes the intent record; nothing is deleted yet. */
+export async function startErasure(
+  stores: ErasureStores,
+  request: { hash: string; operator: string; reason: string; allParticipants: boolean; plan: ErasureRecording[] },
+  now: () => Date = () => new Date(),
+): Promise<AuditWriter<ErasureRecord>> {
+  const at = now().toISOString();
+  return AuditWriter.create<ErasureRecord>(
+    stores.control,
+    {
+      schemaVersion: 1,
+      id: newAuditId('erase', now()),
+      kind: 'erase',
+      status: 'in-progress',
+      startedAt: at,
+      updatedAt: at,
+      completedAt: null,
+      participantSha256: request.hash,
+      operator: request.operator,
+      reason: request.reason,
+      allParticipants: request.allParticipants,
+      runs: [],
+      recordings: request.plan,
+    },
+    { participant: request.hash },
+  );
+}
+
+/** The open (in-progress or incomplete) erasures of a participant, newest first. */
+export async function openErasures(control: ContainerClient, hash: string): Promise<string[]> {
+  return (await openAuditRecords(control, 'erase', { participant: hash })).map((r) => r.id);
+}
+
+/**
+ * Re-plans an existing record for a resume: recordings already erased stay as they are; every other one, and any the
+ * index now lists, is planned afresh with the record's own options.
+ */
+export async function replanErasure(
+  stores: ErasureStores,
+  id: string,
+  now: Date = new Date(),
+): Promise<{ writer: AuditWriter<ErasureRecord>; plan: ErasureRecording[] }> {
+  const { record } = await readAuditRecord<ErasureRecord>(stores.control, id);
+  if (record.kind !== 'erase') throw new ConflictError(`audit record ${id} is not an erasure`, 'NotAnErasure');
+  const writer = await AuditWriter.open<ErasureRecord>(stores.control, id, { participant: record.participantSha256 });
+  const done = record.recordings.filter((r) => r.outcome === 'erased');
+  const doneKeys = new Set(done.map((r) => `${r.callId}/${r.recordingKey}`));
+  const fresh = await planErasure(stores, record.participantSha256, {
+    allParticipants: record.allParticipants,
+    also: record.recordings.filter((r) => r.outcome !== 'erased'),
+    now,
+  });
+  const before = new Map(record.recordings.map((r) => [`${r.callId}/${r.recordingKey}`, r]));
+  const again = fresh
+    .filter((r) => !doneKeys.has(`${r.callId}/${r.recordingKey}`))
+    .map((r) => withEarlierBlobs(r, before.get(`${r.callId}/${r.recordingKey}`)));
+  return { writer, plan: [...done, ...again].sort(byRef) };
+}
+
+/**
+ * Keeps what an earlier run did to blobs that are gone now. The record is saved after each recording, so blobs an
+ * interrupted run deleted may still read `planned`: found gone on resume, they were deleted by that run.
+ */
+function withEarlierBlobs(fresh: ErasureRecording, earlier: ErasureRecording | undefined): ErasureRecording {
+  if (!earlier) return fresh;
+  const present = new Set(fresh.blobs.map((b) => b.name));
+  const gone = earlier.blobs
+    .filter((b) => !present.has(b.name))
+    .map((b) =>
+      b.outcome === 'planned'
+        ? { ...b, outcome: 'deleted' as const, detail: 'deleted by an earlier run, before it was interrupted' }
+        : b,
+    );
+  return { ...fresh, blobs: [...fresh.blobs, ...gone].sort((a, b) => a.name.localeCompare(b.name)) };
+}
+
+function blobsByName(blobs: StoredBlob[]): { name: string; versions: number }[] {
+  const counts = new Map<string, number>();
+  for (const b of blobs) counts.set(b.name, (counts.get(b.name) ?? 0) + 1);
+  return [...counts].map(([name, versions]) => ({ name, versions })).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function byRef(a: RecordingRef, b: RecordingRef): number {
+  return a.callId.localeCompare(b.callId) || a.recordingKey.localeCompare(b.recordingKey);
+}

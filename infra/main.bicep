@@ -76,11 +76,14 @@ param previousVersionRetentionDays int = 90
 @maxValue(365)
 param softDeleteRetentionDays int = 14
 
-@description('Version-level WORM on the archive container (compliance). Irreversible once enabled.')
+@description('Archive into a new container with version-level WORM (compliance). Irreversible once the policy is locked. See app/archive-storage.bicep.')
 param enableImmutability bool = false
 
 @minValue(1)
 param immutabilityPeriodDays int = 365
+
+@description('Deploy the WORM container\'s immutability policy. infra/scripts/preprovision.* sets false once the policy is locked (a locked policy refuses every update).')
+param applyImmutabilityPolicy bool = true
 
 // App behaviour (SPEC section 7) -------------------------------------------------------------------------------
 
@@ -95,8 +98,17 @@ param acsDownloadHosts string = ''
 param recordingRetentionHours int = 24
 
 @minValue(0)
-@description('Report archives this close to their deadline (ARCHIVE_DEADLINE_WARNING_HOURS).')
+@description('Report archives this close to their deadline (ARCHIVE_DEADLINE_WARNING_HOURS; raised to alertNearDeadlineHours if lower).')
 param deadlineWarningHours int = 6
+
+@minValue(0)
+@description('After its deadline plus this, a recording still not archived is marked failed (ARCHIVE_DEADLINE_GRACE_HOURS).')
+param deadlineGraceHours int = 1
+
+@description('Queue of chunk copies in the runtime storage account (ARCHIVE_QUEUE); the poison queue is NAME-poison.')
+@minLength(3)
+@maxLength(56)
+param archiveQueueName string = 'archive-chunks'
 
 @description('Delete each chunk from ACS once archived and verified (DELETE_SOURCE_AFTER_ARCHIVE).')
 param deleteSourceAfterArchive bool = false
@@ -114,7 +126,26 @@ param recordingPauseOnStart bool = false
 
 @minValue(40)
 @maxValue(1000)
+@description('Flex Consumption maximum instance count (why 40: app/function.bicep).')
 param maximumInstanceCount int = 40
+
+@minValue(0)
+@maxValue(20)
+@description('Always-ready (billed while idle) instances for archiveChunk; 0 scales it from zero.')
+param archiveChunkAlwaysReady int = 0
+
+@description('True once the code is deployed (set by infra/scripts/preprovision.*): RECORDING_STATE_CALLBACK_URL then carries the recordingState key.')
+param codeDeployed bool = false
+
+// Monitoring -----------------------------------------------------------------------------------------------------
+
+@description('E-mail address the alerts are sent to (ALERT_EMAIL); empty: alerts fire without mail.')
+param alertEmailAddress string = ''
+
+@minValue(1)
+@maxValue(24)
+@description('Alert when an archive is this many hours or fewer from its deadline (ALERT_NEAR_DEADLINE_HOURS).')
+param alertNearDeadlineHours int = 6
 
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
@@ -187,7 +218,16 @@ module archive 'app/archive-storage.bicep' = {
     archiveTierAfterDays: archiveTierAfterDays
     previousVersionRetentionDays: previousVersionRetentionDays
     enableImmutability: enableImmutability
+    applyImmutabilityPolicy: applyImmutabilityPolicy
     immutabilityPeriodDays: immutabilityPeriodDays
+  }
+}
+
+module customRoles 'app/custom-roles.bicep' = {
+  name: 'customRoles'
+  scope: rg
+  params: {
+    environmentName: environmentName
   }
 }
 
@@ -240,6 +280,13 @@ module systemTopic 'app/system-topic.bicep' = if (createSystemTopic) {
   ]
 }
 
+// The audience of Call Automation callback JWTs (ACS_IMMUTABLE_RESOURCE_ID): a read-only property of the resource
+// (CommunicationServiceProperties.immutableResourceId, api-version 2025-05-01), read here for a new or an existing
+// resource alike (an existing resource is only read, never written).
+var acsImmutableResourceId = createCommunicationService
+  ? acsAccess.outputs.immutableResourceId
+  : existingCommunicationService.properties.immutableResourceId
+
 resource existingSystemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = if (!createSystemTopic) {
   name: systemTopicName
   scope: resourceGroup(systemTopicResourceGroupName)
@@ -258,17 +305,24 @@ module app 'app/function.bicep' = {
     identityName: appIdentity.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     maximumInstanceCount: maximumInstanceCount
+    archiveChunkAlwaysReady: archiveChunkAlwaysReady
     instanceMemoryMB: instanceMemoryMB
+    codeDeployed: codeDeployed
     acsEndpoint: createCommunicationService
       ? acsAccess.outputs.endpoint
       : 'https://${existingCommunicationService.properties.hostName}/'
+    acsResourceId: communicationServiceId
+    acsImmutableResourceId: acsImmutableResourceId
+    archiveQueueName: archiveQueueName
     acsRecordingApi: acsRecordingApi
     acsDownloadHosts: acsDownloadHosts
     archiveStorageUrl: archive.outputs.blobEndpoint
     archiveContainerName: archive.outputs.archiveContainerName
     controlContainerName: archive.outputs.controlContainerName
     recordingRetentionHours: recordingRetentionHours
-    deadlineWarningHours: deadlineWarningHours
+    // The alert reads the sweeper's ArchiveNearDeadline lines, which start deadlineWarningHours before the deadline.
+    deadlineWarningHours: max(deadlineWarningHours, alertNearDeadlineHours)
+    deadlineGraceHours: deadlineGraceHours
     deleteSourceAfterArchive: deleteSourceAfterArchive
     recordingContentType: recordingContentType
     recordingChannelType: recordingChannelType
@@ -282,13 +336,44 @@ module rbac 'app/rbac.bicep' = {
   scope: rg
   params: {
     runtimeStorageAccountName: app.outputs.runtimeStorageAccountName
+    archiveQueueName: app.outputs.archiveQueueName
+    poisonQueueName: app.outputs.poisonQueueName
     archiveStorageAccountName: archive.outputs.name
+    archiveContainerName: archive.outputs.archiveContainerName
+    controlContainerName: archive.outputs.controlContainerName
     deadLetterContainerName: archive.outputs.deadLetterContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     appPrincipalId: appIdentity.outputs.principalId
     topicPrincipalId: createSystemTopic ? systemTopic.outputs.principalId : existingSystemTopic.identity.principalId
     operatorPrincipalId: principalId
     operatorPrincipalType: principalType
+    archiveWriterRoleDefinitionId: customRoles.outputs.archiveWriterRoleDefinitionId
+    queueWorkerRoleDefinitionId: customRoles.outputs.queueWorkerRoleDefinitionId
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    nameSuffix: resourceToken
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    systemTopicId: createSystemTopic ? systemTopic.outputs.id : existingSystemTopic.id
+    alertEmailAddress: alertEmailAddress
+    nearDeadlineHours: alertNearDeadlineHours
+  }
+}
+
+module workbook 'app/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    environmentName: environmentName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
   }
 }
 
@@ -304,6 +389,7 @@ output ACS_ENDPOINT string = createCommunicationService
   ? acsAccess.outputs.endpoint
   : 'https://${existingCommunicationService.properties.hostName}/'
 output ACS_RESOURCE_ID string = communicationServiceId
+output ACS_IMMUTABLE_RESOURCE_ID string = acsImmutableResourceId
 output ACS_NAME string = communicationServiceName
 output ACS_RESOURCE_GROUP string = communicationResourceGroupName
 // 'true' when the post-deploy step must give the app its role on an existing ACS resource.
@@ -311,7 +397,14 @@ output ACS_ROLE_BY_POSTDEPLOY string = createCommunicationService ? 'false' : 't
 output ARCHIVE_STORAGE_ACCOUNT_NAME string = archive.outputs.name
 output ARCHIVE_STORAGE_URL string = archive.outputs.blobEndpoint
 output ARCHIVE_CONTAINER string = archive.outputs.archiveContainerName
+// The plain archive container (preprovision reads it; with WORM on it keeps what was archived before).
+output ARCHIVE_PLAIN_CONTAINER string = archive.outputs.plainArchiveContainerName
+output ARCHIVE_IMMUTABILITY_ACTIVE bool = archive.outputs.immutabilityEnabled
 output CONTROL_CONTAINER string = archive.outputs.controlContainerName
 output DEAD_LETTER_CONTAINER string = archive.outputs.deadLetterContainerName
+// The queue, for the operator CLI (`status`, `retry`) run with `azd env get-values` as its environment.
+output ARCHIVE_QUEUE string = app.outputs.archiveQueueName
+output AzureWebJobsStorage__queueServiceUri string = 'https://${app.outputs.runtimeStorageAccountName}.queue.${environment().suffixes.storage}/'
+output RUNTIME_STORAGE_ACCOUNT_NAME string = app.outputs.runtimeStorageAccountName
 output EVENT_GRID_SYSTEM_TOPIC_NAME string = systemTopicName
 output EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP string = systemTopicResourceGroupName

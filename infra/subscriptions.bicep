@@ -2,8 +2,14 @@
 // Deployed into the system topic's resource group AFTER the code (infra/scripts/postdeploy.*): creating a
 // subscription validates its endpoint, and the functions exist only once the package is deployed. Idempotent:
 // re-running updates the same two subscriptions (and role assignment) in place.
+// Names carry the azd environment name: two environments on one ACS resource (say dev and prod sharing a topic)
+// each get their own pair of subscriptions instead of overwriting each other's.
 // It also gives the app its role on an EXISTING Communication Services resource: main.bicep writes only into its
 // own resource group, so that `azd down` never deletes a resource group it did not create (see main.bicep).
+
+@description('Name of the azd environment (AZURE_ENV_NAME): part of every subscription and deployment name.')
+@minLength(1)
+param environmentName string
 
 @description('Name of the Event Grid system topic on the Communication Services resource.')
 param systemTopicName string
@@ -20,14 +26,22 @@ param deadLetterStorageResourceGroup string = resourceGroup().name
 
 param deadLetterContainerName string = 'eventgrid-deadletter'
 
+// Retry (https://learn.microsoft.com/azure/event-grid/delivery-and-retry): after a failed or unanswered (30 s)
+// delivery Event Grid retries after 10 s, 30 s, 1 min, 5 min, 10 min, 30 min, 1 h, 3 h, 6 h, then every 12 h, with
+// some randomization, and may skip retries to an endpoint it considers unhealthy. The 11th attempt comes about 23 h
+// after the first and the 12th about 35 h after, so about 11 attempts fit into the default 24 h time to live: the
+// attempt cap (at most 30) never binds for recording files, the time to live does.
+// The time to live is checked only at the next scheduled attempt, so an event is dead-lettered at the first attempt
+// after its TTL (and about 5 minutes later its blob appears), not at the TTL itself. Not retried at all: 400 and 413,
+// 403, and for WebHooks 401 (a wrong ?code= key dead-letters every call event at once).
 @minValue(1)
 @maxValue(30)
-@description('Delivery attempts for recording-file events before dead-lettering.')
+@description('Delivery attempts for recording-file events; the 24 h time to live ends them first (about 11 attempts).')
 param archiveMaxDeliveryAttempts int = 30
 
 @minValue(1)
 @maxValue(30)
-@description('Delivery attempts for call started/ended events before dead-lettering.')
+@description('Delivery attempts for call started/ended events: the 10th attempt comes about 11 h after the first.')
 param callEventsMaxDeliveryAttempts int = 10
 
 @description('Assign the app its role on the Communication Services resource (true when it existed before main.bicep).')
@@ -40,8 +54,14 @@ param communicationServiceResourceGroup string = resourceGroup().name
 @description('Principal (object) id of the function app\'s user-assigned identity; required with grantAcsAccess.')
 param appPrincipalId string = ''
 
+// azd environment names may contain characters an event subscription name may not (3-64: letters, digits, hyphens).
+var environmentSuffix = toLower(take(replace(replace(replace(replace(environmentName, '_', '-'), '.', '-'), '(', '-'), ')', '-'), 40))
+var archiveSubscriptionName = 'archive-files-${environmentSuffix}'
+var callEventsSubscriptionName = 'call-events-${environmentSuffix}'
+
 module acsAccess 'app/acs-access.bicep' = if (grantAcsAccess) {
-  name: 'acsAccess-${uniqueString(communicationServiceResourceGroup, communicationServiceName)}'
+  // Per environment: two environments on one ACS resource deploy into the same resource group.
+  name: 'acsAccess-${uniqueString(environmentName, communicationServiceResourceGroup, communicationServiceName)}'
   scope: resourceGroup(communicationServiceResourceGroup)
   params: {
     communicationServiceName: communicationServiceName
@@ -79,13 +99,15 @@ var deadLetter = {
 }
 
 // RecordingFileStatusUpdated -> archiveRecording (Event Grid trigger). The AzureFunction endpoint type needs no key
-// in any URL: Event Grid resolves the function through Azure Resource Manager. One event per delivery, so one
-// recording's archive never waits behind another's. Retry: every attempt Event Grid allows (30) within 24 hours,
-// which is also how long ACS keeps the files, so retrying longer could not help; whatever is still undelivered then
-// is dead-lettered, where `redrive` and the sweep's deadline report make it visible.
+// in any URL: Event Grid resolves the function through Azure Resource Manager when the subscription is created
+// (with the deployer's rights) and calls the Functions host's Event Grid webhook with the system key itself. One
+// event per delivery, so one recording's acknowledgement never waits behind another's. Retry: until the 24 h time to
+// live, which is also how long ACS keeps the files, so retrying longer could not help (about 11 attempts, see above);
+// whatever is still undelivered then is dead-lettered, where `redrive`, the dead-letter alert and the sweep's
+// deadline report make it visible.
 resource archiveSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = {
   parent: systemTopic
-  name: 'archive-recording-files'
+  name: archiveSubscriptionName
   properties: {
     destination: {
       endpointType: 'AzureFunction'
@@ -109,21 +131,20 @@ resource archiveSubscription 'Microsoft.EventGrid/systemTopics/eventSubscription
   }
 }
 
-// CallStarted / CallEnded -> callEvents (HTTP POST /api/call-events) as a WebHook. The URL carries the host's
-// default function key (read at deployment time, never output; Event Grid stores it and does not return it), so
-// it works whatever auth level callEvents uses. The Event Grid handshake (SubscriptionValidation) is answered by
-// the function itself. Fewer attempts (10: about 11 hours of backoff) than for recordings: a CallStarted hours late
-// starts nothing useful, and an undelivered CallEnded is visible in the dead-letter container.
-// NOTE: to avoid a key in the URL, make callEvents anonymous and protect it with App Service authentication (Entra),
-// then set azureActiveDirectoryTenantId and azureActiveDirectoryApplicationIdOrUri on this destination.
+// CallStarted / CallEnded -> callEvents (HTTP POST /api/call-events, authLevel function) as a WebHook. The URL
+// carries callEvents' OWN function key (POST .../functions/callEvents/listkeys), never the host's default or master
+// key, which would open every function: read inside Azure Resource Manager at deployment time, never output,
+// stored by Event Grid, which does not return it. The Event Grid handshake (SubscriptionValidation) is answered by
+// the function itself. Fewer attempts (10: the last about 11 hours after the first) than for recordings: a
+// CallStarted hours late starts nothing useful, and an undelivered CallEnded is visible in the dead-letter container.
 resource callEventsSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = {
   parent: systemTopic
-  name: 'call-events'
+  name: callEventsSubscriptionName
   properties: {
     destination: {
       endpointType: 'WebHook'
       properties: {
-        endpointUrl: 'https://${functionApp.properties.defaultHostName}/api/call-events?code=${listKeys('${functionApp.id}/host/default', '2024-04-01').functionKeys.default}'
+        endpointUrl: 'https://${functionApp.properties.defaultHostName}/api/call-events?code=${listKeys('${functionApp.id}/functions/callEvents', '2024-04-01').default}'
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }
@@ -143,5 +164,6 @@ resource callEventsSubscription 'Microsoft.EventGrid/systemTopics/eventSubscript
   }
 }
 
+// Names only (the callEvents URL with its key is never output).
 output archiveSubscriptionName string = archiveSubscription.name
 output callEventsSubscriptionName string = callEventsSubscription.name

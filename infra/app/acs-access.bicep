@@ -10,11 +10,18 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
   name: communicationServiceName
 }
 
-// Communication and Email Service Owner. WHY: ACS has no data-plane roles; a Microsoft Entra caller of the Call
-// Automation API (start/stop/pause/resume recording, GET state) and of the recording download endpoints is
-// authorized through actions on the resource itself (Microsoft.Communication/CommunicationServices/*). This is the
-// narrowest built-in role that carries them: "Contributor" would work too but also grants every other resource
-// action at this scope. Scoped to this one resource, never to the resource group.
+// Communication and Email Service Owner. WHY: ACS publishes no data-plane role for Call Automation; a Microsoft Entra
+// caller of the Call Automation API (start/stop/pause/resume recording, GET state) and of the recording download
+// endpoints is authorized through actions on the resource itself (Microsoft.Communication/CommunicationServices/*).
+// This is the narrowest built-in role we found that carries them; "Contributor" would work too but also grants
+// every other resource action at this scope. Scoped to this one resource, never to the resource group.
+// NOT CONFIRMED by a Microsoft page for Call Automation; how to check it (README "Operating"):
+// - a wrong or missing role makes ACS answer 401 or 403 to a start (POST .../recordings) or a download;
+// - the app then logs `AcsAccessDenied {"operation":"start"|"download"|"delete","status":401|403,...}` (a start
+//   also answers 5xx to the caller and logs RecordingStartFailed; a download is retried from the queue), and the
+//   "ACS access denied" alert (alerts.bicep) fires within minutes;
+// - `az role assignment list --assignee <AZURE_FUNCTION_PRINCIPAL_ID> --scope <ACS_RESOURCE_ID> -o table` shows it.
+// Managed identity tokens are cached for hours: after changing the role, restart the app.
 var communicationAndEmailServiceOwner = '09976791-48a7-449e-bb21-39d1a415f350'
 
 resource appControlsRecordings 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -31,3 +38,6 @@ output id string = communicationService.id
 output name string = communicationService.name
 // e.g. https://name.communication.azure.com/ (the app needs the trailing slash form; see shared/config.ts)
 output endpoint string = 'https://${communicationService.properties.hostName}/'
+// Read-only property (CommunicationServiceProperties.immutableResourceId, Microsoft.Communication 2025-05-01): the
+// audience of the JWTs Call Automation signs its callbacks with (ACS_IMMUTABLE_RESOURCE_ID). Not a secret.
+output immutableResourceId string = communicationService.properties.immutableResourceId

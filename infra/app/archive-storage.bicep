@@ -40,12 +40,27 @@ param archiveTierAfterDays int = 0
 @description('Delete previous blob versions (left by manifest and control-state rewrites) after this many days; 0 = keep.')
 param previousVersionRetentionDays int = 90
 
-@description('Turn on version-level WORM immutability for the archive container. Cannot be turned off once on.')
+// WORM (version-level immutability). `immutableStorageWithVersioning` can be set only when a container is CREATED
+// (https://learn.microsoft.com/azure/storage/blobs/immutable-version-level-worm-policies); on an existing container
+// a container policy would be a classic, container-level one, which refuses every overwrite, manifests included. So
+// WORM never touches the plain archive container: it creates a separate container, immutable from its first PUT,
+// and the app's ARCHIVE_CONTAINER moves to it (output archiveContainerName). Recordings archived before stay in the
+// plain container, unprotected; infra/scripts/preprovision.* says so, and refuses to turn WORM off again.
+@description('Archive into a new container with version-level WORM (compliance). Irreversible once the policy is locked.')
 param enableImmutability bool = false
+
+@description('Name of the WORM archive container, used when enableImmutability is true. Created with version-level immutability.')
+param immutableArchiveContainerName string = '${archiveContainerName}-worm'
+
+// A LOCKED policy refuses every operation except extending its period, so PUTting it again on every `azd provision`
+// would fail every later provisioning. It is deployed only while this is true: infra/scripts/preprovision.* reads
+// the policy's state and sets ARCHIVE_IMMUTABILITY_POLICY_APPLY=false once it is locked (or set it by hand).
+@description('Create or update the default immutability policy of the WORM container. false once it is locked.')
+param applyImmutabilityPolicy bool = true
 
 @minValue(1)
 @maxValue(146000)
-@description('Days every blob version in the archive container stays immutable when enableImmutability is true.')
+@description('Days every blob version in the WORM container stays immutable.')
 param immutabilityPeriodDays int = 365
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -89,30 +104,41 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   }
 }
 
-// NOTE on WORM and manifests: manifest.json is rewritten (pending -> complete, new event ids), so a classic
-// container-level time-based retention policy would refuse those overwrites and break archiving. Version-level
-// immutability is used instead: every blob *version* is immutable for immutabilityPeriodDays, while overwriting a
-// blob is still allowed and creates a new (also protected) version. Chunk blobs are written once and never change,
-// so each is protected from its first write; every state a manifest ever had is kept and protected too, and no blob
-// can be deleted (by people, the app, soft delete or lifecycle rules) before its versions expire.
-// https://learn.microsoft.com/azure/storage/blobs/immutable-version-level-worm-policies
+// The plain archive container: always declared, so that a deployment that switches WORM on keeps (and can still
+// read) what was archived before.
 resource archiveContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
   name: archiveContainerName
   properties: {
     publicAccess: 'None'
-    immutableStorageWithVersioning: enableImmutability
-      ? {
-          enabled: true
-        }
-      : null
   }
 }
 
-// The default version-level policy of the container. Left unlocked: an unlocked policy can still be shortened or
-// removed, a locked one never (lock it by hand, `az storage container immutability-policy lock`, once reviewed).
-resource archiveRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = if (enableImmutability) {
-  parent: archiveContainer
+// NOTE on WORM and manifests: manifest.json is rewritten (pending -> complete, new event ids), so a classic
+// container-level time-based retention policy would refuse those overwrites and break archiving. Version-level
+// immutability is used instead: every blob *version* is immutable for immutabilityPeriodDays, while overwriting a
+// blob is still allowed and creates a new (also protected) version. Chunk blobs are written once and never change,
+// so each is protected from its first write; every state a manifest ever had is kept and protected too, and no blob
+// can be deleted (by people, the app, soft delete or lifecycle rules) before its versions expire. The app deletes
+// nothing here: its bookkeeping (markers, leases, call records) lives in the control container, outside the policy.
+// https://learn.microsoft.com/azure/storage/blobs/immutable-version-level-worm-policies
+resource immutableArchiveContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = if (enableImmutability) {
+  parent: blobService
+  name: immutableArchiveContainerName
+  properties: {
+    publicAccess: 'None'
+    immutableStorageWithVersioning: {
+      enabled: true
+    }
+  }
+}
+
+// The container's default version-level policy: every new blob version gets it. Left unlocked by this template: an
+// unlocked policy can still be shortened or removed, a locked one never. Lock it by hand once reviewed
+// (`az storage container immutability-policy lock`); from then on only `... immutability-policy extend` works, and
+// preprovision stops deploying this resource (applyImmutabilityPolicy=false).
+resource archiveRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = if (enableImmutability && applyImmutabilityPolicy) {
+  parent: immutableArchiveContainer
   name: 'default'
   properties: {
     immutabilityPeriodSinceCreationInDays: immutabilityPeriodDays
@@ -120,6 +146,9 @@ resource archiveRetention 'Microsoft.Storage/storageAccounts/blobServices/contai
   }
 }
 
+// The control container (CONTROL_CONTAINER): pending markers, chunk leases, call records, participant index, audit
+// records. Deliberately OUTSIDE any immutability policy: the app writes, rewrites and deletes here all the time.
+// The app's role on it is scoped to this container alone (rbac.bicep).
 resource controlContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
   name: controlContainerName
@@ -145,9 +174,10 @@ resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/con
 // - the archive tier is offline (reads fail until a rehydration of hours), which would break manifest reads and
 //   conditional rewrites, the sweep and the CLI. It is therefore applied only to blobs carrying the blob index tag
 //   archiveTier=allowed, which only chunk blobs of complete, verified recordings should carry. The app does not set
-//   it (tags need the tags/write data action of Storage Blob Data Owner, which the app is not given): an operator
-//   tags chunks deliberately (`az storage blob tag set ... --tags archiveTier=allowed --auth-mode login`). Off by
-//   default (archiveTierAfterDays = 0).
+//   it (tags need the tags/write data action, which the app's role does not carry): the operator, who holds Storage
+//   Blob Data Owner on this account (rbac.bicep), tags chunks deliberately
+//   (`az storage blob tag set ... --tags archiveTier=allowed --auth-mode login`). Off by default
+//   (archiveTierAfterDays = 0). Blob index tags are not blob data: they can be set on WORM-protected versions too.
 var onlineTierActions = union(
   coolAfterDays > 0
     ? {
@@ -165,6 +195,11 @@ var onlineTierActions = union(
     : {}
 )
 
+// Every archive container: the plain one always, the WORM one when enabled (both hold recordings to tier).
+var archivePrefixes = enableImmutability
+  ? ['${archiveContainerName}/', '${immutableArchiveContainerName}/']
+  : ['${archiveContainerName}/']
+
 var onlineTierRules = empty(onlineTierActions)
   ? []
   : [
@@ -175,7 +210,7 @@ var onlineTierRules = empty(onlineTierActions)
         definition: {
           filters: {
             blobTypes: ['blockBlob']
-            prefixMatch: ['${archiveContainerName}/']
+            prefixMatch: archivePrefixes
           }
           actions: {
             baseBlob: onlineTierActions
@@ -193,7 +228,7 @@ var archiveTierRules = archiveTierAfterDays > 0
         definition: {
           filters: {
             blobTypes: ['blockBlob']
-            prefixMatch: ['${archiveContainerName}/']
+            prefixMatch: archivePrefixes
             blobIndexMatch: [
               {
                 name: 'archiveTier'
@@ -226,7 +261,7 @@ var versionRules = previousVersionRetentionDays > 0
         definition: {
           filters: {
             blobTypes: ['blockBlob']
-            prefixMatch: ['${archiveContainerName}/', '${controlContainerName}/']
+            prefixMatch: concat(archivePrefixes, ['${controlContainerName}/'])
           }
           actions: {
             version: {
@@ -252,6 +287,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
   }
   dependsOn: [
     archiveContainer
+    immutableArchiveContainer
     controlContainer
   ]
 }
@@ -260,6 +296,10 @@ output name string = storage.name
 output id string = storage.id
 // https://NAME.blob.core.windows.net/ (ARCHIVE_STORAGE_URL): an address, not a credential.
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
-output archiveContainerName string = archiveContainer.name
+// The container the app archives into (ARCHIVE_CONTAINER): the WORM one when enabled, the plain one otherwise.
+output archiveContainerName string = enableImmutability ? immutableArchiveContainerName : archiveContainer.name
+// The plain container, which keeps what was archived before WORM was switched on.
+output plainArchiveContainerName string = archiveContainer.name
+output immutabilityEnabled bool = enableImmutability
 output controlContainerName string = controlContainer.name
 output deadLetterContainerName string = deadLetterContainer.name

@@ -20,10 +20,31 @@ param identityName string
 
 param applicationInsightsName string
 
+// Flex Consumption scales per function: the HTTP functions scale together as one group, and every other function
+// (archiveChunk, the queue trigger) scales on its own instances
+// (https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan#per-function-scaling). The maximum instance
+// count applies to the app; a burst of queued chunks can take archiveChunk up to it. 40, because:
+// - throughput: one instance runs batchSize + newBatchThreshold copies at once (host.json, extensions.queues);
+//   even a single instance streaming 50 MB/s moves ~4 TB a day, far more than ACS recording produces in the 24 h its
+//   files live, so more instances only shorten the latency of a burst; 40 already copies a burst of hundreds of
+//   chunks in parallel;
+// - cost and blast radius: every instance is billed while it runs; a poison storm (a wrong role, a refused host)
+//   cannot fan out beyond 40;
+// - the regional Flex memory quota (512,000 MB per subscription and region, shared with every other Flex app):
+//   40 x 2048 MB is 16% of it;
+// - the ACS and Storage request limits: 40 instances x a few copies x ARCHIVE_BLOCKS_IN_FLIGHT (4) is a few hundred
+//   concurrent block uploads, well inside a Standard account's limits.
+// 40 is also the lowest value the Flex plan accepted when this template was written (the minValue below). Raise it
+// when the workbook shows queued chunks waiting (ArchiveAcknowledged -> ChunkArchived latency) and the quota allows.
 @minValue(40)
 @maxValue(1000)
-@description('Upper bound of instances the plan scales out to.')
+@description('Upper bound of instances the app scales out to (per-function scale groups share it).')
 param maximumInstanceCount int = 40
+
+@minValue(0)
+@maxValue(20)
+@description('Always-ready instances for archiveChunk (billed while idle). 0: it scales from zero when chunks are queued.')
+param archiveChunkAlwaysReady int = 0
 
 @allowed([512, 2048, 4096])
 @description('Memory per instance. A chunk copy holds ARCHIVE_BLOCK_SIZE_MIB x ARCHIVE_BLOCKS_IN_FLIGHT in memory.')
@@ -64,6 +85,28 @@ param recordingChannelType string = 'mixed'
 param recordingFormatType string = 'mp4'
 
 param recordingPauseOnStart bool = false
+
+@description('ARM id of the Communication Services resource: events from any other topic are refused (ACS_RESOURCE_ID).')
+param acsResourceId string
+
+@description('The resource\'s immutableResourceId: the audience of Call Automation callback JWTs (ACS_IMMUTABLE_RESOURCE_ID).')
+param acsImmutableResourceId string
+
+@description('Queue of chunk copies in the runtime storage account (ARCHIVE_QUEUE). Its poison queue is NAME-poison.')
+@minLength(3)
+@maxLength(56)
+param archiveQueueName string = 'archive-chunks'
+
+@minValue(0)
+@description('After its deadline plus this, a recording still not archived is marked failed (ARCHIVE_DEADLINE_GRACE_HOURS).')
+param deadlineGraceHours int = 1
+
+// The functions exist only once the code is deployed, and RECORDING_STATE_CALLBACK_URL must carry the recordingState
+// function's own key, which cannot be read before. infra/scripts/preprovision.* sets this (ARCHIVER_CODE_DEPLOYED)
+// when the app already runs the code; on the very first provisioning it is false, the URL stays unset until
+// postdeploy sets it (callback-url.bicep), and every later provisioning writes the same URL here.
+@description('True when the code is deployed, so the recordingState function and its key exist.')
+param codeDeployed bool = false
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: identityName
@@ -109,6 +152,25 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   properties: {
     publicAccess: 'None'
   }
+}
+
+resource runtimeQueueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: runtimeStorage
+  name: 'default'
+}
+
+// The chunk queue (SPEC section 5): archiveRecording and the sweeper put one message per chunk, archiveChunk takes them.
+resource archiveQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: runtimeQueueService
+  name: archiveQueueName
+}
+
+// Where the Functions queue extension moves a message after maxDequeueCount failures (`<queue>-poison`). Created
+// here so that the app never needs queues/write: the extension sends first and creates the queue only on a 404
+// (StorageQueueExtensions.AddMessageAndCreateIfNotExistsAsync in Microsoft.Azure.WebJobs.Extensions.Storage.Queues).
+resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: runtimeQueueService
+  name: '${archiveQueueName}-poison'
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -157,6 +219,16 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        // Per-function scaling needs no setting; always-ready instances are set per scale group, `function:<name>`
+        // for a function that scales on its own. Empty by default: archiveChunk scales from zero.
+        alwaysReady: archiveChunkAlwaysReady > 0
+          ? [
+              {
+                name: 'function:archiveChunk'
+                instanceCount: archiveChunkAlwaysReady
+              }
+            ]
+          : []
       }
       // NOTE: on Flex Consumption the runtime and its version are set here, not through FUNCTIONS_WORKER_RUNTIME,
       // FUNCTIONS_EXTENSION_VERSION or WEBSITE_NODE_DEFAULT_VERSION app settings, which Flex rejects.
@@ -193,9 +265,19 @@ var appSettings = {
   ARCHIVE_STORAGE_URL: archiveStorageUrl
   ARCHIVE_CONTAINER: archiveContainerName
   CONTROL_CONTAINER: controlContainerName
-  RECORDING_STATE_CALLBACK_URL: 'https://${functionApp.properties.defaultHostName}/api/recording-state'
+  // The recordingState function's OWN key (never the host's default or master key): ACS calls this URL, and
+  // recordingState is authLevel function. Unset ('' is read as unset) until the code and so the key exist; the
+  // same expression is in callback-url.bicep, which postdeploy deploys. `if` evaluates only the branch it takes.
+  RECORDING_STATE_CALLBACK_URL: codeDeployed
+    ? 'https://${functionApp.properties.defaultHostName}/api/recording-state?code=${listKeys('${functionApp.id}/functions/recordingState', '2024-04-01').default}'
+    : ''
   RECORDING_RETENTION_HOURS: string(recordingRetentionHours)
   ARCHIVE_DEADLINE_WARNING_HOURS: string(deadlineWarningHours)
+  ARCHIVE_DEADLINE_GRACE_HOURS: string(deadlineGraceHours)
+  ARCHIVE_QUEUE: archiveQueue.name
+  // The topic check (events from another resource are refused) and the audience of Call Automation JWTs.
+  ACS_RESOURCE_ID: acsResourceId
+  ACS_IMMUTABLE_RESOURCE_ID: acsImmutableResourceId
   DELETE_SOURCE_AFTER_ARCHIVE: deleteSourceAfterArchive ? 'true' : 'false'
   RECORDING_CONTENT_TYPE: recordingContentType
   RECORDING_CHANNEL_TYPE: recordingChannelType
@@ -213,3 +295,5 @@ output name string = functionApp.name
 output id string = functionApp.id
 output defaultHostName string = functionApp.properties.defaultHostName
 output runtimeStorageAccountName string = runtimeStorage.name
+output archiveQueueName string = archiveQueue.name
+output poisonQueueName string = poisonQueue.name

@@ -23,4 +23,5 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
 }
 
 output name string = systemTopic.name
+output id string = systemTopic.id
 output principalId string = systemTopic.identity.principalId

@@ -1,42 +1,81 @@
 #!/usr/bin/env pwsh
-# azd postdeploy hook (Windows): creates or updates the Event Grid subscriptions (infra/subscriptions.bicep) once the
-# code is deployed, because creating a subscription validates its endpoint; and, for an existing Communication
-# Services resource, the app's role on it (main.bicep writes only into its own resource group). Idempotent: the same
-# deployment name and the same subscription names every time. Needs the Azure CLI, signed in (`az login`). Same logic
-# as postdeploy.sh.
+# azd postdeploy hook (Windows): everything that needs the deployed code. Same logic as postdeploy.sh:
+#   1. warm the app (a cold Flex Consumption app can fail Event Grid's endpoint validation) and wait until the
+#      functions are indexed;
+#   2. set RECORDING_STATE_CALLBACK_URL with the recordingState function's own key (infra/callback-url.bicep);
+#   3. create or update the Event Grid subscriptions (infra/subscriptions.bicep; callEvents gets its own key), and
+#      the app's role on an EXISTING Communication Services resource, retrying with backoff for up to 15 minutes.
+# Deployment names carry the azd environment name. Keys are read and written inside Azure Resource Manager only.
 $ErrorActionPreference = 'Stop'
 
-foreach ($name in 'AZURE_RESOURCE_GROUP', 'AZURE_FUNCTION_APP_NAME', 'ARCHIVE_STORAGE_ACCOUNT_NAME',
-  'DEAD_LETTER_CONTAINER', 'EVENT_GRID_SYSTEM_TOPIC_NAME', 'EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP',
-  'ACS_ROLE_BY_POSTDEPLOY', 'ACS_NAME', 'ACS_RESOURCE_GROUP', 'AZURE_FUNCTION_PRINCIPAL_ID') {
+foreach ($name in 'AZURE_ENV_NAME', 'AZURE_RESOURCE_GROUP', 'AZURE_FUNCTION_APP_NAME', 'SERVICE_API_URI',
+  'ARCHIVE_STORAGE_ACCOUNT_NAME', 'DEAD_LETTER_CONTAINER', 'EVENT_GRID_SYSTEM_TOPIC_NAME',
+  'EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP', 'ACS_ROLE_BY_POSTDEPLOY', 'ACS_NAME', 'ACS_RESOURCE_GROUP',
+  'AZURE_FUNCTION_PRINCIPAL_ID') {
   if (-not [Environment]::GetEnvironmentVariable($name)) {
-    throw "postdeploy: $name is not set: run through azd (azd deploy) or set the azd environment values"
+    throw "postdeploy: $name is not set: run through azd (azd deploy / azd up) or set the azd environment values"
   }
 }
 
-$template = Join-Path (Split-Path $PSScriptRoot -Parent) 'subscriptions.bicep'
+$infra = Split-Path $PSScriptRoot -Parent
+# Deployment names: at most 64 characters of letters, digits and - _ . ( )
+$envSuffix = ($env:AZURE_ENV_NAME -replace '[^A-Za-z0-9_.()-]', '-')
+if ($envSuffix.Length -gt 40) { $envSuffix = $envSuffix.Substring(0, 40) }
 
-# The functions are indexed a little after the package lands; the AzureFunction endpoint needs archiveRecording.
-$attempt = 1
-while ($true) {
-  az functionapp function show --resource-group $env:AZURE_RESOURCE_GROUP --name $env:AZURE_FUNCTION_APP_NAME `
-    --function-name archiveRecording --query name --output tsv *> $null
-  if ($LASTEXITCODE -eq 0) { break }
-  if ($attempt -ge 20) {
-    throw "postdeploy: function archiveRecording not found on $($env:AZURE_FUNCTION_APP_NAME); check azd deploy and re-run"
+# Runs $Action until it returns $true, waiting 5 s, 10 s, 20 s, 40 s, then 60 s between attempts, for at most
+# $BudgetSeconds.
+function Invoke-WithRetry([int] $BudgetSeconds, [string] $What, [scriptblock] $Action) {
+  $started = Get-Date
+  $delay = 5
+  $attempt = 1
+  while (-not (& $Action)) {
+    $elapsed = [int]((Get-Date) - $started).TotalSeconds
+    if ($elapsed -ge $BudgetSeconds) { throw "postdeploy: ${What}: still failing after $attempt attempts ($elapsed s)" }
+    Write-Host "postdeploy: ${What}: attempt $attempt failed, retrying in $delay s..."
+    Start-Sleep -Seconds $delay
+    $attempt++
+    $delay = [Math]::Min($delay * 2, 60)
   }
-  Write-Host "postdeploy: waiting for the functions to be indexed ($attempt)..."
-  $attempt++
-  Start-Sleep -Seconds 15
 }
 
-$attempt = 1
-while ($true) {
+# Any HTTP answer from the app (even 401/404) means an instance is up; 5xx and timeouts mean it is not yet.
+function Test-AppAnswers {
+  try {
+    $response = Invoke-WebRequest -Uri "$($env:SERVICE_API_URI)/" -Method Get -TimeoutSec 30 -SkipHttpErrorCheck
+    $status = [int]$response.StatusCode
+    return ($status -lt 500)
+  } catch {
+    return $false
+  }
+}
+
+function Test-FunctionsIndexed {
+  foreach ($functionName in 'archiveRecording', 'archiveChunk', 'callEvents', 'recordingState') {
+    az functionapp function show --resource-group $env:AZURE_RESOURCE_GROUP --name $env:AZURE_FUNCTION_APP_NAME `
+      --function-name $functionName --query name --output tsv *> $null
+    if ($LASTEXITCODE -ne 0) { return $false }
+  }
+  return $true
+}
+
+function Set-CallbackUrl {
   az deployment group create `
-    --name call-recording-archiver-event-subscriptions `
-    --resource-group $env:EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP `
-    --template-file $template `
+    --name "cra-callback-url-$envSuffix" `
+    --resource-group $env:AZURE_RESOURCE_GROUP `
+    --template-file (Join-Path $infra 'callback-url.bicep') `
     --parameters `
+    "functionAppName=$($env:AZURE_FUNCTION_APP_NAME)" `
+    --output none
+  return ($LASTEXITCODE -eq 0)
+}
+
+function Set-EventSubscriptions {
+  az deployment group create `
+    --name "cra-event-subscriptions-$envSuffix" `
+    --resource-group $env:EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP `
+    --template-file (Join-Path $infra 'subscriptions.bicep') `
+    --parameters `
+    "environmentName=$($env:AZURE_ENV_NAME)" `
     "systemTopicName=$($env:EVENT_GRID_SYSTEM_TOPIC_NAME)" `
     "functionAppName=$($env:AZURE_FUNCTION_APP_NAME)" `
     "functionAppResourceGroup=$($env:AZURE_RESOURCE_GROUP)" `
@@ -48,12 +87,18 @@ while ($true) {
     "communicationServiceResourceGroup=$($env:ACS_RESOURCE_GROUP)" `
     "appPrincipalId=$($env:AZURE_FUNCTION_PRINCIPAL_ID)" `
     --output none
-  if ($LASTEXITCODE -eq 0) { break }
-  # Endpoint validation can fail while a fresh deployment is still warming up.
-  if ($attempt -ge 3) { throw 'postdeploy: could not create the Event Grid subscriptions; see the error above, then re-run' }
-  $attempt++
-  Write-Host "postdeploy: retrying in 30 s (attempt $attempt)..."
-  Start-Sleep -Seconds 30
+  return ($LASTEXITCODE -eq 0)
 }
 
-Write-Host "postdeploy: Event Grid subscriptions archive-recording-files and call-events are in place on $($env:EVENT_GRID_SYSTEM_TOPIC_NAME)"
+Invoke-WithRetry 300 "waiting for $($env:SERVICE_API_URI) to answer" { Test-AppAnswers }
+Invoke-WithRetry 600 'waiting for the functions to be indexed' { Test-FunctionsIndexed }
+
+Invoke-WithRetry 300 "setting RECORDING_STATE_CALLBACK_URL (recordingState's own key)" { Set-CallbackUrl }
+# Later `azd provision` runs write the same URL (app/function.bicep); preprovision re-checks this every time.
+azd env set ARCHIVER_CODE_DEPLOYED true --environment $env:AZURE_ENV_NAME | Out-Null
+# Changing a setting restarts the app: warm it again before Event Grid validates the endpoints.
+Invoke-WithRetry 300 "waiting for $($env:SERVICE_API_URI) to answer after the settings change" { Test-AppAnswers }
+
+Invoke-WithRetry 900 'creating the Event Grid subscriptions' { Set-EventSubscriptions }
+
+Write-Host "postdeploy: Event Grid subscriptions of environment '$($env:AZURE_ENV_NAME)' are in place on $($env:EVENT_GRID_SYSTEM_TOPIC_NAME), and RECORDING_STATE_CALLBACK_URL is set."

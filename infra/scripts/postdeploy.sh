@@ -1,14 +1,21 @@
 #!/usr/bin/env sh
-# azd postdeploy hook: creates or updates the Event Grid subscriptions (infra/subscriptions.bicep) once the code is
-# deployed, because creating a subscription validates its endpoint; and, for an existing Communication Services
-# resource, the app's role on it (main.bicep writes only into its own resource group). Idempotent: the same deployment
-# name and the same subscription names every time, so a re-run updates in place. Needs the Azure CLI, signed in (`az
-# login`). Values come from the azd environment (outputs of infra/main.bicep); run by hand with `azd env get-values`
-# exported.
+# azd postdeploy hook: everything that needs the deployed code.
+#   1. warm the app (a cold Flex Consumption app can fail Event Grid's endpoint validation) and wait until the
+#      functions are indexed;
+#   2. set RECORDING_STATE_CALLBACK_URL with the recordingState function's own key (infra/callback-url.bicep);
+#   3. create or update the Event Grid subscriptions (infra/subscriptions.bicep; callEvents gets its own key), and
+#      the app's role on an EXISTING Communication Services resource (main.bicep writes only into its own resource
+#      group), retrying with backoff for up to 15 minutes.
+# Deployment names carry the azd environment name, so two environments never overwrite each other's deployments,
+# and re-running (`azd hooks run postdeploy`) updates in place. Keys are read and written inside Azure Resource
+# Manager only: nothing here prints, stores or passes one. Needs the Azure CLI, signed in (`az login`), and curl.
+# Same logic as postdeploy.ps1.
 set -eu
 
-: "${AZURE_RESOURCE_GROUP:?not set: run through azd (azd deploy) or export the azd environment values}"
+: "${AZURE_ENV_NAME:?not set: run through azd (azd deploy / azd up) or export the azd environment values}"
+: "${AZURE_RESOURCE_GROUP:?not set}"
 : "${AZURE_FUNCTION_APP_NAME:?not set}"
+: "${SERVICE_API_URI:?not set}"
 : "${ARCHIVE_STORAGE_ACCOUNT_NAME:?not set}"
 : "${DEAD_LETTER_CONTAINER:?not set}"
 : "${EVENT_GRID_SYSTEM_TOPIC_NAME:?not set}"
@@ -18,47 +25,89 @@ set -eu
 : "${ACS_RESOURCE_GROUP:?not set}"
 : "${AZURE_FUNCTION_PRINCIPAL_ID:?not set}"
 
-template="$(cd "$(dirname "$0")/.." && pwd)/subscriptions.bicep"
+infra="$(cd "$(dirname "$0")/.." && pwd)"
+# Deployment names: at most 64 characters of letters, digits and - _ . ( )
+env_suffix="$(printf '%s' "$AZURE_ENV_NAME" | tr -c 'A-Za-z0-9_.()-' '-' | cut -c1-40)"
 
-# The functions are indexed a little after the package lands; the AzureFunction endpoint needs archiveRecording.
-attempt=1
-until az functionapp function show --resource-group "$AZURE_RESOURCE_GROUP" --name "$AZURE_FUNCTION_APP_NAME" \
-  --function-name archiveRecording --query name --output tsv >/dev/null 2>&1; do
-  if [ "$attempt" -ge 20 ]; then
-    echo "postdeploy: function archiveRecording not found on $AZURE_FUNCTION_APP_NAME after $attempt checks;" \
-      "check the deployment (azd deploy) and re-run this script" >&2
-    exit 1
-  fi
-  echo "postdeploy: waiting for the functions to be indexed ($attempt)..."
-  attempt=$((attempt + 1))
-  sleep 15
-done
+# retry BUDGET_SECONDS WHAT COMMAND...: runs COMMAND until it succeeds, waiting 5 s, 10 s, 20 s, 40 s, then 60 s
+# between attempts, for at most BUDGET_SECONDS.
+retry() {
+  budget="$1"
+  what="$2"
+  shift 2
+  started="$(date +%s)"
+  delay=5
+  attempt=1
+  while ! "$@"; do
+    elapsed=$(($(date +%s) - started))
+    if [ "$elapsed" -ge "$budget" ]; then
+      echo "postdeploy: $what: still failing after $attempt attempts (${elapsed} s)" >&2
+      return 1
+    fi
+    echo "postdeploy: $what: attempt $attempt failed, retrying in ${delay} s..."
+    sleep "$delay"
+    attempt=$((attempt + 1))
+    delay=$((delay * 2))
+    if [ "$delay" -gt 60 ]; then delay=60; fi
+  done
+}
 
-attempt=1
-until az deployment group create \
-  --name call-recording-archiver-event-subscriptions \
-  --resource-group "$EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP" \
-  --template-file "$template" \
-  --parameters \
-  systemTopicName="$EVENT_GRID_SYSTEM_TOPIC_NAME" \
-  functionAppName="$AZURE_FUNCTION_APP_NAME" \
-  functionAppResourceGroup="$AZURE_RESOURCE_GROUP" \
-  deadLetterStorageAccountName="$ARCHIVE_STORAGE_ACCOUNT_NAME" \
-  deadLetterStorageResourceGroup="$AZURE_RESOURCE_GROUP" \
-  deadLetterContainerName="$DEAD_LETTER_CONTAINER" \
-  grantAcsAccess="$ACS_ROLE_BY_POSTDEPLOY" \
-  communicationServiceName="$ACS_NAME" \
-  communicationServiceResourceGroup="$ACS_RESOURCE_GROUP" \
-  appPrincipalId="$AZURE_FUNCTION_PRINCIPAL_ID" \
-  --output none; do
-  # Endpoint validation can fail while a fresh deployment is still warming up.
-  if [ "$attempt" -ge 3 ]; then
-    echo "postdeploy: could not create the Event Grid subscriptions; see the error above, then re-run $0" >&2
-    exit 1
-  fi
-  attempt=$((attempt + 1))
-  echo "postdeploy: retrying in 30 s (attempt $attempt)..."
-  sleep 30
-done
+# Any HTTP answer from the app (even 401/404) means an instance is up; 5xx and timeouts mean it is not yet.
+app_answers() {
+  status="$(curl --silent --output /dev/null --write-out '%{http_code}' --max-time 30 "$SERVICE_API_URI/" || true)"
+  case "$status" in
+    2?? | 3?? | 401 | 403 | 404) return 0 ;;
+    *) return 1 ;;
+  esac
+}
 
-echo "postdeploy: Event Grid subscriptions archive-recording-files and call-events are in place on $EVENT_GRID_SYSTEM_TOPIC_NAME"
+functions_indexed() {
+  for function_name in archiveRecording archiveChunk callEvents recordingState; do
+    az functionapp function show --resource-group "$AZURE_RESOURCE_GROUP" --name "$AZURE_FUNCTION_APP_NAME" \
+      --function-name "$function_name" --query name --output tsv >/dev/null 2>&1 || return 1
+  done
+}
+
+deploy_callback_url() {
+  az deployment group create \
+    --name "cra-callback-url-$env_suffix" \
+    --resource-group "$AZURE_RESOURCE_GROUP" \
+    --template-file "$infra/callback-url.bicep" \
+    --parameters \
+    functionAppName="$AZURE_FUNCTION_APP_NAME" \
+    --output none
+}
+
+deploy_subscriptions() {
+  az deployment group create \
+    --name "cra-event-subscriptions-$env_suffix" \
+    --resource-group "$EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP" \
+    --template-file "$infra/subscriptions.bicep" \
+    --parameters \
+    environmentName="$AZURE_ENV_NAME" \
+    systemTopicName="$EVENT_GRID_SYSTEM_TOPIC_NAME" \
+    functionAppName="$AZURE_FUNCTION_APP_NAME" \
+    functionAppResourceGroup="$AZURE_RESOURCE_GROUP" \
+    deadLetterStorageAccountName="$ARCHIVE_STORAGE_ACCOUNT_NAME" \
+    deadLetterStorageResourceGroup="$AZURE_RESOURCE_GROUP" \
+    deadLetterContainerName="$DEAD_LETTER_CONTAINER" \
+    grantAcsAccess="$ACS_ROLE_BY_POSTDEPLOY" \
+    communicationServiceName="$ACS_NAME" \
+    communicationServiceResourceGroup="$ACS_RESOURCE_GROUP" \
+    appPrincipalId="$AZURE_FUNCTION_PRINCIPAL_ID" \
+    --output none
+}
+
+retry 300 "waiting for $SERVICE_API_URI to answer" app_answers
+retry 600 "waiting for the functions to be indexed" functions_indexed
+
+retry 300 "setting RECORDING_STATE_CALLBACK_URL (recordingState's own key)" deploy_callback_url
+# Later `azd provision` runs write the same URL (app/function.bicep); preprovision re-checks this every time.
+azd env set ARCHIVER_CODE_DEPLOYED true --environment "$AZURE_ENV_NAME" >/dev/null
+# Changing a setting restarts the app: warm it again before Event Grid validates the endpoints.
+retry 300 "waiting for $SERVICE_API_URI to answer after the settings change" app_answers
+
+retry 900 "creating the Event Grid subscriptions" deploy_subscriptions
+
+echo "postdeploy: Event Grid subscriptions of environment '$AZURE_ENV_NAME' are in place on $EVENT_GRID_SYSTEM_TOPIC_NAME," \
+  "and RECORDING_STATE_CALLBACK_URL is set."

@@ -164,7 +164,10 @@ export function objectKeys(block: string): string[] {
   return keys;
 }
 
-/** The text of property `name` at the outermost level of an object literal, up to the end of its value. */
+/**
+ * The text of property `name` at the outermost level of an object literal: a `{...}` or `[...]` value whole, any
+ * other value up to the next key of the same object (so a ternary or a call continued over several lines is whole).
+ */
 export function propertyValue(block: string, name: string): string | undefined {
   const scanned = scan(block);
   const pattern = new RegExp(`^[ \\t]*${name}[ \\t]*:[ \\t]*`, 'gm');
@@ -173,8 +176,15 @@ export function propertyValue(block: string, name: string): string | undefined {
     const start = m.index + group(m, 0).length;
     const c = scanned.code[start];
     if (c === '{' || c === '[') return blockAt(scanned, start);
-    const lineEnd = scanned.code.indexOf('\n', start);
-    return scanned.code.slice(start, lineEnd < 0 ? undefined : lineEnd).trim();
+    let end = scanned.code.lastIndexOf('}') >= start ? scanned.code.lastIndexOf('}') : scanned.code.length;
+    for (const next of scanned.code.slice(start).matchAll(/\n([ \t]*)([A-Za-z_]\w*|'[^']*')[ \t]*:/g)) {
+      const keyAt = start + next.index + 1 + group(next, 1).length;
+      if (scanned.depth[keyAt] === 1) {
+        end = start + next.index;
+        break;
+      }
+    }
+    return scanned.code.slice(start, end).trim();
   }
   return undefined;
 }

@@ -1,35 +1,45 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { startEmulator, type AcsEmulator } from '../../dev/emulator';
+import { startEmulator, type AcsEmulator, type RecordingFiles } from '../../dev/emulator';
+import { parseEventLine } from '../../shared/telemetry';
 import { azuriteConnectionString, blobSha256, listBlobs, readManifest } from '../helpers/archiveHarness';
 import { startHostProcess, type HostProcess } from '../helpers/hostProcess';
 
 /**
- * archiveRecording and sweepArchives as Event Grid and the timer reach them: through the local host (its own
- * process, the compiled app), the ACS emulator and Azurite. Includes a real crash: the host is killed mid-copy.
+ * archiveRecording, archiveChunk and sweepArchives as Event Grid, the Storage queue and the timer reach them: through
+ * the local host (its own process, the compiled app, the queue trigger over Azurite's queue service), the ACS
+ * emulator and Azurite. Includes real crashes: the host is killed (SIGKILL) at each named point of the flow.
  */
 
 const root = path.join(__dirname, '..', '..');
 const MiB = 1024 * 1024;
 let emulator: AcsEmulator;
 let container: ContainerClient;
+let control: ContainerClient;
 let env: Record<string, string>;
 let host: HostProcess;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  const name = `fn-${randomUUID().slice(0, 8)}`;
-  container = BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(name);
+  const id = randomUUID().slice(0, 8);
+  const blobs = BlobServiceClient.fromConnectionString(azuriteConnectionString());
+  container = blobs.getContainerClient(`fn-${id}`);
+  control = blobs.getContainerClient(`fn-control-${id}`);
   env = {
     ACS_CONNECTION_STRING: emulator.connectionString,
     ARCHIVE_STORAGE_CONNECTION_STRING: azuriteConnectionString(),
-    ARCHIVE_CONTAINER: name,
+    AzureWebJobsStorage: azuriteConnectionString(),
+    ARCHIVE_CONTAINER: container.containerName,
+    CONTROL_CONTAINER: control.containerName,
+    ARCHIVE_QUEUE: `fn-${id}`,
     ARCHIVE_BLOCK_SIZE_MIB: '1',
     ARCHIVE_BLOCKS_IN_FLIGHT: '1',
     ARCHIVE_RETRY_BASE_MS: '20',
     ARCHIVE_MAX_ATTEMPTS: '3',
     ARCHIVE_LOCK_SECONDS: '15',
+    // A killed host's queue messages come back after this (10 min in Azure), so crash tests take seconds.
+    LOCAL_HOST_QUEUE_VISIBILITY_SECONDS: '6',
   };
   host = await startHostProcess(root, env);
 });
@@ -51,20 +61,52 @@ async function folderOf(callId: string): Promise<string> {
   return path.posix.dirname(manifest);
 }
 
-describe('archiveRecording through the Functions host', () => {
-  it('archives an Event Grid delivery and answers 202', async () => {
-    const files = await emulator.createRecordingFiles({ chunks: [{ media: 'mp4' }, { size: 2 * MiB }] });
+/** Polls the manifest until it is final; the host's last lines explain a timeout. */
+async function finalManifest(files: RecordingFiles, timeoutMs = 60_000, h = host) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const folder = await folderOf(files.callId).catch(() => undefined);
+    const manifest = folder ? await readManifest(container, files.callId, path.posix.basename(folder)) : undefined;
+    if (manifest && manifest.status !== 'pending') return manifest;
+    if (Date.now() > deadline) {
+      throw new Error(`manifest is ${manifest?.status ?? 'missing'}; host said:\n${h.lines.slice(-30).join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function expectArchived(files: RecordingFiles): Promise<void> {
+  const manifest = await finalManifest(files);
+  expect(manifest.status).toBe('complete');
+  for (const chunk of files.chunks) {
+    expect(await blobSha256(container, manifest.chunks[chunk.index]!.blob)).toBe(chunk.sha256);
+  }
+}
+
+function contentGets(documentId: string) {
+  return emulator.requests.filter(
+    (r) => r.method === 'GET' && r.path.includes(documentId) && !r.path.endsWith('acsmetadata'),
+  );
+}
+
+describe('archiveRecording and archiveChunk through the Functions host', () => {
+  it('answers the delivery before a byte of the chunk is downloaded, then copies it from the queue', async () => {
+    const files = await emulator.createRecordingFiles({ chunks: [{ media: 'mp4' }, { size: 64 * MiB }] });
+    const big = files.chunks[1]!.documentId;
+    emulator.setRateLimit(big, 4 * MiB); // a slow source: the copy takes many seconds
+    emulator.clearRequests();
     const response = await deliver(host.url, [emulator.recordingFileStatusEvent(files)]);
     expect(response.status).toBe(202);
-    const folder = await folderOf(files.callId);
-    const manifest = await readManifest(container, files.callId, path.posix.basename(folder));
-    expect(manifest.status).toBe('complete');
-    for (const chunk of files.chunks)
-      expect(await blobSha256(container, `${folder}/chunk-000${chunk.index}.mp4`)).toBe(chunk.sha256);
-    expect(host.lines.join('\n')).toMatch(
-      /\[Information\] archiveRecording \([0-9a-f-]+\): call .* chunk 1: archived 2097152 bytes/,
-    );
-  });
+    // Answered, and the 64 MiB chunk is nowhere near copied: the answer did not wait for it.
+    const pending = await readManifest(container, files.callId, path.posix.basename(await folderOf(files.callId)));
+    expect(pending.chunks[1]!.status).toBe('pending');
+    expect(contentGets(big).reduce((n, r) => n + r.bytesSent, 0)).toBeLessThan(64 * MiB);
+    emulator.setRateLimit(big, 0);
+    await expectArchived(files);
+    const ack = host.lines.map((l) => parseEventLine(l)).find((e) => e?.name === 'ArchiveAcknowledged');
+    expect(ack?.fields).toMatchObject({ callId: files.callId, chunksKnown: 2, chunksEnqueued: 2, status: 'pending' });
+    expect(host.lines.join('\n')).toMatch(/Executing 'archiveChunk' \(Reason='New queue message detected on/);
+  }, 120_000);
 
   it('accepts a CloudEvents delivery', async () => {
     const files = await emulator.createRecordingFiles({ chunks: 1, chunkSize: 1000 });
@@ -75,11 +117,10 @@ describe('archiveRecording through the Functions host', () => {
       body: JSON.stringify(event),
     });
     expect(response.status).toBe(202);
-    const folder = await folderOf(files.callId);
-    expect((await readManifest(container, files.callId, path.posix.basename(folder))).status).toBe('complete');
+    await expectArchived(files);
   });
 
-  it('answers 202 for a malformed event (kept under _rejected/), 500 for a transient failure so Event Grid redelivers', async () => {
+  it('answers 202 for a malformed event and keeps it under _rejected/', async () => {
     const malformed = {
       id: 'bad-event-1',
       eventType: 'Microsoft.Communication.RecordingFileStatusUpdated',
@@ -88,76 +129,122 @@ describe('archiveRecording through the Functions host', () => {
       data: {},
     };
     expect((await deliver(host.url, [malformed])).status).toBe(202);
-    expect((await listBlobs(container, '_rejected/')).some((n) => n.endsWith('/bad-event-1.json'))).toBe(true);
-
-    const files = await emulator.createRecordingFiles({ chunks: 1, chunkSize: 1000 });
-    emulator.setFault(files.chunks[0]!.documentId, { kind: 'status', status: 503, times: 10 });
-    expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(500);
-    emulator.clearFaults();
-    expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(202);
+    expect(await listBlobs(container, '_rejected/')).toEqual([
+      expect.stringMatching(/^_rejected\/\d{4}\/\d{2}\/\d{2}\/bad-event-1\.json$/),
+    ]);
   });
 
-  it('survives the host being killed mid-copy: the next run resumes from the staged bytes', async () => {
-    const size = 6 * MiB;
-    const files = await emulator.createRecordingFiles({ chunks: [{ size }] });
-    const doc = files.chunks[0]!.documentId;
-    emulator.setFault(doc, { kind: 'trickle', bytesPerSecond: 2 * MiB });
+  it('answers 500 when the queue cannot be reached, with the intent already recorded for the sweeper', async () => {
+    const broken = await startHostProcess(root, {
+      ...env,
+      AzureWebJobsStorage: azuriteConnectionString().replace(
+        /QueueEndpoint=http:\/\/127\.0\.0\.1:\d+/,
+        'QueueEndpoint=http://127.0.0.1:9',
+      ),
+    });
+    try {
+      const files = await emulator.createRecordingFiles({ chunks: 1, chunkSize: 1000 });
+      expect((await deliver(broken.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(500);
+      const folder = await folderOf(files.callId);
+      expect((await readManifest(container, files.callId, path.posix.basename(folder))).status).toBe('pending');
+      expect(await listBlobs(control, `pending/${files.callId}/`)).toEqual([`pending/${folder}`]);
+    } finally {
+      await broken.stop();
+    }
+  });
+
+  it('copies the chunks of one recording in parallel', async () => {
+    const files = await emulator.createRecordingFiles({ chunks: 4, chunkSize: 4 * MiB });
+    for (const chunk of files.chunks) emulator.setRateLimit(chunk.documentId, 8 * MiB);
     emulator.clearRequests();
+    expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(202);
+    await expectArchived(files);
+    // The host ran several archiveChunk invocations at once (host.json batchSize 4): count them from its own lines.
+    let running = 0;
+    let most = 0;
+    for (const line of host.lines) {
+      if (line.includes("Executing 'archiveChunk'")) most = Math.max(most, ++running);
+      else if (line.includes("Executed 'archiveChunk'")) running--;
+    }
+    expect(most).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+});
+
+describe('a crash at every point converges to a complete, byte-exact archive', () => {
+  /** Runs a host that dies (SIGKILL) at `point`, then a healthy one; Event Grid redelivers what got no answer. */
+  async function crashAt(point: string, files: RecordingFiles): Promise<void> {
+    await host.stop();
+    const doomed = await startHostProcess(root, { ...env, ARCHIVE_CRASH_AT: point });
     const event = emulator.recordingFileStatusEvent(files);
-    const first = deliver(host.url, [event]).catch(() => undefined); // the answer never comes: the host dies
-    // Wait until some blocks are staged, then kill the host without warning.
-    // (A blob with only uncommitted blocks is not listed: find it through the manifest, which is written first.)
-    const chunkBlob = async () => `${await folderOf(files.callId)}/chunk-0000.mp4`;
+    const first = await deliver(doomed.url, [event]).then(
+      (r) => r.status,
+      () => 0, // the answer never comes: the host died
+    );
+    await new Promise<void>((resolve) => {
+      if (doomed.child.exitCode !== null || doomed.child.signalCode !== null) resolve();
+      else doomed.child.once('exit', () => resolve());
+    });
+    expect(doomed.child.signalCode).toBe('SIGKILL');
+    host = await startHostProcess(root, env);
+    if (first !== 202) expect((await deliver(host.url, [event])).status).toBe(202); // Event Grid's redelivery
+  }
+
+  it.each(['after-manifest', 'after-enqueue', 'after-commit'])(
+    'crash %s',
+    async (point) => {
+      const files = await emulator.createRecordingFiles({ chunks: 2, chunkSize: 2 * MiB });
+      await crashAt(point, files);
+      await expectArchived(files);
+    },
+    90_000,
+  );
+
+  it('crash mid-copy: the next copier resumes from the staged bytes', async () => {
+    const files = await emulator.createRecordingFiles({ chunks: [{ size: 6 * MiB }] });
+    const doc = files.chunks[0]!.documentId;
+    emulator.setRateLimit(doc, 2 * MiB);
+    emulator.clearRequests();
+    expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(202);
+    // Wait until some blocks are staged, then kill the host without warning. (A blob with only uncommitted blocks is
+    // not listed: its name comes from the manifest, which is written first.)
     let staged = 0;
-    for (let i = 0; i < 200 && staged < 2; i++) {
+    for (let i = 0; i < 400 && staged < 2; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      const name = await chunkBlob().catch(() => undefined);
-      if (!name) continue;
+      const folder = await folderOf(files.callId).catch(() => undefined);
+      if (!folder) continue;
       const blocks = await container
-        .getBlockBlobClient(name)
+        .getBlockBlobClient(`${folder}/chunk-0000.mp4`)
         .getBlockList('uncommitted')
         .catch(() => undefined);
       staged = blocks?.uncommittedBlocks?.length ?? 0;
     }
     expect(staged).toBeGreaterThanOrEqual(2);
     await host.kill();
-    await first;
-    emulator.clearFaults();
-
+    emulator.setRateLimit(doc, 0);
     host = await startHostProcess(root, env);
-    // Event Grid redelivers; until the dead invocation's lease expires (15 s here) the delivery asks to be retried.
-    let status = 0;
-    for (let attempt = 0; attempt < 20 && status !== 202; attempt++) {
-      status = (await deliver(host.url, [event])).status;
-      if (status !== 202) await new Promise((r) => setTimeout(r, 2000));
-    }
-    expect(status).toBe(202);
-    const folder = await folderOf(files.callId);
-    const manifest = await readManifest(container, files.callId, path.posix.basename(folder));
-    expect(manifest.status).toBe('complete');
-    expect(await blobSha256(container, `${folder}/chunk-0000.mp4`)).toBe(files.chunks[0]!.sha256);
-    const gets = emulator.requests.filter(
-      (r) => r.method === 'GET' && r.path.includes(doc) && !r.path.endsWith('acsmetadata'),
-    );
+    // No redelivery needed: the queue message comes back once its processing visibility lapses.
+    await expectArchived(files);
+    const gets = contentGets(doc);
     const resumed = gets[gets.length - 1]!;
     expect(resumed.range).toMatch(/^bytes=\d+-$/);
-    expect(Number(/\d+/.exec(resumed.range!)![0])).toBeGreaterThanOrEqual(2 * MiB - 1); // staged bytes were not fetched again
+    expect(Number(/\d+/.exec(resumed.range!)![0])).toBeGreaterThanOrEqual(2 * MiB - 1); // staged bytes not fetched again
   }, 90_000);
 
-  it('lets the sweeper finish a pending recording from its manifest alone', async () => {
+  it('runs the sweeper on demand as the timer would, and it reports the pending work it found', async () => {
     const files = await emulator.createRecordingFiles({ chunks: 1, chunkSize: MiB });
-    emulator.setFault(files.chunks[0]!.documentId, { kind: 'status', status: 500, times: 10 });
-    expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(500);
-    emulator.clearFaults();
+    emulator.setFault(files.chunks[0]!.documentId, { kind: 'status', status: 503, times: 1000 });
+    expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(202);
+    const before = host.lines.length;
     expect((await fetch(`${host.url}/admin/functions/sweepArchives`, { method: 'POST', body: '{}' })).status).toBe(202);
-    // The timer runs asynchronously (202 first): wait for the host to report the invocation finished.
-    for (let i = 0; i < 600 && !host.lines.some((l) => l.includes("Executed 'sweepArchives'")); i++) {
+    for (let i = 0; i < 600 && !host.lines.slice(before).some((l) => l.includes("Executed 'sweepArchives'")); i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    const folder = await folderOf(files.callId);
-    const status = (await readManifest(container, files.callId, path.posix.basename(folder))).status;
-    if (status !== 'complete')
-      throw new Error(`manifest is ${status}; host said:\n${host.lines.slice(-30).join('\n')}`);
-    expect(host.lines.join('\n')).toMatch(/Sweep: \d+ pending recording\(s\) checked, \d+ re-driven/);
+    const sweep = host.lines
+      .slice(before)
+      .map((l) => parseEventLine(l))
+      .find((e) => e?.name === 'SweepCompleted');
+    expect(sweep?.fields).toMatchObject({ pending: expect.any(Number), errors: 0, budgetExhausted: false });
+    expect(Number(sweep!.fields.pending)).toBeGreaterThanOrEqual(1);
+    emulator.clearFaults(files.chunks[0]!.documentId);
   });
 });

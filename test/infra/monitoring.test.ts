@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { logEvent, TELEMETRY_FIELDS, type TelemetryName } from '../../shared/telemetry';
 import type { Logger } from '../../shared/logger';
 import { propertyValue } from './bicep';
-import { INFRA, KQL_FILES, file, files, loadedTextFiles, propertiesOf, readInfra } from './templates';
+import { KQL_FILES, file, files, loadedTextFiles, propertiesOf, readInfra, readQuery, type Query } from './templates';
 
 /**
  * The alerts and the workbook read the app's telemetry lines (`Name {json}`, shared/telemetry.ts). These tests hold
@@ -13,30 +11,6 @@ import { INFRA, KQL_FILES, file, files, loadedTextFiles, propertiesOf, readInfra
  */
 
 const EVENT_NAMES = Object.keys(TELEMETRY_FIELDS) as TelemetryName[];
-
-interface Query {
-  path: string;
-  text: string;
-  /** Event names the query selects: `message startswith "Name {"`. */
-  events: string[];
-  /** Fields it reads from the parsed line: `e.field` or `e["field"]`. */
-  fields: string[];
-}
-
-function stripComments(kql: string): string {
-  return kql.replace(/\/\/[^\n]*/g, '');
-}
-
-function readQuery(path: string): Query {
-  const text = readFileSync(join(INFRA, path), 'utf8');
-  const code = stripComments(text);
-  return {
-    path,
-    text: code,
-    events: [...code.matchAll(/message startswith "(\w+) \{"/g)].map((m) => m[1]!),
-    fields: [...new Set([...code.matchAll(/\be(?:\.([A-Za-z_]\w*)|\["([A-Za-z_]\w*)"\])/g)].map((m) => m[1] ?? m[2]!))],
-  };
-}
 
 const queries = KQL_FILES.map(readQuery);
 const byName = new Map(queries.map((q) => [q.path.replace('monitoring/', ''), q]));

@@ -77,3 +77,29 @@ export function loadedTextFiles(templatePath: string): string[] {
     return resolved.join('/');
   });
 }
+
+/** A monitoring query as the tests read it. */
+export interface Query {
+  path: string;
+  text: string;
+  /** Event names the query selects: `message startswith "Name {"`. */
+  events: string[];
+  /** Fields it reads from the parsed line: `e.field` or `e["field"]`. */
+  fields: string[];
+}
+
+function stripComments(kql: string): string {
+  return kql.replace(/\/\/[^\n]*/g, '');
+}
+
+/** Reads infra/<path>: the event names it selects and the fields it reads from the parsed line. */
+export function readQuery(path: string): Query {
+  const text = readFileSync(join(INFRA, path), 'utf8');
+  const code = stripComments(text);
+  return {
+    path,
+    text: code,
+    events: [...code.matchAll(/message startswith "(\w+) \{"/g)].map((m) => m[1]!),
+    fields: [...new Set([...code.matchAll(/\be(?:\.([A-Za-z_]\w*)|\["([A-Za-z_]\w*)"\])/g)].map((m) => m[1] ?? m[2]!))],
+  };
+}

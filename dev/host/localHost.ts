@@ -50,7 +50,10 @@ export interface LocalHost {
 export async function startLocalHost(options: LocalHostOptions = {}): Promise<LocalHost> {
   const appRoot = path.resolve(options.appRoot ?? repoRoot());
   const env = process.env;
-  const functions = loadApp(appRoot);
+  const loaded = loadApp(appRoot);
+  // NOTE: the real host's switch, an app setting per function: https://learn.microsoft.com/azure/azure-functions/disable-function
+  const disabled = (name: string) => /^(true|1)$/i.test(env[`AzureWebJobs.${name}.Disabled`]?.trim() ?? '');
+  const functions = loaded.filter((f) => !disabled(f.name));
   const model = coreStandIn.getProgrammingModel();
   if (!model) throw new Error('The app did not set a programming model: is @azure/functions v4 installed?');
   const state: HostState = {
@@ -62,6 +65,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     keys: loadKeys(env),
     write: options.log ?? ((line: string) => console.log(line)),
   };
+  for (const f of loaded) if (disabled(f.name)) hostLog(state, `Function '${f.name}' is disabled`);
 
   const server = createServer((req, res) => {
     route(state, req, res).catch((error: unknown) => {

@@ -210,6 +210,19 @@ describe('local Functions host', () => {
   });
 });
 
+describe('disabled functions', () => {
+  it('does not serve a function its AzureWebJobs.<name>.Disabled setting turns off, as the real host', async () => {
+    const disabled = await startHostProcess(appRoot, { FIXTURE_LOG: fixtureLog, 'AzureWebJobs.open.Disabled': 'true' });
+    try {
+      expect(disabled.lines.join('\n')).toMatch(/Function 'open' is disabled/);
+      expect((await fetch(`${disabled.url}/api/open`)).status).toBe(404);
+      expect((await fetch(`${disabled.url}/api/items/1`)).status).toBe(200);
+    } finally {
+      await disabled.stop();
+    }
+  });
+});
+
 describe('host helpers', () => {
   it('matches route templates like the Functions host', () => {
     expect(matchRoute('recordings/{serverCallId?}/{action?}', 'recordings')).toEqual({});

@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   BlobSASPermissions,
   BlobServiceClient,
+  type ContainerClient,
   generateBlobSASQueryParameters,
   StorageSharedKeyCredential,
 } from '@azure/storage-blob';
@@ -10,6 +11,7 @@ import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteHandle } from '
 import { startEmulator, type AcsEmulator } from './emulator';
 import { spawnLocalHost, type HostProcess } from './host/spawnHost';
 import { repoRoot } from './repoRoot';
+import { streamToText } from '../shared/storage';
 
 /**
  * `npm start`: the whole product on this machine with embedded defaults and no Azure account: Azurite's blob and queue
@@ -138,7 +140,7 @@ async function playOneCall(emulator: AcsEmulator, env: Record<string, string>): 
       if (!(await container.exists())) return undefined;
       for await (const blob of container.listBlobsFlat({ prefix: `${call.callId}/` })) {
         if (!blob.name.endsWith('/manifest.json')) continue;
-        const manifest = JSON.parse((await container.getBlobClient(blob.name).downloadToBuffer()).toString('utf8')) as {
+        const manifest = JSON.parse(await textOf(container, blob.name)) as {
           status: string;
         };
         if (manifest.status === 'complete') return blob.name;
@@ -181,3 +183,8 @@ main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
   void shutdown(1);
 });
+
+/** A blob's text in one GET (downloadToBuffer makes a HEAD, then ranges: a blob rewritten between them reads torn). */
+async function textOf(container: ContainerClient, name: string): Promise<string> {
+  return streamToText((await container.getBlobClient(name).download()).readableStreamBody, 64 * 1024 * 1024);
+}

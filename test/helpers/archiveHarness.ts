@@ -136,7 +136,11 @@ export async function blobSha256(container: ContainerClient, name: string): Prom
 }
 
 export async function blobBytes(container: ContainerClient, name: string): Promise<Buffer> {
-  return container.getBlobClient(name).downloadToBuffer();
+  // NOTE: one GET, not downloadToBuffer (a HEAD, then ranges): a blob rewritten in between would read torn.
+  const response = await container.getBlobClient(name).download();
+  const pieces: Buffer[] = [];
+  for await (const piece of response.readableStreamBody as AsyncIterable<Buffer>) pieces.push(piece);
+  return Buffer.concat(pieces);
 }
 
 export async function readManifest(
@@ -144,7 +148,7 @@ export async function readManifest(
   callId: string,
   recordingKey: string,
 ): Promise<Manifest> {
-  const bytes = await container.getBlobClient(`${callId}/${recordingKey}/manifest.json`).downloadToBuffer();
+  const bytes = await blobBytes(container, `${callId}/${recordingKey}/manifest.json`);
   return JSON.parse(bytes.toString('utf8')) as Manifest;
 }
 

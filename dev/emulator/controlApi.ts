@@ -1,411 +1,157 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Emulator } from './emulator';
-import { gaError, previewError, sendJson } from './httpHelpers';
-import { newRecordingId, newServerCallId } from './ids';
-import { eventEnvelope } from './recordingFiles';
-import type { EmulatedRecording, RecordingFilesSpec, SimulatedCall } from './types';
+import type { EventSink } from './eventDelivery';
+import { codeForStatus } from './faults';
+import { decodeSegment, gaError, headerValue, previewError, sendEmpty, sendJson } from './httpHelpers';
+import type { ControlOperation, EmulatedRecording, RequestLogEntry } from './records';
+import { setPaused, startRecording, stopRecording, type StartOutcome } from './recordings';
+import { startSettingsFromGaBody, type ParsedStartError } from './startRequest';
+import type { EmulatorState, StoredResponse } from './state';
 
 /**
- * The recording control API in both dialects (SPEC section 2), the calls it records, and the events a call emits
- * (SPEC section 4).
+ * The recording control API in both dialects, over the shared state only:
+ * GA (`calling`, 2025-06-15 REST spec, Azure/azure-rest-api-specs specification/communication/data-plane/
+ * CallAutomation/stable/2025-06-15): `POST /calling/recordings` -> 200/202 `{recordingId, recordingState,
+ * recordingKind}`, `GET|DELETE /calling/recordings/{id}`, `POST /calling/recordings/{id}:pause|:resume` -> 202;
+ * 2021 preview (`conversations`): `POST /conversations/{id}/Recordings` -> `{recordingId}`, `GET|DELETE
+ * /conversations/{id}/recordings/{recordingId}`, `POST .../Pause|Resume` -> 200. Path segments are percent-decoded
+ * exactly once.
  */
 
-const GA_START = /^\/calling\/recordings$/;
-const GA_RECORDING = /^\/calling\/recordings\/([^/:]+)(:pause|:resume)?$/;
-const PREVIEW_START = /^\/conversations\/([^/]+)\/recordings$/i;
-const PREVIEW_RECORDING = /^\/conversations\/([^/]+)\/recordings\/([^/]+?)(\/pause|\/resume)?$/i;
-
-interface CallState extends SimulatedCall {
-  ended: boolean;
+interface Route {
+  operation: ControlOperation;
+  dialect: EmulatedRecording['dialect'];
+  method: string;
+  recordingId?: string;
+  conversationId?: string;
 }
 
-interface StoredResponse {
-  status: number;
-  body: unknown;
+function route(path: string): Route | undefined {
+  const ga = /^\/calling\/recordings(?:\/([^/:]+)(:pause|:resume)?)?$/.exec(path);
+  const preview = ga ? null : /^\/conversations\/([^/]+)\/recordings(?:\/([^/]+?)(\/pause|\/resume)?)?$/i.exec(path);
+  if (!ga && !preview) return undefined;
+  const dialect = ga ? 'calling' : 'conversations';
+  const [recordingSegment, action] = ga ? [ga[1], ga[2]] : [preview![2], preview![3]];
+  const conversationId = preview ? decodeSegment(preview[1]!) : undefined;
+  const recordingId = recordingSegment === undefined ? undefined : decodeSegment(recordingSegment);
+  if (preview && conversationId === undefined) return undefined;
+  if (recordingSegment !== undefined && recordingId === undefined) return undefined;
+  const ids = {
+    ...(recordingId !== undefined ? { recordingId } : {}),
+    ...(conversationId !== undefined ? { conversationId } : {}),
+  };
+  if (recordingSegment === undefined) return { operation: 'start', dialect, method: 'POST', ...ids };
+  if (action) return { operation: /pause/i.test(action) ? 'pause' : 'resume', dialect, method: 'POST', ...ids };
+  return { operation: 'state', dialect, method: 'GET|DELETE', ...ids };
 }
-
-type ControlFault = { status: number; code?: string; message?: string; retryAfterSeconds?: number; remaining: number };
 
 export class ControlApi {
-  readonly recordings = new Map<string, EmulatedRecording>();
-  readonly calls = new Map<string, CallState>();
-  private readonly repeatability = new Map<string, StoredResponse>();
-  private fault: ControlFault | undefined;
+  constructor(
+    private readonly state: EmulatorState,
+    private readonly sink: EventSink,
+  ) {}
 
-  constructor(private readonly emulator: Emulator) {}
-
-  setFault(fault: {
-    status: number;
-    code?: string;
-    message?: string;
-    times?: number;
-    retryAfterSeconds?: number;
-  }): void {
-    this.fault = { ...fault, remaining: fault.times ?? 1 };
-  }
-
-  async handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    method: string,
-    pathAndQuery: string,
-    body: Buffer,
-  ): Promise<void> {
-    const url = new URL(pathAndQuery, 'http://emulator');
-    const path = url.pathname;
-    const preview = path.toLowerCase().startsWith('/conversations/');
+  async handle(req: IncomingMessage, res: ServerResponse, entry: RequestLogEntry, body: Buffer): Promise<void> {
+    const url = new URL(entry.path, 'http://emulator');
+    const found = route(url.pathname);
+    const preview = found?.dialect === 'conversations' || url.pathname.toLowerCase().startsWith('/conversations/');
     const fail = (status: number, code: string, message: string, headers: Record<string, string> = {}): void =>
       sendJson(res, status, preview ? previewError(code, message) : gaError(code, message), headers);
-    if (!preview && !path.startsWith('/calling/recordings')) return fail(404, 'NotFound', `No route for ${path}.`);
-    if (this.fault) {
-      const fault = this.fault;
-      if (--fault.remaining <= 0) this.fault = undefined;
-      return fail(
-        fault.status,
-        fault.code ?? `Status${fault.status}`,
-        fault.message ?? `Injected fault: status ${fault.status}.`,
-        fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {},
-      );
+    if (!found) return fail(404, 'NotFound', `No route for ${url.pathname}.`);
+    if (found.recordingId !== undefined) entry.recordingId = found.recordingId;
+    const serverCallId = found.conversationId ?? this.state.recordings.get(found.recordingId ?? '')?.serverCallId;
+    if (serverCallId !== undefined) entry.serverCallId = serverCallId;
+    if (!found.method.split('|').includes(entry.method)) return fail(405, 'MethodNotAllowed', entry.method);
+    const operation: ControlOperation =
+      found.operation === 'state' && entry.method === 'DELETE' ? 'stop' : found.operation;
+    const fault = this.state.controlFaults.take(operation);
+    if (fault) {
+      const retryAfter: Record<string, string> =
+        fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+      const message = fault.message ?? `Injected fault: status ${fault.status}.`;
+      return fail(fault.status, fault.code ?? codeForStatus(fault.status), message, retryAfter);
     }
-    let json: Record<string, unknown> = {};
-    if (body.length > 0) {
-      try {
-        json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-      } catch {
-        return fail(400, 'BadRequest', 'The request body is not valid JSON.');
-      }
-    }
-    if (preview) return this.handlePreview(res, method, path, json, fail);
-    if (!url.searchParams.get('api-version')) {
+    if (!preview && !url.searchParams.get('api-version')) {
       return fail(
         400,
         'MissingApiVersionParameter',
         'The api-version query parameter (?api-version=) is required for all requests.',
       );
     }
-    if (GA_START.test(path)) {
-      if (method !== 'POST') return fail(405, 'MethodNotAllowed', method);
-      const requestId = headerOf(req, 'repeatability-request-id');
-      if (requestId) {
-        const previous = this.repeatability.get(requestId);
-        if (previous) return sendJson(res, previous.status, previous.body, { 'repeatability-result': 'accepted' });
-      }
-      const result = this.startGa(json);
-      if (requestId && result.status < 500) this.repeatability.set(requestId, result);
-      return sendJson(res, result.status, result.body, requestId ? { 'repeatability-result': 'accepted' } : {});
+    let json: Record<string, unknown> = {};
+    try {
+      if (body.length > 0) json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return fail(400, 'BadRequest', 'The request body is not valid JSON.');
     }
-    const match = GA_RECORDING.exec(path);
-    if (!match) return fail(404, 'NotFound', `No route for ${path}.`);
-    const recording = this.recordings.get(decodeURIComponent(match[1]!));
-    if (!recording || recording.state === 'stopped') return fail(404, '8522', 'Recording not found.');
-    const action = match[2];
-    if (!action && method === 'GET') return sendJson(res, 200, gaState(recording));
-    if (!action && method === 'DELETE') {
-      await this.stopRecording(recording);
-      res.writeHead(204);
-      res.end();
-      return;
+    if (operation === 'start') return this.start(req, res, entry, found, json);
+    const recording = this.state.recordings.get(found.recordingId!);
+    const belongs = !preview || recording?.serverCallId === found.conversationId;
+    if (!recording || recording.state === 'stopped' || !belongs) return fail(404, '8522', 'Recording not found.');
+    if (operation === 'state') {
+      const recordingState = recording.state === 'active' ? 'active' : 'inactive';
+      if (preview) return sendJson(res, 200, { recordingState });
+      return sendJson(res, 200, {
+        recordingId: recording.recordingId,
+        recordingState,
+        recordingKind: 'azureCommunicationServices',
+      });
     }
-    if (action && method === 'POST') {
-      this.setPaused(recording, action === ':pause');
-      res.writeHead(202, { 'content-length': '0' });
-      res.end();
-      return;
-    }
-    return fail(405, 'MethodNotAllowed', method);
+    if (operation === 'stop') await stopRecording(this.state, this.sink, recording);
+    else setPaused(this.state, this.sink, recording, operation === 'pause');
+    if (preview) return sendJson(res, 200, undefined);
+    return sendEmpty(res, operation === 'stop' ? 204 : 202);
   }
 
-  private startGa(json: Record<string, unknown>): StoredResponse {
-    const locator = (json.callLocator ?? {}) as Record<string, unknown>;
-    const byConnection =
-      typeof json.callConnectionId === 'string'
-        ? [...this.calls.values()].find((c) => c.legs.includes(json.callConnectionId as string))?.serverCallId
-        : undefined;
-    const serverCallId = typeof locator.serverCallId === 'string' ? locator.serverCallId : (locator.id ?? byConnection);
-    if (typeof serverCallId !== 'string' || serverCallId === '') {
-      return { status: 400, body: gaError('BadRequest', 'callLocator.serverCallId or callConnectionId is required.') };
-    }
-    const callback = json.recordingStateCallbackUri;
-    const outcome = this.start(serverCallId, 'calling', {
-      callback: typeof callback === 'string' ? callback : undefined,
-      contentType: json.recordingContentType === 'audio' ? 'audio' : 'audioVideo',
-      channelType: json.recordingChannelType === 'unmixed' ? 'unmixed' : 'mixed',
-      format:
-        json.recordingFormatType === 'mp3' || json.recordingFormatType === 'wav' ? json.recordingFormatType : 'mp4',
-      paused: json.pauseOnStart === true,
-    });
-    if ('error' in outcome) return { status: outcome.status, body: gaError(outcome.code, outcome.error) };
-    return { status: 200, body: gaState(outcome) };
-  }
-
-  private async handlePreview(
+  private async start(
+    req: IncomingMessage,
     res: ServerResponse,
-    method: string,
-    path: string,
+    entry: RequestLogEntry,
+    found: Route,
     json: Record<string, unknown>,
-    fail: (status: number, code: string, message: string) => void,
   ): Promise<void> {
-    const start = PREVIEW_START.exec(path);
-    if (start) {
-      if (method !== 'POST') return fail(405, 'MethodNotAllowed', method);
-      const callback = json.recordingStateCallbackUri;
-      const outcome = this.start(decodeURIComponent(start[1]!), 'conversations', {
-        callback: typeof callback === 'string' ? callback : undefined,
+    const parsed = found.dialect === 'calling' ? startSettingsFromGaBody(this.state, json) : undefined;
+    if (parsed && 'serverCallId' in parsed) entry.serverCallId = parsed.serverCallId;
+    // NOTE: a repeated Repeatability-Request-ID gets the answer the first request got (2xx and 4xx alike: those
+    // were carried out or refused; a 5xx was not, so it is not kept), without starting anything again.
+    const requestId = parsed ? headerValue(req.headers, 'repeatability-request-id') : undefined;
+    const repeatability: Record<string, string> = requestId ? { 'repeatability-result': 'accepted' } : {};
+    const previous = requestId ? this.state.repeatability.get(requestId) : undefined;
+    if (previous) return sendJson(res, previous.status, previous.body, repeatability);
+    let answer: StoredResponse;
+    if (parsed) {
+      answer = gaAnswer(
+        'message' in parsed ? parsed : startRecording(this.state, this.sink, parsed.serverCallId, parsed.settings),
+      );
+    } else {
+      const callback = typeof json.recordingStateCallbackUri === 'string' ? json.recordingStateCallbackUri : undefined;
+      const outcome = startRecording(this.state, this.sink, found.conversationId!, {
+        dialect: 'conversations',
+        ...(callback ? { callback } : {}),
         contentType: 'audioVideo',
         channelType: 'mixed',
         format: 'mp4',
         paused: false,
       });
-      if ('error' in outcome) return fail(outcome.status, outcome.code, outcome.error);
-      return sendJson(res, 200, { recordingId: outcome.recordingId });
+      answer =
+        'recording' in outcome
+          ? { status: 200, body: { recordingId: outcome.recording.recordingId } }
+          : previewAnswer(outcome);
     }
-    const match = PREVIEW_RECORDING.exec(path);
-    if (!match) return fail(404, 'NotFound', `No route for ${path}.`);
-    const recording = this.recordings.get(decodeURIComponent(match[2]!));
-    if (!recording || recording.state === 'stopped' || recording.serverCallId !== decodeURIComponent(match[1]!)) {
-      return fail(404, '8522', 'Recording not found.');
-    }
-    const action = match[3]?.toLowerCase();
-    if (!action && method === 'GET') {
-      return sendJson(res, 200, { recordingState: recording.state === 'active' ? 'active' : 'inactive' });
-    }
-    if (!action && method === 'DELETE') {
-      await this.stopRecording(recording);
-      return sendJson(res, 200, undefined);
-    }
-    if (action && method === 'POST') {
-      this.setPaused(recording, action === '/pause');
-      return sendJson(res, 200, undefined);
-    }
-    return fail(405, 'MethodNotAllowed', method);
-  }
-
-  private start(
-    serverCallId: string,
-    dialect: EmulatedRecording['dialect'],
-    settings: {
-      callback?: string;
-      contentType: EmulatedRecording['contentType'];
-      channelType: EmulatedRecording['channelType'];
-      format: EmulatedRecording['format'];
-      paused: boolean;
-    },
-  ): EmulatedRecording | { status: number; code: string; error: string } {
-    const call = this.calls.get(serverCallId) ?? this.registerCall(serverCallId, [], 1);
-    if (call.ended) return { status: 404, code: '8522', error: 'The call has ended.' };
-    const current = [...this.recordings.values()].find((r) => r.serverCallId === serverCallId && r.state !== 'stopped');
-    if (current) {
-      current.startRequests++;
-      // NOTE: real ACS answers a second start with code 8553 (the status is not reliable); see SPEC section 2.
-      return {
-        status: 400,
-        code: '8553',
-        error: 'Recording is already in progress, one recording can be active at one time.',
-      };
-    }
-    const recording: EmulatedRecording = {
-      recordingId: newRecordingId(),
-      serverCallId,
-      dialect,
-      state: settings.paused ? 'paused' : 'active',
-      startRequests: 1,
-      ...(settings.callback ? { recordingStateCallbackUri: settings.callback } : {}),
-      contentType: settings.contentType,
-      channelType: settings.channelType,
-      format: settings.format,
-      startedAt: new Date().toISOString(),
-      pauseResumeIntervals: settings.paused ? [{ startTime: new Date().toISOString() }] : [],
-    };
-    this.recordings.set(recording.recordingId, recording);
-    this.emulator.log(`recording ${recording.recordingId} started for call ${serverCallId}`);
-    this.stateCallback(recording);
-    return recording;
-  }
-
-  private setPaused(recording: EmulatedRecording, paused: boolean): void {
-    const next = paused ? 'paused' : 'active';
-    if (recording.state === next) return;
-    recording.state = next;
-    const now = new Date().toISOString();
-    if (paused) recording.pauseResumeIntervals.push({ startTime: now });
-    else closePause(recording, now);
-    this.stateCallback(recording);
-  }
-
-  private async stopRecording(recording: EmulatedRecording): Promise<void> {
-    recording.state = 'stopped';
-    recording.stoppedAt = new Date().toISOString();
-    closePause(recording, recording.stoppedAt);
-    this.stateCallback(recording);
-    const call = this.calls.get(recording.serverCallId);
-    const spec: RecordingFilesSpec = {
-      callId: call?.callId ?? randomUUID(),
-      serverCallId: recording.serverCallId,
-      recordingId: recording.recordingId,
-      format: recording.format,
-      recordingStartTime: recording.startedAt,
-      channelType: recording.channelType,
-      pauseResumeIntervals: recording.pauseResumeIntervals.map((p) => ({
-        startTime: p.startTime,
-        duration: p.duration ?? 0,
-      })),
-      ...(call && call.participants.length > 0 ? { participants: call.participants } : {}),
-    };
-    const maxChunk = this.emulator.options.maxChunkBytes;
-    const elapsedMs = Date.parse(recording.stoppedAt) - Date.parse(recording.startedAt);
-    // NOTE: a simulated recording "weighs" 16 KiB per second recorded, at least one real media file; when that is
-    // over maxChunkBytes it is split into synthetic chunks the way ACS ends a chunk on its size limit.
-    const simulatedBytes = Math.max(64 * 1024, Math.round(elapsedMs * 16.384));
-    if (maxChunk && simulatedBytes > maxChunk) {
-      const count = Math.ceil(simulatedBytes / maxChunk);
-      spec.chunks = Array.from({ length: count }, (_, i) => ({
-        size: i === count - 1 ? simulatedBytes - maxChunk * (count - 1) : maxChunk,
-        media: 'synthetic' as const,
-      }));
-    }
-    const files = await this.emulator.createRecordingFiles(spec);
-    recording.files = files;
-    const schema = this.emulator.options.eventSchema ?? 'EventGrid';
-    for (const url of this.emulator.options.webhooks?.recordingFiles ?? []) {
-      this.emulator.events.deliver(
-        url,
-        this.emulator.recordingFileStatusEvent(files, { schema }) as Record<string, unknown>,
-        schema,
-      );
-    }
-  }
-
-  /** Recording state callbacks: a Call Automation style array of one CloudEvent. */
-  private stateCallback(recording: EmulatedRecording): void {
-    const uri = recording.recordingStateCallbackUri;
-    if (!uri) return;
-    const state = recording.state === 'active' ? 'active' : 'inactive';
-    const data = {
-      recordingId: recording.recordingId,
-      state,
-      startDateTime: recording.startedAt,
-      recordingKind: 'AzureCommunicationServices',
-      serverCallId: recording.serverCallId,
-      correlationId: randomUUID(),
-    };
-    const type =
-      recording.dialect === 'calling'
-        ? 'Microsoft.Communication.RecordingStateChanged'
-        : 'Microsoft.Communication.CallRecordingStateChange';
-    const event = eventEnvelope(type, `calling/recordings/${recording.recordingId}`, data, { schema: 'CloudEvents' });
-    this.emulator.events.deliverRaw(
-      uri,
-      [event],
-      { 'content-type': 'application/json' },
-      type,
-      (event as { id: string }).id,
-    );
-  }
-
-  registerCall(serverCallId: string, participants: string[], legs: number): CallState {
-    const call: CallState = {
-      serverCallId,
-      callId: randomUUID(),
-      participants,
-      legs: Array.from({ length: legs }, () => randomUUID()),
-      startedAt: new Date().toISOString(),
-      ended: false,
-    };
-    this.calls.set(serverCallId, call);
-    return call;
-  }
-
-  async startCall(
-    opts: { serverCallId?: string; participants?: string[]; legs?: number } = {},
-  ): Promise<SimulatedCall> {
-    const participants = opts.participants ?? [`8:acs:${randomUUID()}`, `8:acs:${randomUUID()}`];
-    const call = this.registerCall(opts.serverCallId ?? newServerCallId(), participants, Math.max(1, opts.legs ?? 1));
-    this.emitCallEvents(call, 'started');
-    const { ended: _ended, ...simulated } = call;
-    return simulated;
-  }
-
-  async endCall(serverCallId: string): Promise<void> {
-    const call = this.calls.get(serverCallId);
-    if (!call) throw new Error(`the emulator knows no call ${serverCallId}`);
-    if (call.ended) return;
-    call.ended = true;
-    this.emitCallEvents(call, 'ended');
-    for (const recording of this.recordings.values()) {
-      if (recording.serverCallId === serverCallId && recording.state !== 'stopped') await this.stopRecording(recording);
-    }
-  }
-
-  private emitCallEvents(call: CallState, moment: 'started' | 'ended'): void {
-    const urls = this.emulator.options.webhooks?.callEvents ?? [];
-    const schema = this.emulator.options.eventSchema ?? 'EventGrid';
-    const form = this.emulator.options.eventForm ?? 'ga';
-    const events: object[] = [];
-    if (form === '2021') {
-      for (const leg of call.legs) {
-        const data = {
-          ConversationId: call.serverCallId,
-          CallLegId: leg,
-          CallState: moment === 'started' ? 'Established' : 'Terminated',
-        };
-        events.push(
-          eventEnvelope('Microsoft.Communication.CallLegStateChanged', `callLeg/${leg}/callState`, data, { schema }),
-        );
-      }
-    } else if (schema === 'CloudEvents') {
-      for (const leg of call.legs) {
-        const type =
-          moment === 'started' ? 'Microsoft.Communication.CallConnected' : 'Microsoft.Communication.CallDisconnected';
-        const data = { callConnectionId: leg, serverCallId: call.serverCallId, correlationId: call.callId };
-        events.push(eventEnvelope(type, `calling/callConnections/${leg}`, data, { schema }));
-      }
-    } else {
-      const starter = call.participants[0] ?? `8:acs:${randomUUID()}`;
-      const data = {
-        startedBy: {
-          communicationIdentifier: { rawId: starter, communicationUser: { id: starter } },
-          role: 'Attendee',
-        },
-        serverCallId: call.serverCallId,
-        group: { id: call.callId },
-        isTwoParty: call.participants.length === 2,
-        correlationId: call.callId,
-        isRoomsCall: false,
-        ...(moment === 'ended'
-          ? {
-              endedBy: {
-                communicationIdentifier: { rawId: starter, communicationUser: { id: starter } },
-                role: 'Attendee',
-              },
-              reason: { code: 0, subCode: 0 },
-              callDurationInSeconds: (Date.now() - Date.parse(call.startedAt)) / 1000,
-            }
-          : {}),
-      };
-      const type = moment === 'started' ? 'Microsoft.Communication.CallStarted' : 'Microsoft.Communication.CallEnded';
-      events.push(eventEnvelope(type, `call/${call.callId}/startedBy/${starter}`, data, { schema }));
-    }
-    for (const url of urls) {
-      for (const event of events) this.emulator.events.deliver(url, event as Record<string, unknown>, schema);
-    }
+    if (requestId && answer.status < 500) this.state.repeatability.set(requestId, answer);
+    if (this.state.startDelayMs > 0) await this.state.clock.sleep(this.state.startDelayMs);
+    sendJson(res, answer.status, answer.body, repeatability);
   }
 }
 
-function closePause(recording: EmulatedRecording, at: string): void {
-  const open = recording.pauseResumeIntervals.at(-1);
-  if (open && open.duration === undefined) open.duration = Date.parse(at) - Date.parse(open.startTime);
-}
-
-function gaState(recording: EmulatedRecording): object {
+function gaAnswer(outcome: StartOutcome | ParsedStartError): StoredResponse {
+  if (!('recording' in outcome)) return { status: outcome.status, body: gaError(outcome.code, outcome.message) };
+  const { recordingId } = outcome.recording;
   return {
-    recordingId: recording.recordingId,
-    recordingState: recording.state === 'active' ? 'active' : 'inactive',
-    recordingKind: 'AzureCommunicationServices',
+    status: outcome.status,
+    body: { recordingId, recordingState: outcome.recordingState, recordingKind: 'azureCommunicationServices' },
   };
 }
 
-function headerOf(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
+function previewAnswer(outcome: Extract<StartOutcome, { message: string }>): StoredResponse {
+  return { status: outcome.status, body: previewError(outcome.code, outcome.message) };
 }

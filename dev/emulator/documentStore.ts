@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { newEtag } from './ids';
+import type { DocumentVersion } from './records';
 import { SyntheticContent } from './syntheticContent';
-import type { Fault } from './types';
 
-/** The temporary store of recording documents (content + metadata), with per-document faults and expiry. */
+/** The temporary store of recording documents (content + metadata), with versions, expiry and deletion. */
 
 export interface ContentSource {
   size: number;
@@ -16,9 +17,17 @@ export interface StoredDocument {
   content: ContentSource;
   mime: string;
   metadata: Buffer;
+  metadataEtag: string;
   createdAt: number;
   expired: boolean;
   deleted: boolean;
+  /** 1 at creation; `changeVersion` counts up. */
+  version: number;
+  etag: string;
+  /** Seed of the synthetic bytes of later versions. */
+  seed: string;
+  /** A version waiting for `requestsLeft` more content requests before it replaces the current one. */
+  next?: { content: ContentSource; version: number; etag: string; requestsLeft: number };
 }
 
 export class BufferContent implements ContentSource {
@@ -38,6 +47,65 @@ export function bufferSha256(bytes: Buffer): string {
 }
 
 export { SyntheticContent };
+
+export class DocumentStore {
+  private readonly byId = new Map<string, StoredDocument>();
+
+  constructor(private readonly retentionMs: number) {}
+
+  add(doc: Omit<StoredDocument, 'version' | 'etag' | 'metadataEtag' | 'expired' | 'deleted'>): StoredDocument {
+    const stored: StoredDocument = {
+      ...doc,
+      version: 1,
+      etag: newEtag(),
+      metadataEtag: newEtag(),
+      expired: false,
+      deleted: false,
+    };
+    this.byId.set(doc.documentId, stored);
+    return stored;
+  }
+
+  get(documentId: string): StoredDocument | undefined {
+    return this.byId.get(documentId);
+  }
+
+  /** The document if it can be served: not deleted, not expired, within the retention time. */
+  live(documentId: string): StoredDocument | undefined {
+    const doc = this.byId.get(documentId);
+    if (!doc || doc.deleted || doc.expired || Date.now() - doc.createdAt > this.retentionMs) return undefined;
+    return doc;
+  }
+
+  /**
+   * Replaces the content with new synthetic bytes (a source file that changed between two requests): a new ETag
+   * and, unless told otherwise, a new size. It applies from the next content request on, or once `afterRequests`
+   * more content requests have been answered with the current version. Requests already streaming keep the bytes
+   * they started with.
+   */
+  async changeVersion(documentId: string, size?: number, afterRequests = 0): Promise<DocumentVersion> {
+    const doc = this.byId.get(documentId);
+    if (!doc) throw new Error(`the emulator has no document ${documentId}`);
+    const version = Math.max(doc.version, doc.next?.version ?? 0) + 1;
+    const content = new SyntheticContent(`${doc.seed}#v${version}`, size ?? doc.content.size + 4096);
+    const sha256 = await content.sha256();
+    const etag = newEtag();
+    doc.next = { content, version, etag, requestsLeft: afterRequests };
+    if (afterRequests <= 0) this.countContentRequest(doc);
+    return { documentId, version, etag, size: content.size, sha256 };
+  }
+
+  /** Counts one content request; a waiting version whose turn has come becomes current first. */
+  countContentRequest(doc: StoredDocument): void {
+    const next = doc.next;
+    if (!next) return;
+    if (next.requestsLeft-- > 0) return;
+    doc.content = next.content;
+    doc.version = next.version;
+    doc.etag = next.etag;
+    delete doc.next;
+  }
+}
 
 let mediaCache: Record<'mp4' | 'mp3' | 'wav', Buffer> | undefined;
 
@@ -60,32 +128,3 @@ export function realMedia(format: 'mp4' | 'mp3' | 'wav'): Buffer {
 
 /** Real media duration in milliseconds (all three samples are 3 s). */
 export const REAL_MEDIA_DURATION_MS = 3000;
-
-type QueuedFault = Fault & { remaining: number };
-
-export class FaultQueue {
-  private readonly byDocument = new Map<string, QueuedFault[]>();
-
-  add(documentId: string, fault: Fault): void {
-    const queue = this.byDocument.get(documentId) ?? [];
-    queue.push({ ...fault, remaining: fault.times ?? 1 });
-    this.byDocument.set(documentId, queue);
-  }
-
-  clear(documentId?: string): void {
-    if (documentId === undefined) this.byDocument.clear();
-    else this.byDocument.delete(documentId);
-  }
-
-  /** Takes the next fault for this document and target, if any, counting one use of it. */
-  take(documentId: string, target: 'content' | 'metadata', canRedirect: boolean): Fault | undefined {
-    const queue = this.byDocument.get(documentId);
-    if (!queue) return undefined;
-    const index = queue.findIndex((f) => (f.target ?? 'content') === target && (canRedirect || f.kind !== 'redirect'));
-    if (index < 0) return undefined;
-    const fault = queue[index]!;
-    fault.remaining--;
-    if (fault.remaining <= 0) queue.splice(index, 1);
-    return fault;
-  }
-}

@@ -1,75 +1,117 @@
 import { randomUUID } from 'node:crypto';
-import { EMULATOR_TOPIC } from './recordingFiles';
-import type { DeliveryLogEntry, WebhookValidation } from './types';
-import { sleep } from './httpHelpers';
+import { setTimeout as wait } from 'node:timers/promises';
+import type { DeliveryLogEntry, WebhookValidation } from './records';
+import type { EventSchema } from './types';
 
 /**
- * Delivers events to webhooks the way Event Grid does (SPEC section 5): Event Grid schema as a JSON array with
- * `aeg-event-type: Notification`, CloudEvents as a single `application/cloudevents+json` event; retries on any
- * non-2xx except 400/401/403/413, on the given (compressed) schedule. Every delivery is logged.
+ * Delivers events to webhooks, every delivery logged:
+ * - system events the way Event Grid does: Event Grid schema as a JSON array with `aeg-event-type: Notification`,
+ *   CloudEvents as a single `application/cloudevents+json` event; never signed by ACS;
+ * - Call Automation callbacks the way ACS does: a JSON array of CloudEvents, with `Authorization: Bearer <JWT>`
+ *   made afresh for every attempt.
+ * Both retry any non-2xx except 400/401/403/413, on the given (compressed) schedule.
  */
 
 const NO_RETRY = new Set([400, 401, 403, 413]);
 
-export class EventDelivery {
+/** Where the emulator's servers put the events they emit. */
+export interface EventSink {
+  publish(url: string, event: object, schema: EventSchema): void;
+  callback(url: string, events: object[]): void;
+}
+
+export interface DeliveryOptions {
+  retryDelaysMs: number[];
+  attemptTimeoutMs: number;
+  /** The ARM id in the SubscriptionValidationEvent's topic. */
+  topic: string;
+  /** The Authorization header of the next callback attempt, or undefined for none. */
+  callbackAuthorization: () => string | undefined;
+  log: (line: string) => void;
+}
+
+interface Delivery {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  entry: DeliveryLogEntry;
+  signed: boolean;
+}
+
+export class EventDelivery implements EventSink {
   readonly log: DeliveryLogEntry[] = [];
   private readonly pending = new Set<Promise<void>>();
-  private stopped = false;
+  private readonly stopping = new AbortController();
 
-  constructor(
-    private readonly retryDelaysMs: number[],
-    private readonly attemptTimeoutMs: number,
-    private readonly writeLog: (line: string) => void,
-  ) {}
+  constructor(private readonly options: DeliveryOptions) {}
 
-  deliver(url: string, event: Record<string, unknown>, schema: 'EventGrid' | 'CloudEvents'): void {
-    const run = this.run(url, event, schema).finally(() => this.pending.delete(run));
-    this.pending.add(run);
-  }
-
-  /** Posts any JSON body once per attempt with the same retry (used for Call Automation style callbacks). */
-  deliverRaw(url: string, body: unknown, headers: Record<string, string>, eventType: string, eventId: string): void {
-    const run = this.attempts(url, JSON.stringify(body), headers, eventType, eventId).finally(() =>
-      this.pending.delete(run),
-    );
-    this.pending.add(run);
-  }
-
-  private run(url: string, event: Record<string, unknown>, schema: 'EventGrid' | 'CloudEvents'): Promise<void> {
-    const eventType = String(event.eventType ?? event.type);
-    const body = schema === 'EventGrid' ? JSON.stringify([event]) : JSON.stringify(event);
+  publish(url: string, event: object, schema: EventSchema): void {
+    const fields = event as { eventType?: unknown; type?: unknown; id?: unknown };
     const headers =
       schema === 'EventGrid'
         ? { 'content-type': 'application/json', 'aeg-event-type': 'Notification' }
         : { 'content-type': 'application/cloudevents+json; charset=utf-8', 'aeg-event-type': 'Notification' };
-    return this.attempts(url, body, headers, eventType, String(event.id));
+    const body = JSON.stringify(schema === 'EventGrid' ? [event] : event);
+    this.start({
+      url,
+      body,
+      headers,
+      entry: this.entry(url, fields.eventType ?? fields.type, fields.id, 'eventGrid'),
+      signed: false,
+    });
   }
 
-  private async attempts(
-    url: string,
-    body: string,
-    headers: Record<string, string>,
-    eventType: string,
-    eventId: string,
-  ): Promise<void> {
-    const entry: DeliveryLogEntry = { url, eventType, eventId, attempts: 0, statuses: [], delivered: false };
+  callback(url: string, events: object[]): void {
+    const first = (events[0] ?? {}) as { type?: unknown; id?: unknown };
+    const entry = this.entry(url, first.type, first.id, 'callback');
+    this.start({
+      url,
+      body: JSON.stringify(events),
+      headers: { 'content-type': 'application/json' },
+      entry,
+      signed: true,
+    });
+  }
+
+  private entry(url: string, type: unknown, id: unknown, channel: DeliveryLogEntry['channel']): DeliveryLogEntry {
+    const entry = {
+      url,
+      eventType: String(type),
+      eventId: String(id),
+      attempts: 0,
+      statuses: [],
+      delivered: false,
+      channel,
+    };
     this.log.push(entry);
-    for (let attempt = 0; attempt <= this.retryDelaysMs.length && !this.stopped; attempt++) {
-      if (attempt > 0) await sleep(this.retryDelaysMs[attempt - 1]!);
-      if (this.stopped) break;
+    return entry;
+  }
+
+  private start(delivery: Delivery): void {
+    const run = this.attempts(delivery).finally(() => this.pending.delete(run));
+    this.pending.add(run);
+  }
+
+  private async attempts({ url, body, headers, entry, signed }: Delivery): Promise<void> {
+    const stop = this.stopping.signal;
+    for (let attempt = 0; attempt <= this.options.retryDelaysMs.length && !stop.aborted; attempt++) {
+      const delay = this.options.retryDelaysMs[attempt - 1];
+      if (delay !== undefined) await wait(delay, undefined, { signal: stop }).catch(() => undefined);
+      if (stop.aborted) break;
       entry.attempts++;
+      const authorization = signed ? this.options.callbackAuthorization() : undefined;
       try {
         const response = await fetch(url, {
           method: 'POST',
-          headers: { ...headers, 'aeg-delivery-count': String(attempt) },
+          headers: { ...headers, 'aeg-delivery-count': String(attempt), ...(authorization ? { authorization } : {}) },
           body,
-          signal: AbortSignal.timeout(this.attemptTimeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(this.options.attemptTimeoutMs), stop]),
         });
         await response.arrayBuffer().catch(() => undefined);
         entry.statuses.push(response.status);
         if (response.status >= 200 && response.status < 300) {
           entry.delivered = true;
-          this.writeLog(`delivered ${eventType} ${eventId} to ${url} (attempt ${entry.attempts})`);
+          this.options.log(`delivered ${entry.eventType} ${entry.eventId} to ${url} (attempt ${entry.attempts})`);
           return;
         }
         if (NO_RETRY.has(response.status)) break;
@@ -79,33 +121,31 @@ export class EventDelivery {
         entry.statuses.push(typeof name === 'string' ? name : 'error');
       }
     }
-    this.writeLog(`gave up delivering ${eventType} ${eventId} to ${url} after ${entry.attempts} attempt(s)`);
+    this.options.log(
+      `gave up delivering ${entry.eventType} ${entry.eventId} to ${url} after ${entry.attempts} attempt(s)`,
+    );
   }
 
-  /** Event Grid's subscription handshake, either schema (SPEC section 4). */
-  async validate(url: string, schema: 'EventGrid' | 'CloudEvents'): Promise<WebhookValidation> {
+  /** Event Grid's subscription handshake, either schema. */
+  async validate(url: string, schema: EventSchema): Promise<WebhookValidation> {
+    const signal = AbortSignal.timeout(this.options.attemptTimeoutMs);
     if (schema === 'CloudEvents') {
       const origin = 'eventgrid.azure.net';
       const response = await fetch(url, {
         method: 'OPTIONS',
         headers: { 'webhook-request-origin': origin, 'webhook-request-rate': '120' },
-        signal: AbortSignal.timeout(this.attemptTimeoutMs),
+        signal,
       });
       await response.arrayBuffer().catch(() => undefined);
       const allowed = response.headers.get('webhook-allowed-origin');
       const ok = response.status === 200 && (allowed === origin || allowed === '*');
-      return ok
-        ? { ok, status: response.status }
-        : {
-            ok,
-            status: response.status,
-            problem: `expected 200 with WebHook-Allowed-Origin: ${origin}, got ${allowed}`,
-          };
+      const problem = `expected 200 with WebHook-Allowed-Origin: ${origin}, got ${allowed}`;
+      return ok ? { ok, status: response.status } : { ok, status: response.status, problem };
     }
     const validationCode = randomUUID();
     const event = {
       id: randomUUID(),
-      topic: EMULATOR_TOPIC,
+      topic: this.options.topic,
       subject: '',
       eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
       eventTime: new Date().toISOString(),
@@ -117,7 +157,7 @@ export class EventDelivery {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'aeg-event-type': 'SubscriptionValidation' },
       body: JSON.stringify([event]),
-      signal: AbortSignal.timeout(this.attemptTimeoutMs),
+      signal,
     });
     const text = await response.text().catch(() => '');
     let answer: unknown;
@@ -129,13 +169,8 @@ export class EventDelivery {
     const ok =
       response.status === 200 &&
       (answer as { validationResponse?: unknown } | undefined)?.validationResponse === validationCode;
-    return ok
-      ? { ok, status: response.status }
-      : {
-          ok,
-          status: response.status,
-          problem: `expected 200 {"validationResponse":"${validationCode}"}, got ${text.slice(0, 200)}`,
-        };
+    const problem = `expected 200 {"validationResponse":"${validationCode}"}, got ${text.slice(0, 200)}`;
+    return ok ? { ok, status: response.status } : { ok, status: response.status, problem };
   }
 
   /** Resolves when nothing is in flight or waiting for a retry. */
@@ -144,6 +179,6 @@ export class EventDelivery {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.stopping.abort();
   }
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 /** Small HTTP helpers shared by the emulator's hosts. */
 
@@ -11,6 +11,12 @@ export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promi
     pieces.push(piece);
   }
   return Buffer.concat(pieces);
+}
+
+/** The first value of a request header. */
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 export function sendJson(
@@ -26,6 +32,12 @@ export function sendJson(
     ...headers,
   });
   res.end(bytes);
+}
+
+/** An empty answer. */
+export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...(status === 204 ? {} : { 'content-length': '0' }), ...headers });
+  res.end();
 }
 
 /** The GA error shape: `{"error":{"code","message","target","details"}}`. */
@@ -59,6 +71,11 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Percent-decodes one path segment exactly once; undefined when it is not valid percent-encoding. */
+export function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,11 +1,14 @@
 import { startEmulator } from './index';
 
 /**
- * Runs the ACS emulator standalone: `node dist/dev/emulator/main.js`. Ports and webhooks come from the environment:
- * ACS_EMULATOR_PORT (8443), ACS_EMULATOR_STORAGE_PORT (8444), ACS_EMULATOR_REGIONAL_PORT (8445),
- * ACS_EMULATOR_RETENTION_SECONDS (86400), ACS_EMULATOR_EVENT_SCHEMA (EventGrid | CloudEvents),
- * ACS_EMULATOR_EVENT_FORM (ga | 2021), ACS_EMULATOR_RECORDING_FILES_WEBHOOKS and ACS_EMULATOR_CALL_EVENTS_WEBHOOKS
- * (comma-separated URLs).
+ * Runs the ACS emulator standalone: `node dist/dev/emulator/main.js`. Everything comes from the environment:
+ * - ports: ACS_EMULATOR_PORT (8443), ACS_EMULATOR_STORAGE_PORT (8444), ACS_EMULATOR_REGIONAL_PORT (8445);
+ * - webhooks (comma-separated URLs): ACS_EMULATOR_RECORDING_FILES_WEBHOOKS, ACS_EMULATOR_CALL_EVENTS_WEBHOOKS;
+ * - events: ACS_EMULATOR_EVENT_SCHEMA (EventGrid | CloudEvents), ACS_EMULATOR_EVENT_FORM (ga | 2021),
+ *   ACS_EMULATOR_CALL_EVENTS (system | callAutomation; default by schema);
+ * - identity: ACS_EMULATOR_RESOURCE_ID (topic/source of its events), ACS_EMULATOR_IMMUTABLE_RESOURCE_ID (audience
+ *   of its callback JWTs), ACS_EMULATOR_ENTRA_TOKENS (comma-separated bearer tokens it accepts; default none);
+ * - ACS_EMULATOR_SERVER_CALL_ID_STYLE (base64 | base64url), ACS_EMULATOR_RETENTION_SECONDS (86400).
  */
 
 function numberFrom(name: string, fallback: number): number {
@@ -23,9 +26,19 @@ function listFrom(name: string): string[] {
     .filter(Boolean);
 }
 
+function oneOf<T extends string>(name: string, allowed: readonly T[]): T | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = allowed.find((a) => a === raw);
+  if (!value) throw new Error(`${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
+  return value;
+}
+
 async function main(): Promise<void> {
-  const schema = process.env.ACS_EMULATOR_EVENT_SCHEMA === 'CloudEvents' ? 'CloudEvents' : 'EventGrid';
-  const form = process.env.ACS_EMULATOR_EVENT_FORM === '2021' ? '2021' : 'ga';
+  const schema = oneOf('ACS_EMULATOR_EVENT_SCHEMA', ['EventGrid', 'CloudEvents'] as const) ?? 'EventGrid';
+  const form = oneOf('ACS_EMULATOR_EVENT_FORM', ['ga', '2021'] as const) ?? 'ga';
+  const callEvents = oneOf('ACS_EMULATOR_CALL_EVENTS', ['system', 'callAutomation'] as const);
+  const serverCallIdStyle = oneOf('ACS_EMULATOR_SERVER_CALL_ID_STYLE', ['base64', 'base64url'] as const);
   const emulator = await startEmulator({
     port: numberFrom('ACS_EMULATOR_PORT', 8443),
     storagePort: numberFrom('ACS_EMULATOR_STORAGE_PORT', 8444),
@@ -33,6 +46,13 @@ async function main(): Promise<void> {
     retentionSeconds: numberFrom('ACS_EMULATOR_RETENTION_SECONDS', 86400),
     eventSchema: schema,
     eventForm: form,
+    ...(callEvents ? { callEvents } : {}),
+    ...(serverCallIdStyle ? { serverCallIdStyle } : {}),
+    ...(process.env.ACS_EMULATOR_RESOURCE_ID ? { resourceId: process.env.ACS_EMULATOR_RESOURCE_ID } : {}),
+    ...(process.env.ACS_EMULATOR_IMMUTABLE_RESOURCE_ID
+      ? { immutableResourceId: process.env.ACS_EMULATOR_IMMUTABLE_RESOURCE_ID }
+      : {}),
+    entraTokens: listFrom('ACS_EMULATOR_ENTRA_TOKENS'),
     webhooks: {
       recordingFiles: listFrom('ACS_EMULATOR_RECORDING_FILES_WEBHOOKS'),
       callEvents: listFrom('ACS_EMULATOR_CALL_EVENTS_WEBHOOKS'),
@@ -46,6 +66,9 @@ async function main(): Promise<void> {
       `  storage host (locations)      ${emulator.storageOrigin}`,
       `  regional host (302 target)    ${emulator.regionalOrigin}`,
       `  ACS_CONNECTION_STRING=${emulator.connectionString}`,
+      `  ACS_RESOURCE_ID=${emulator.resourceId}`,
+      `  ACS_IMMUTABLE_RESOURCE_ID=${emulator.immutableResourceId}`,
+      `  ACS_CALLBACK_OPENID_CONFIG_URL=${emulator.openIdConfigUrl}`,
       `  events: ${schema} schema, ${form} form`,
       'Press Ctrl+C to stop.',
     ].join('\n'),

@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { RecordingFiles } from './types';
+import {
+  BufferContent,
+  bufferSha256,
+  REAL_MEDIA_DURATION_MS,
+  realMedia,
+  SyntheticContent,
+  type ContentSource,
+} from './documentStore';
+import { newDocumentId, newRecordingId, newServerCallId } from './ids';
+import type { RecordingChunk, RecordingFiles, RecordingFilesSpec } from './records';
+import type { EmulatorState } from './state';
 
-/** Microsoft's documented shapes of RecordingFileStatusUpdated and of the per-chunk metadata file (SPEC section 3). */
-
-export const EMULATOR_TOPIC =
-  '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/emulator/providers/Microsoft.Communication/CommunicationServices/acs-emulator';
+/** Making recording files: documents in the store, their metadata JSON, and what an event says about them. */
 
 export type RecordingFormat = 'mp4' | 'mp3' | 'wav';
 
@@ -29,7 +36,7 @@ export interface ChunkMetadataInput {
   pauseResumeIntervals: Array<{ startTime: string; duration: number }>;
 }
 
-/** The acsmetadata JSON of one chunk, as documented ("Call Recording metadata schema"). */
+/** The acsmetadata JSON of one chunk, as documented (Learn "Call Recording metadata schema"). */
 export function chunkMetadata(input: ChunkMetadataInput): Buffer {
   const video = input.format === 'mp4';
   const metadata = {
@@ -56,82 +63,89 @@ export function chunkMetadata(input: ChunkMetadataInput): Buffer {
   return Buffer.from(JSON.stringify(metadata, null, 2), 'utf8');
 }
 
-export interface EventOptions {
-  schema?: 'EventGrid' | 'CloudEvents';
-  form?: 'ga' | '2021';
-  chunkIndices?: number[];
-  id?: string;
-  time?: string;
-}
-
-export function recordingFileStatusEvent(files: RecordingFiles, opts: EventOptions = {}): object {
-  const form = opts.form ?? 'ga';
-  const chunks = files.chunks.filter((c) => !opts.chunkIndices || opts.chunkIndices.includes(c.index));
-  const recordingChunks = chunks.map((c) =>
-    form === 'ga'
-      ? {
-          documentId: c.documentId,
-          index: c.index,
-          endReason: c.endReason,
-          contentLocation: c.contentLocation,
-          metadataLocation: c.metadataLocation,
-          deleteLocation: c.deleteLocation,
-        }
-      : { documentId: c.documentId, index: c.index, endReason: c.endReason },
-  );
-  const data =
-    form === 'ga'
-      ? {
-          recordingStorageInfo: { recordingChunks },
-          recordingStartTime: files.recordingStartTime,
-          recordingDurationMs: files.recordingDurationMs,
-          sessionEndReason: 'CallEnded',
-          recordingContentType: files.contentType,
-          recordingChannelType: files.channelType,
-          recordingFormatType: files.formatType,
-        }
-      : {
-          recordingStorageInfo: { recordingChunks },
-          recordingStartTime: files.recordingStartTime,
-          recordingDurationMs: files.recordingDurationMs,
-          sessionEndReason: 'CallEnded',
-        };
-  const subject =
-    form === 'ga'
-      ? `/recording/call/${files.callId}/serverCallId/${files.serverCallId}/recordingId/${files.recordingId}`
-      : `/recording/call/${files.callId}`;
-  return eventEnvelope('Microsoft.Communication.RecordingFileStatusUpdated', subject, data, opts);
-}
-
-/** Wraps `data` in the Event Grid schema or CloudEvents 1.0, as Event Grid delivers it. */
-export function eventEnvelope(
-  type: string,
-  subject: string,
-  data: object,
-  opts: { schema?: 'EventGrid' | 'CloudEvents'; id?: string; time?: string } = {},
-): object {
-  const id = opts.id ?? randomUUID();
-  const time = opts.time ?? new Date().toISOString();
-  if (opts.schema === 'CloudEvents') {
-    return {
-      specversion: '1.0',
-      id,
-      source: EMULATOR_TOPIC,
-      subject,
-      type,
-      time,
-      datacontenttype: 'application/json',
-      data,
-    };
+/** Stores the documents of a recording (real media or synthetic bytes) and describes them. */
+export async function createRecordingFiles(state: EmulatorState, spec: RecordingFilesSpec): Promise<RecordingFiles> {
+  const format = spec.format ?? 'mp4';
+  const details = FORMAT_DETAILS[format];
+  const callId = spec.callId ?? randomUUID();
+  const seed = spec.seed ?? randomUUID();
+  const participants = spec.participants ?? [`8:acs:${randomUUID()}`, `8:acs:${randomUUID()}`];
+  const chunkSpecs =
+    typeof spec.chunks === 'number' || spec.chunks === undefined
+      ? Array.from({ length: spec.chunks ?? 1 }, () => ({
+          size: spec.chunkSize,
+          media: spec.chunkSize === undefined ? format : ('synthetic' as const),
+          endReason: undefined as string | undefined,
+        }))
+      : spec.chunks;
+  const startTime = new Date(spec.recordingStartTime ?? Date.now());
+  const storage = state.addresses.storageOrigin;
+  let offsetMs = 0;
+  const chunks: RecordingChunk[] = [];
+  for (const [index, chunkSpec] of chunkSpecs.entries()) {
+    const media = chunkSpec.media ?? (chunkSpec.size === undefined ? format : 'synthetic');
+    const documentId = newDocumentId();
+    let content: ContentSource;
+    let sha256: string;
+    let mime = details.mime;
+    if (media === 'synthetic') {
+      const synthetic = new SyntheticContent(`${seed}/${index}`, chunkSpec.size ?? 1024 * 1024);
+      content = synthetic;
+      sha256 = await synthetic.sha256();
+    } else {
+      const bytes = realMedia(media);
+      content = new BufferContent(bytes);
+      sha256 = bufferSha256(bytes);
+      mime = FORMAT_DETAILS[media].mime;
+    }
+    // Synthetic media "lasts" one second per MiB, real samples their own 3 s.
+    const durationMs =
+      media === 'synthetic' ? Math.max(1000, Math.round(content.size / 1048.576)) : REAL_MEDIA_DURATION_MS;
+    const metadata = chunkMetadata({
+      callId,
+      documentId,
+      index,
+      startTime: new Date(startTime.getTime() + offsetMs).toISOString(),
+      durationMs,
+      format,
+      participants,
+      channelType: spec.channelType ?? 'mixed',
+      pauseResumeIntervals: spec.pauseResumeIntervals ?? [],
+    });
+    offsetMs += durationMs;
+    const isLast = index === chunkSpecs.length - 1;
+    const stored = state.documents.add({
+      documentId,
+      content,
+      mime,
+      metadata,
+      createdAt: Date.now(),
+      seed: `${seed}/${index}`,
+    });
+    chunks.push({
+      index,
+      documentId,
+      endReason: chunkSpec.endReason ?? (isLast ? 'SessionEnded' : 'ChunkMaximumSizeExceeded'),
+      contentLocation: `${storage}/v1/objects/${documentId}/content/${details.locationKind}`,
+      metadataLocation: `${storage}/v1/objects/${documentId}/content/acsmetadata`,
+      deleteLocation: `${storage}/v1/objects/${documentId}`,
+      size: content.size,
+      sha256,
+      metadata,
+      metadataSha256: bufferSha256(metadata),
+      contentType: mime,
+      etag: stored.etag,
+    });
   }
   return {
-    id,
-    topic: EMULATOR_TOPIC,
-    subject,
-    eventType: type,
-    eventTime: time,
-    data,
-    dataVersion: '1.0',
-    metadataVersion: '1',
+    callId,
+    serverCallId: spec.serverCallId ?? newServerCallId(state.settings.serverCallIdStyle),
+    recordingId: spec.recordingId ?? newRecordingId(),
+    recordingStartTime: startTime.toISOString().replace('Z', '0000Z'),
+    recordingDurationMs: offsetMs,
+    contentType: details.contentType,
+    channelType: spec.channelType === 'unmixed' ? 'Unmixed' : 'Mixed',
+    formatType: details.formatType,
+    chunks,
   };
 }

@@ -1,7 +1,24 @@
+import type {
+  ControlFault,
+  DeliveryLogEntry,
+  DocumentVersion,
+  EmulatedRecording,
+  Fault,
+  RecordingFiles,
+  RecordingFilesSpec,
+  RequestLogEntry,
+  SimulatedCall,
+  WebhookValidation,
+} from './records';
+
 /** The emulator's public shapes (see index.ts for the entry point). */
 
+export type * from './records';
+
+export type EventSchema = 'EventGrid' | 'CloudEvents';
+
 export interface EmulatorOptions {
-  /** Control API + 2021 download paths (default: a free port; local development uses 8443). */
+  /** Control API + 2021 download paths + OpenID configuration (default: a free port; local development uses 8443). */
   port?: number;
   /** GA storage host (content, metadata and delete locations). */
   storagePort?: number;
@@ -9,6 +26,14 @@ export interface EmulatorOptions {
   regionalPort?: number;
   /** Base64 access key; default EMULATOR_ACCESS_KEY. */
   accessKey?: string;
+  /** Bearer tokens (Entra mode) the emulator accepts; default none, so every bearer token gets 401. */
+  entraTokens?: string[];
+  /** The ARM id of the emulated resource: `topic` / CloudEvents `source` of its Event Grid events. */
+  resourceId?: string;
+  /** The resource's immutable id: the audience of the JWTs that sign Call Automation callbacks. */
+  immutableResourceId?: string;
+  /** How `newServerCallId` encodes its conversation URL: 'base64' (default; padded, with '+' and '/') or 'base64url'. */
+  serverCallIdStyle?: 'base64' | 'base64url';
   /** Documents answer 404 this long after creation; default 86400. */
   retentionSeconds?: number;
   /** Clock-skew window of HMAC verification; default 5 minutes. */
@@ -16,130 +41,69 @@ export interface EmulatorOptions {
   /** Where emitted events are POSTed. */
   webhooks?: { recordingFiles?: string[]; callEvents?: string[] };
   /** Default EventGrid. */
-  eventSchema?: 'EventGrid' | 'CloudEvents';
+  eventSchema?: EventSchema;
   /** Shape of the RecordingFileStatusUpdated emitted; default 'ga'. */
   eventForm?: 'ga' | '2021';
+  /**
+   * What a call sends to `webhooks.callEvents`: 'system' = Event Grid's CallStarted/CallEnded, 'callAutomation' =
+   * signed CallConnected/CallDisconnected callbacks. Default: 'system' with the EventGrid schema, 'callAutomation'
+   * with CloudEvents. The 2021 form always sends CallLegStateChanged.
+   */
+  callEvents?: 'system' | 'callAutomation';
   /** Event Grid-like retry on non-2xx, compressed; default [100, 500, 2000]. */
   deliveryRetryDelaysMs?: number[];
   /** How long one delivery attempt may take before it counts as failed (Event Grid: 30 s); default 30000. */
   deliveryTimeoutMs?: number;
   /** A simulated recording longer than this is split into several chunks. */
   maxChunkBytes?: number;
+  /** Time for rate limits, trickles and start delays; default the real one (tests pass a virtual clock). */
+  clock?: EmulatorClock;
   log?: (line: string) => void;
 }
 
-export interface RecordingFilesSpec {
-  callId?: string;
+export interface EmulatorClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** How the GA start answers (the 2025-06-15 REST spec documents both 200 and 202). */
+export interface StartResponse {
+  /** Default 200. */
+  status?: 200 | 202;
+  /** `recordingState` in the answer; default 'active' (always 'inactive' with pauseOnStart). */
+  state?: 'active' | 'inactive';
+  /**
+   * What follows an 'inactive' start: 'active' (default: the recording becomes active after `afterMs` and a
+   * RecordingStateChanged says so), 'failed' (a StartRecordingFailed callback; the recording is gone) or 'stay'.
+   */
+  then?: 'active' | 'failed' | 'stay';
+  /** Default 0. */
+  afterMs?: number;
+  /** How many starts answer this way; default every start until changed. */
+  times?: number;
+}
+
+/** What the emulator puts in `Authorization` of the Call Automation callbacks it POSTs. */
+export type CallbackAuthMode = 'valid' | 'none' | 'expired' | 'foreignKey' | 'wrongAudience';
+
+export interface CallbackTokenOptions {
+  /** Default the emulator's immutableResourceId. */
+  audience?: string;
+  /** Lifetime from `issuedAt`; default 300 (Microsoft documents five minutes). Negative gives an expired token. */
+  expiresInSeconds?: number;
+  /** Default now (for a negative lifetime: five minutes before expiry). */
+  issuedAt?: Date;
+  /** Signs with a key that is not in the JWKS (the header still names the published kid unless `kid` is given). */
+  foreignKey?: boolean;
+  kid?: string;
+}
+
+export interface StartCallOptions {
   serverCallId?: string;
-  /** Generated when absent: opaque, with '=', '+' and '/' in it. */
-  recordingId?: string;
-  /** Default 1. */
-  chunks?: number | Array<{ size?: number; media?: 'mp4' | 'mp3' | 'wav' | 'synthetic'; endReason?: string }>;
-  /** Also sets recordingContentType/ChannelType/FormatType in the event; default mp4. */
-  format?: 'mp4' | 'mp3' | 'wav';
-  /** Synthetic size per chunk when `chunks` is a number. */
-  chunkSize?: number;
-  /** Deterministic bytes. */
-  seed?: string;
   participants?: string[];
-  recordingStartTime?: string;
-  /** Written into every chunk's metadata (ACS lists the pauses of the recording). */
-  pauseResumeIntervals?: Array<{ startTime: string; duration: number }>;
-  /** 'unmixed' gives each participant a channel in the metadata; default 'mixed'. */
-  channelType?: 'mixed' | 'unmixed';
-}
-
-export interface RecordingChunk {
-  index: number;
-  documentId: string;
-  endReason: string;
-  contentLocation: string;
-  metadataLocation: string;
-  deleteLocation: string;
-  size: number;
-  /** Hex SHA-256 of the content. */
-  sha256: string;
-  /** The metadata JSON bytes. */
-  metadata: Buffer;
-  metadataSha256: string;
-  /** MIME type of the content. */
-  contentType: string;
-}
-
-export interface RecordingFiles {
-  callId: string;
-  serverCallId: string;
-  recordingId: string;
-  recordingStartTime: string;
-  recordingDurationMs: number;
-  contentType: string;
-  channelType: string;
-  formatType: string;
-  chunks: RecordingChunk[];
-}
-
-type FaultTarget = { target?: 'content' | 'metadata'; times?: number };
-export type Fault = FaultTarget &
-  (
-    | { kind: 'reset'; afterBytes: number }
-    | { kind: 'status'; status: number; retryAfterSeconds?: number }
-    | { kind: 'html'; status?: number }
-    | { kind: 'empty' }
-    | { kind: 'redirect' }
-    | { kind: 'trickle'; bytesPerSecond: number }
-  );
-
-export interface RequestLogEntry {
-  port: 'endpoint' | 'storage' | 'regional';
-  method: string;
-  /** Path and query. */
-  path: string;
-  range?: string;
-  status: number;
-  bytesSent: number;
-  authorized: boolean;
-  xMsHost?: string;
-}
-
-export interface SimulatedCall {
-  serverCallId: string;
-  callId: string;
-  participants: string[];
-  legs: string[];
-  startedAt: string;
-}
-
-export interface EmulatedRecording {
-  recordingId: string;
-  serverCallId: string;
-  dialect: 'calling' | 'conversations';
-  state: 'active' | 'paused' | 'stopped';
-  startRequests: number;
-  recordingStateCallbackUri?: string;
-  contentType: 'audio' | 'audioVideo';
-  channelType: 'mixed' | 'unmixed';
-  format: 'mp4' | 'mp3' | 'wav';
-  startedAt: string;
-  stoppedAt?: string;
-  /** Pauses so far (the open one, if paused, has no duration yet). */
-  pauseResumeIntervals: Array<{ startTime: string; duration?: number }>;
-  files?: RecordingFiles;
-}
-
-export interface WebhookValidation {
-  ok: boolean;
-  status: number;
-  /** What was wrong, when not ok. */
-  problem?: string;
-}
-
-export interface DeliveryLogEntry {
-  url: string;
-  eventType: string;
-  eventId: string;
-  attempts: number;
-  statuses: Array<number | string>;
-  delivered: boolean;
+  legs?: number;
+  /** CallConnected without `data.serverCallId` (optional in the GA schema): the app must start by callConnectionId. */
+  omitServerCallIdInCallConnected?: boolean;
 }
 
 export interface AcsEmulator {
@@ -147,32 +111,51 @@ export interface AcsEmulator {
   connectionString: string;
   storageOrigin: string;
   regionalOrigin: string;
+  /** The ARM id in `topic` / `source` of Event Grid events. */
+  readonly resourceId: string;
+  /** The audience of callback JWTs. */
+  readonly immutableResourceId: string;
+  /** `{endpoint}calling/.well-known/acsopenidconfiguration`: issuer and jwks_uri of the callback JWTs. */
+  readonly openIdConfigUrl: string;
   createRecordingFiles(spec: RecordingFilesSpec): Promise<RecordingFiles>;
   recordingFileStatusEvent(
     files: RecordingFiles,
-    opts?: { schema?: 'EventGrid' | 'CloudEvents'; form?: 'ga' | '2021'; chunkIndices?: number[]; id?: string },
+    opts?: { schema?: EventSchema; form?: 'ga' | '2021'; chunkIndices?: number[]; id?: string },
   ): object;
   setFault(documentId: string, fault: Fault): void;
   clearFaults(documentId?: string): void;
   expire(documentId: string): void;
+  /**
+   * The document's content becomes a new version (new bytes, size and ETag; size default: 4 KiB more) from the next
+   * content request on, or after `afterRequests` more content requests answered with the current one.
+   */
+  changeVersion(documentId: string, opts?: { size?: number; afterRequests?: number }): Promise<DocumentVersion>;
+  /** Caps the bytes per second of all downloads of a document together; undefined or 0 lifts the cap. */
+  setRateLimit(documentId: string, bytesPerSecond: number | undefined): void;
   readonly requests: RequestLogEntry[];
   clearRequests(): void;
   readonly deletedDocuments: string[];
-  startCall(opts?: { serverCallId?: string; participants?: string[]; legs?: number }): Promise<SimulatedCall>;
+  startCall(opts?: StartCallOptions): Promise<SimulatedCall>;
   endCall(serverCallId: string): Promise<void>;
+  /** This call connection leaves the call (CallDisconnected); the call and its recording go on. */
+  hangUp(callConnectionId: string): void;
   readonly recordings: ReadonlyMap<string, EmulatedRecording>;
-  setControlFault(fault: {
-    status: number;
-    code?: string;
-    message?: string;
-    times?: number;
-    retryAfterSeconds?: number;
-  }): void;
+  setControlFault(fault: ControlFault): void;
+  clearControlFaults(): void;
+  /** How the next GA starts answer; no argument restores the default (200, active). */
+  setStartResponse(response?: StartResponse): void;
+  /** Every start (both dialects) is answered this long after it was carried out. */
+  setStartDelay(ms: number): void;
+  /** Also accept this bearer token. */
+  addEntraToken(token: string): void;
+  /** A Call Automation callback JWT; valid for this emulator's OpenID configuration unless told otherwise. */
+  callbackToken(opts?: CallbackTokenOptions): string;
+  setCallbackAuth(mode: CallbackAuthMode): void;
   /**
    * The handshake Event Grid makes when a subscription is created: a SubscriptionValidationEvent POST (Event Grid
    * schema) or an OPTIONS with WebHook-Request-Origin (CloudEvents). `ok` when the webhook answered as required.
    */
-  validateWebhook(url: string, schema?: 'EventGrid' | 'CloudEvents'): Promise<WebhookValidation>;
+  validateWebhook(url: string, schema?: EventSchema): Promise<WebhookValidation>;
   readonly deliveries: DeliveryLogEntry[];
   /** Resolves when every emitted event has been delivered or has run out of retries. */
   idle(): Promise<void>;

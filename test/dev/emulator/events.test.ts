@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startEmulator, type AcsEmulator, type EmulatorOptions } from '../../../dev/emulator';
-import { signedFetch } from './signedFetch';
+import { control, signedFetch } from './signedFetch';
 import { startWebhookReceiver, type WebhookReceiver } from './webhookReceiver';
 
 /** Event shapes (SPEC sections 3 and 4) and Event Grid-like delivery with retries (SPEC section 5). */
@@ -61,7 +61,10 @@ describe('RecordingFileStatusUpdated builder', () => {
         recordingFormatType: 'Mp3',
       },
     });
-    expect(grid.topic).toMatch(/\/Microsoft\.Communication\/CommunicationServices\//);
+    expect(grid.topic).toBe(
+      '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/emulator/providers/Microsoft.Communication/communicationServices/acs-emulator',
+    );
+    expect(emulator.resourceId).toBe(grid.topic);
     expect(grid.data.recordingStorageInfo.recordingChunks).toEqual(
       files.chunks
         .filter((c) => c.index !== 1)
@@ -97,19 +100,44 @@ describe('RecordingFileStatusUpdated builder', () => {
 });
 
 describe('call simulation', () => {
-  it('Event Grid: CallStarted, CallEnded, and RecordingFileStatusUpdated when a recorded call ends', async () => {
+  it('Event Grid: CallStarted, CallEnded (unsigned, topic = resourceId), and RecordingFileStatusUpdated', async () => {
     const { emulator, files, calls } = await setup({ maxChunkBytes: 20_000 });
-    const call = await emulator.startCall();
+    const call = await emulator.startCall({ participants: ['8:acs:starter', '8:acs:other'] });
     const recordingId = await startRecording(emulator, call.serverCallId);
+    await emulator.idle();
     await emulator.endCall(call.serverCallId);
     await emulator.idle();
-    expect(calls.received.map((r) => r.headers['aeg-event-type'])).toEqual(['Notification', 'Notification']);
-    const callEvents = calls.received.map((r) => (r.body as any[])[0]);
-    expect(callEvents.map((e) => e.eventType)).toEqual([
-      'Microsoft.Communication.CallStarted',
-      'Microsoft.Communication.CallEnded',
+    expect(calls.received.map((r) => [r.headers['aeg-event-type'], r.headers.authorization])).toEqual([
+      ['Notification', undefined],
+      ['Notification', undefined],
     ]);
-    expect(callEvents[0].data.serverCallId).toBe(call.serverCallId);
+    const [started, ended] = calls.received.map((r) => (r.body as any[])[0]);
+    // Subjects as Learn's "voice and video calling events" examples: call/{serverCallId}/startedBy/{rawId}, call/{serverCallId}.
+    expect([started.eventType, started.subject, started.topic]).toEqual([
+      'Microsoft.Communication.CallStarted',
+      `call/${call.serverCallId}/startedBy/8:acs:starter`,
+      emulator.resourceId,
+    ]);
+    expect(started.data).toEqual({
+      startedBy: {
+        communicationIdentifier: {
+          kind: 'communicationUser',
+          rawId: '8:acs:starter',
+          communicationUser: { id: '8:acs:starter' },
+        },
+        role: 'Attendee',
+      },
+      serverCallId: call.serverCallId,
+      group: { id: call.callId },
+      isTwoParty: true,
+      correlationId: call.callId,
+      isRoomsCall: false,
+    });
+    expect([ended.eventType, ended.subject]).toEqual([
+      'Microsoft.Communication.CallEnded',
+      `call/${call.serverCallId}`,
+    ]);
+    expect(ended.data).toMatchObject({ serverCallId: call.serverCallId, reason: { code: 0, subCode: 0 } });
 
     expect(emulator.recordings.get(recordingId)!.state).toBe('stopped');
     expect(files.received).toHaveLength(1);
@@ -117,6 +145,7 @@ describe('call simulation', () => {
     expect(event.subject).toBe(
       `/recording/call/${call.callId}/serverCallId/${call.serverCallId}/recordingId/${recordingId}`,
     );
+    expect(event.topic).toBe(emulator.resourceId);
     const chunks = event.data.recordingStorageInfo.recordingChunks as any[];
     expect(chunks.length).toBeGreaterThan(1);
     expect(chunks.at(-1).endReason).toBe('SessionEnded');
@@ -126,28 +155,90 @@ describe('call simulation', () => {
     await download.arrayBuffer();
   });
 
-  it('CloudEvents: one CallConnected and CallDisconnected per leg', async () => {
+  it('CloudEvents: signed CallConnected and CallDisconnected callbacks per leg, as Call Automation sends them', async () => {
     const { emulator, calls } = await setup({ eventSchema: 'CloudEvents' });
     const call = await emulator.startCall({ legs: 2 });
+    await emulator.idle();
     await emulator.endCall(call.serverCallId);
     await emulator.idle();
-    expect(
-      calls.received.every((r) => r.headers['content-type'] === 'application/cloudevents+json; charset=utf-8'),
-    ).toBe(true);
-    const events = calls.received.map((r) => r.body as any);
-    expect(events.map((e) => e.type)).toEqual([
-      'Microsoft.Communication.CallConnected',
-      'Microsoft.Communication.CallConnected',
-      'Microsoft.Communication.CallDisconnected',
-      'Microsoft.Communication.CallDisconnected',
+    expect(calls.received.map((r) => r.headers['content-type'])).toEqual(Array(4).fill('application/json'));
+    expect(calls.received.every((r) => /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/.test(r.headers.authorization!))).toBe(true);
+    const events = calls.received.map((r) => {
+      expect(r.body).toHaveLength(1);
+      return (r.body as any[])[0];
+    });
+    const byLeg = (leg: string): string[] => events.filter((e) => e.data.callConnectionId === leg).map((e) => e.type);
+    for (const leg of call.legs) {
+      expect(byLeg(leg)).toEqual(['Microsoft.Communication.CallConnected', 'Microsoft.Communication.CallDisconnected']);
+    }
+    const connected = events.find((e) => e.data.callConnectionId === call.legs[0]);
+    expect(connected).toEqual({
+      id: expect.any(String),
+      source: `calling/callConnections/${call.legs[0]}`,
+      subject: `calling/callConnections/${call.legs[0]}`,
+      type: 'Microsoft.Communication.CallConnected',
+      data: { callConnectionId: call.legs[0], serverCallId: call.serverCallId, correlationId: call.callId },
+      time: expect.any(String),
+      specversion: '1.0',
+      datacontenttype: 'application/json',
+    });
+    expect(emulator.deliveries.map((d) => d.channel)).toEqual(Array(4).fill('callback'));
+  });
+
+  it('CallConnected can leave out serverCallId; the app then records by callConnectionId', async () => {
+    const { emulator, calls } = await setup({ eventSchema: 'CloudEvents' });
+    const call = await emulator.startCall({ omitServerCallIdInCallConnected: true });
+    await emulator.idle();
+    const [connected] = calls.received.map((r) => (r.body as any[])[0]);
+    expect(connected.data).toEqual({ callConnectionId: call.legs[0], correlationId: call.callId });
+    const response = await control(emulator, 'POST', 'calling/recordings?api-version=2025-06-15', {
+      callConnectionId: connected.data.callConnectionId,
+    });
+    expect(response.status).toBe(200);
+    const { recordingId } = (await response.json()) as { recordingId: string };
+    expect(emulator.recordings.get(recordingId)!.serverCallId).toBe(call.serverCallId);
+  });
+
+  it('hangUp: CallDisconnected for that connection only, and the call and its recording go on', async () => {
+    const { emulator, calls } = await setup({ eventSchema: 'CloudEvents' });
+    const call = await emulator.startCall({ legs: 2 });
+    const recordingId = await startRecording(emulator, call.serverCallId);
+    emulator.hangUp(call.legs[0]!);
+    await emulator.idle();
+    const types = calls.received.map((r) => [(r.body as any[])[0].type, (r.body as any[])[0].data.callConnectionId]);
+    expect(types.filter(([type]) => type === 'Microsoft.Communication.CallDisconnected')).toEqual([
+      ['Microsoft.Communication.CallDisconnected', call.legs[0]],
     ]);
-    expect(events[0]).toMatchObject({ specversion: '1.0', data: { serverCallId: call.serverCallId } });
-    expect(new Set(events.map((e) => e.data.callConnectionId)).size).toBe(2);
+    expect(emulator.recordings.get(recordingId)!.state).toBe('active');
+    await emulator.endCall(call.serverCallId);
+    await emulator.idle();
+    const disconnected = calls.received
+      .map((r) => (r.body as any[])[0])
+      .filter((e) => e.type === 'Microsoft.Communication.CallDisconnected');
+    expect(disconnected.map((e) => e.data.callConnectionId)).toEqual([call.legs[0], call.legs[1]]);
+  });
+
+  it('CloudEvents with callEvents "system": CallStarted with source = resourceId, unsigned', async () => {
+    const resourceId =
+      '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.Communication/communicationServices/contoso';
+    const { emulator, calls } = await setup({ eventSchema: 'CloudEvents', callEvents: 'system', resourceId });
+    const call = await emulator.startCall();
+    await emulator.idle();
+    const [received] = calls.received;
+    expect(received!.headers['content-type']).toBe('application/cloudevents+json; charset=utf-8');
+    expect(received!.headers.authorization).toBeUndefined();
+    expect(received!.body).toMatchObject({
+      specversion: '1.0',
+      type: 'Microsoft.Communication.CallStarted',
+      source: resourceId,
+      data: { serverCallId: call.serverCallId },
+    });
   });
 
   it('2021: CallLegStateChanged Established and Terminated per leg', async () => {
     const { emulator, calls } = await setup({ eventForm: '2021' });
     const call = await emulator.startCall({ legs: 3 });
+    await emulator.idle();
     await emulator.endCall(call.serverCallId);
     await emulator.idle();
     const events = calls.received.map((r) => (r.body as any[])[0]);
@@ -169,7 +260,13 @@ describe('delivery', () => {
     expect(calls.received).toHaveLength(3);
     expect(calls.received.map((r) => r.headers['aeg-delivery-count'])).toEqual(['0', '1', '2']);
     expect(emulator.deliveries).toEqual([
-      expect.objectContaining({ url: calls.url, attempts: 3, statuses: [500, 503, 200], delivered: true }),
+      expect.objectContaining({
+        url: calls.url,
+        attempts: 3,
+        statuses: [500, 503, 200],
+        delivered: true,
+        channel: 'eventGrid',
+      }),
     ]);
   });
 

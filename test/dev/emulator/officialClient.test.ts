@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CallAutomationClient } from '@azure/communication-call-automation';
+import type { TokenCredential } from '@azure/core-auth';
 import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
 import { startEmulator, type AcsEmulator } from '../../../dev/emulator';
 import { startWebhookReceiver, type WebhookReceiver } from './webhookReceiver';
@@ -21,6 +22,9 @@ afterAll(async () => {
   await callbacks.close();
 });
 
+/** The https endpoint name the Entra-mode client is given (its bearer policy refuses plain http). */
+const ENTRA_ENDPOINT = 'https://acs-emulator.communication.azure.com/';
+
 function loopbackTransport(): HttpClient {
   const inner = createDefaultHttpClient();
   return {
@@ -28,6 +32,9 @@ function loopbackTransport(): HttpClient {
       const url = new URL(request.url);
       if (url.hostname.endsWith('.asm.skype.com')) {
         request.url = `${emulator.storageOrigin}${url.pathname}${url.search}`;
+        request.allowInsecureConnection = true;
+      } else if (url.hostname === new URL(ENTRA_ENDPOINT).hostname) {
+        request.url = `${emulator.endpoint.replace(/\/$/, '')}${url.pathname}${url.search}`;
         request.allowInsecureConnection = true;
       }
       return inner.sendRequest(request);
@@ -54,15 +61,33 @@ it('start, state, pause, resume, stop, downloadStreaming and delete succeed thro
     recordingChannel: 'mixed',
     recordingFormat: 'mp3',
   });
-  expect(started.recordingState).toBe('active');
+  expect(started).toEqual({
+    recordingId: expect.any(String),
+    recordingState: 'active',
+    recordingKind: 'azureCommunicationServices',
+  });
   const recordingId = started.recordingId;
+  // The client carried the padded serverCallId unchanged, and sent both repeatability headers.
+  expect(call.serverCallId).toMatch(/^[A-Za-z0-9+/]+={1,2}$/);
+  const startRequest = emulator.requests.find((r) => r.method === 'POST' && r.path.startsWith('/calling/recordings?'));
+  expect(startRequest).toMatchObject({
+    auth: 'hmac',
+    repeatabilityRequestId: expect.stringMatching(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    ),
+    repeatabilityFirstSent: expect.stringMatching(/^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/),
+  });
   expect(emulator.recordings.get(recordingId)).toMatchObject({
     serverCallId: call.serverCallId,
     state: 'active',
     format: 'mp3',
   });
 
-  expect((await recording.getState(recordingId)).recordingState).toBe('active');
+  expect(await recording.getState(recordingId)).toEqual({
+    recordingId,
+    recordingState: 'active',
+    recordingKind: 'azureCommunicationServices',
+  });
   await recording.pause(recordingId);
   expect((await recording.getState(recordingId)).recordingState).toBe('inactive');
   await recording.resume(recordingId);
@@ -112,5 +137,45 @@ it('start, state, pause, resume, stop, downloadStreaming and delete succeed thro
     ['Microsoft.Communication.RecordingStateChanged', 'inactive'],
     ['Microsoft.Communication.RecordingStateChanged', 'active'],
     ['Microsoft.Communication.RecordingStateChanged', 'inactive'],
+  ]);
+});
+
+it('reads a 202 inactive start, and starts by callConnectionId', async () => {
+  const client = new CallAutomationClient(emulator.connectionString, { allowInsecureConnection: true });
+  const recording = client.getCallRecording();
+  const call = await emulator.startCall({ legs: 2 });
+  emulator.setStartResponse({ status: 202, state: 'inactive', then: 'stay', times: 1 });
+  const accepted = await recording.start({ callConnectionId: call.legs[1] });
+  expect([accepted.recordingState, accepted.recordingKind]).toEqual(['inactive', 'azureCommunicationServices']);
+  expect(emulator.recordings.get(accepted.recordingId)).toMatchObject({
+    serverCallId: call.serverCallId,
+    callConnectionId: call.legs[1],
+    state: 'starting',
+  });
+  expect((await recording.getState(accepted.recordingId)).recordingState).toBe('inactive');
+  await recording.stop(accepted.recordingId);
+});
+
+it('Entra mode: the bearer token of the client is accepted only once the emulator is told it', async () => {
+  const scopes: string[] = [];
+  const credential: TokenCredential = {
+    getToken: async (scope) => {
+      scopes.push(...[scope].flat());
+      return { token: 'official-client-entra-token', expiresOnTimestamp: Date.now() + 3_600_000 };
+    },
+  };
+  const client = new CallAutomationClient(ENTRA_ENDPOINT, credential, { httpClient: loopbackTransport() });
+  const recording = client.getCallRecording();
+  const call = await emulator.startCall();
+  const start = (): Promise<unknown> =>
+    recording.start({ callLocator: { id: call.serverCallId, kind: 'serverCallLocator' } });
+  await expect(start()).rejects.toMatchObject({ statusCode: 401 });
+  emulator.addEntraToken('official-client-entra-token');
+  await expect(start()).resolves.toMatchObject({ recordingState: 'active' });
+  expect(scopes.every((scope) => scope === 'https://communication.azure.com//.default')).toBe(true);
+  const bearers = emulator.requests.filter((r) => r.auth === 'bearer').map((r) => [r.authorized, r.status]);
+  expect(bearers).toEqual([
+    [false, 401],
+    [true, 200],
   ]);
 });

@@ -155,12 +155,28 @@ describe('authentication', () => {
     expect(response.status).toBe(401);
   });
 
-  it('accepts a bearer token (Entra mode) and logs x-ms-host', async () => {
-    const response = await fetch(location, {
-      headers: { authorization: 'Bearer token', 'x-ms-host': new URL(emulator.endpoint).host },
-    });
-    expect(response.status).toBe(200);
-    expect(emulator.requests.at(-1)).toMatchObject({ authorized: true, xMsHost: new URL(emulator.endpoint).host });
+  it('accepts a configured bearer token (Entra mode) and logs the scheme and x-ms-host, never the token', async () => {
+    const endpointHost = new URL(emulator.endpoint).host;
+    const bearer = (token: string): Promise<Response> =>
+      fetch(location, { headers: { authorization: `Bearer ${token}`, 'x-ms-host': endpointHost } });
+    const refused = await bearer('storage-token');
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer');
+    emulator.addEntraToken('storage-token');
+    expect((await bearer('storage-token')).status).toBe(200);
+    expect(emulator.requests.map((r) => [r.auth, r.authorized, r.status, r.xMsHost])).toEqual([
+      ['bearer', false, 401, endpointHost],
+      ['bearer', true, 200, endpointHost],
+    ]);
+    expect(emulator.requests[0]!.authFailure).toBe(
+      'Bearer tokens are refused: this emulator accepts none (start it with entraTokens, or addEntraToken).',
+    );
+    expect(JSON.stringify(emulator.requests)).not.toContain('storage-token');
+  });
+
+  it('logs the HMAC scheme of a signed request', async () => {
+    await (await signedFetch(emulator, location)).arrayBuffer();
+    expect(emulator.requests.map((r) => [r.auth, r.authorized])).toEqual([['hmac', true]]);
   });
 });
 
@@ -229,5 +245,12 @@ describe('faults', () => {
     expect(first.value!.length).toBeLessThanOrEqual(1000);
     await reader.cancel();
     emulator.clearFaults(doc);
+  });
+});
+
+describe('start-up', () => {
+  it('fails on a port in use', async () => {
+    const taken = Number(new URL(emulator.storageOrigin).port);
+    await expect(startEmulator({ storagePort: taken })).rejects.toMatchObject({ code: 'EADDRINUSE' });
   });
 });

@@ -19,6 +19,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const script: number[] = [];
   const delays: number[] = [];
   const waiters: Array<{ count: number; resolve: () => void }> = [];
+  const timers = new Set<NodeJS.Timeout>();
   const server = createServer((req, res) => {
     const pieces: Buffer[] = [];
     req.on('data', (piece: Buffer) => pieces.push(piece));
@@ -26,9 +27,11 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const text = Buffer.concat(pieces).toString('utf8');
       received.push({ headers: req.headers, body: text ? JSON.parse(text) : undefined });
       const status = script.shift() ?? 200;
-      setTimeout(() => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
         if (!res.destroyed) res.writeHead(status).end();
       }, delays.shift() ?? 0);
+      timers.add(timer);
       for (const waiter of waiters.filter((w) => received.length >= w.count)) waiter.resolve();
     });
   });
@@ -43,6 +46,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       received.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve })),
     close: () =>
       new Promise((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -19,7 +19,8 @@ import type { StartCallOptions } from './types';
 export function startCall(state: EmulatorState, sink: EventSink, opts: StartCallOptions = {}): SimulatedCall {
   const participants = opts.participants ?? [`8:acs:${randomUUID()}`, `8:acs:${randomUUID()}`];
   const serverCallId = opts.serverCallId ?? newServerCallId(state.settings.serverCallIdStyle);
-  const call = state.registerCall(serverCallId, participants, opts.legs ?? 1, opts.omitServerCallIdInCallConnected);
+  const legs = opts.callConnectionIds?.length ? opts.callConnectionIds : (opts.legs ?? 1);
+  const call = state.registerCall(serverCallId, participants, legs, opts.omitServerCallIdInCallConnected);
   emitCallEvents(state, sink, call, 'started', call.legs);
   return simulatedCall(call);
 }

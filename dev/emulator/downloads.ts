@@ -50,8 +50,10 @@ export async function serveDocument(state: EmulatorState, request: DocumentReque
     res.end(html);
     return;
   }
-  if (fault?.kind === 'redirect')
-    return sendEmpty(res, 302, { location: `${state.addresses.regionalOrigin}${entry.path}` });
+  if (fault?.kind === 'redirect') {
+    // Default: the same path on the regional host; `location` aims it anywhere (a hostile redirect in tests).
+    return sendEmpty(res, 302, { location: fault.location ?? `${state.addresses.regionalOrigin}${entry.path}` });
+  }
   // NOTE: taken once, before the first byte: a version change during this response does not mix two versions.
   const source: ContentSource = target === 'content' ? doc.content : new BufferContent(doc.metadata);
   const etag = target === 'content' ? doc.etag : doc.metadataEtag;

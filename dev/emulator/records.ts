@@ -70,7 +70,7 @@ export type Fault = FaultTarget &
     | { kind: 'status'; status: number; retryAfterSeconds?: number }
     | { kind: 'html'; status?: number }
     | { kind: 'empty' }
-    | { kind: 'redirect' }
+    | { kind: 'redirect'; location?: string }
     | { kind: 'trickle'; bytesPerSecond: number }
   );
 

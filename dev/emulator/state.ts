@@ -110,14 +110,14 @@ export class EmulatorState {
   registerCall(
     serverCallId: string,
     participants: string[],
-    legs: number,
+    legs: number | readonly string[],
     omitServerCallIdInCallConnected = false,
   ): CallState {
     const call: CallState = {
       serverCallId,
       callId: randomUUID(),
       participants,
-      legs: Array.from({ length: Math.max(1, legs) }, () => randomUUID()),
+      legs: typeof legs === 'number' ? Array.from({ length: Math.max(1, legs) }, () => randomUUID()) : [...legs],
       startedAt: new Date().toISOString(),
       ended: false,
       omitServerCallIdInCallConnected,

@@ -104,6 +104,8 @@ export interface StartCallOptions {
   legs?: number;
   /** CallConnected without `data.serverCallId` (optional in the GA schema): the app must start by callConnectionId. */
   omitServerCallIdInCallConnected?: boolean;
+  /** The call connection ids of the legs (e.g. those of a published payload); default `legs` random ones. */
+  callConnectionIds?: string[];
 }
 
 export interface AcsEmulator {

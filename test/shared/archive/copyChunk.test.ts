@@ -280,6 +280,34 @@ describe('archiving a recording through the queue', () => {
   });
 
   it.each([
+    ['a foreign host', 'https://evil.example.com/v1/objects/DOC/content/video'],
+    [
+      'a foreign host with a trailing dot and an odd port',
+      'https://evil.example.com.:8444/v1/objects/DOC/content/video',
+    ],
+    [
+      'a host that only ends like an allowed one',
+      'https://storage.asm.skype.com.evil.example/v1/objects/DOC/content/video',
+    ],
+    ['plain http off loopback', 'http://storage.asm.skype.com/v1/objects/DOC/content/video'],
+  ])('refuses a redirect to %s at that hop, without a request', async (_name, target) => {
+    const files = await h.emulator.createRecordingFiles({ chunks: [{ size: BLOCK }] });
+    const doc = files.chunks[0]!.documentId;
+    h.emulator.setFault(doc, { kind: 'redirect', location: target.replace('DOC', doc), times: 100 });
+    const log = new CapturedLog();
+    await h.archive(h.emulator.recordingFileStatusEvent(files), log);
+    const manifest = await readManifest(h.container, files.callId, await keyOf(files));
+    // LocationRefused is decided before any request; a request to the target would have been a network error instead.
+    expect(manifest.chunks[0]).toMatchObject({
+      status: 'failed',
+      failureCode: 'LocationRefused',
+      lastError: expect.stringMatching(/^download refused before any request: /),
+    });
+    expect(contentGets(doc).map((r) => r.status)).toEqual([302]);
+    expect(log.text).not.toContain('NetworkError');
+  });
+
+  it.each([
     ['another chunk', () => 'http://127.0.0.1:1/v1/objects/0-eus-d2-another/content/video'],
     ['a path without the document', () => 'http://127.0.0.1:1/calling/recordings/x'],
   ])('refuses a content location aimed at %s at ingest: failed, nothing queued, nothing sent', async (_name, aim) => {

@@ -25,7 +25,13 @@ export interface EventEnvelope {
 
 export const SUBSCRIPTION_VALIDATION_EVENT = 'Microsoft.EventGrid.SubscriptionValidationEvent';
 
-/** One event, as the Functions host hands it to an Event Grid trigger. */
+/**
+ * One event, as the Functions host hands it to an Event Grid trigger.
+ * NOTE: not `EventGridDeserializer` from `@azure/eventgrid`: it requires `topic`, `subject`, `dataVersion` and
+ * `metadataVersion: "1"` on every Event Grid event and a lower-case `specversion` on CloudEvents, and Microsoft's own
+ * published payloads lack them (the Go SDK's RecordingFileStatusUpdated has no topic and no metadataVersion; the
+ * CloudEvents example writes `specVersion`): test/fixtures/acs-public. The SDK's data types are used (events/*.ts).
+ */
 export function toEventEnvelope(event: unknown): EventEnvelope {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new BadInputError('event is not a JSON object', 'event');

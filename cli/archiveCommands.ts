@@ -305,11 +305,7 @@ async function ingestAll(
 }
 
 /** `--wait`: polls the manifests until the function app has copied everything (or failed, or time is up). */
-async function waitForFinal(
-  services: ArchiveServices,
-  results: IngestResult[],
-  timeoutSeconds: number,
-): Promise<void> {
+async function waitForFinal(services: ArchiveServices, results: IngestResult[], timeoutSeconds: number): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (const result of results) {
     if (result.outcome !== 'queued' || !result.recording) continue;

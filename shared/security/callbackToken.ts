@@ -1,4 +1,15 @@
-import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { errors as JoseErrors, JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+
+/**
+ * NOTE: `jose` is loaded on the first callback to verify, not at cold start: most invocations (archive copies,
+ * Event Grid system events) never need it.
+ */
+let joseModule: typeof import('jose') | undefined;
+function jose(): typeof import('jose') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  joseModule ??= require('jose') as typeof import('jose');
+  return joseModule;
+}
 import { request } from 'undici';
 import { RetryableError } from '../errors';
 import { CallerRefusedError } from './callerRefused';
@@ -70,7 +81,7 @@ export class CallbackTokenValidator {
     try {
       await this.check(token, keys);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey)) throw this.classify(error);
+      if (!(error instanceof jose().errors.JWKSNoMatchingKey)) throw this.classify(error);
       // An unknown kid: the keys may have rotated. Fetch them again (not more often than the cooldown) and retry once.
       if (this.now().getTime() - keys.fetchedAt < this.refetchCooldownMs) throw this.classify(error);
       keys = await this.refresh();
@@ -83,7 +94,7 @@ export class CallbackTokenValidator {
   }
 
   private async check(token: string, keys: KeySet): Promise<void> {
-    const { payload } = await jwtVerify(token, keys.getKey, {
+    const { payload } = await jose().jwtVerify(token, keys.getKey, {
       issuer: keys.issuer,
       audience: this.audiences,
       algorithms: ['RS256'],
@@ -106,12 +117,12 @@ export class CallbackTokenValidator {
 
   private classify(error: unknown): Error {
     if (error instanceof CallerRefusedError || error instanceof RetryableError) return error;
-    if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+    if (error instanceof jose().errors.JWKSTimeout || error instanceof jose().errors.JWKSInvalid) {
       return new RetryableError('CallbackKeysUnavailable', 'The Call Automation signing keys could not be read', {
         cause: error,
       });
     }
-    if (error instanceof errors.JOSEError) {
+    if (error instanceof jose().errors.JOSEError) {
       return new CallerRefusedError(
         401,
         'InvalidToken',
@@ -171,7 +182,7 @@ export class CallbackTokenValidator {
     const jwks = await this.fetchJson(keysUrl, MAX_KEYS_BYTES, 'signing keys');
     let getKey: JWTVerifyGetKey;
     try {
-      getKey = createLocalJWKSet(jwks as JSONWebKeySet);
+      getKey = jose().createLocalJWKSet(jwks as JSONWebKeySet);
     } catch (error) {
       throw new RetryableError('CallbackKeysUnavailable', 'The Call Automation signing keys are not a JWKS', {
         cause: error,
@@ -232,15 +243,15 @@ function bearerToken(authorization: string | null | undefined): string {
 }
 
 /** A short reason for the caller and the log; never the token or its claims. */
-function reasonOf(error: InstanceType<typeof errors.JOSEError>): string {
-  if (error instanceof errors.JWTExpired) return 'expired';
-  if (error instanceof errors.JWTClaimValidationFailed) {
+function reasonOf(error: InstanceType<typeof JoseErrors.JOSEError>): string {
+  if (error instanceof jose().errors.JWTExpired) return 'expired';
+  if (error instanceof jose().errors.JWTClaimValidationFailed) {
     if (error.claim === 'aud') return 'wrong audience';
     if (error.claim === 'iss') return 'wrong issuer';
     return `claim ${error.claim} (${error.reason})`;
   }
-  if (error instanceof errors.JWKSNoMatchingKey) return 'signed with an unknown key';
-  if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
-  if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm not allowed (RS256 only)';
+  if (error instanceof jose().errors.JWKSNoMatchingKey) return 'signed with an unknown key';
+  if (error instanceof jose().errors.JWSSignatureVerificationFailed) return 'bad signature';
+  if (error instanceof jose().errors.JOSEAlgNotAllowed) return 'algorithm not allowed (RS256 only)';
   return 'malformed';
 }

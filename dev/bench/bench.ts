@@ -1,247 +1,360 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { startAzurite } from '../azurite';
+import { loadConfig } from '../../shared/config';
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteHandle } from '../azurite';
+import { startEmulator, type AcsEmulator, type RecordingFiles } from '../emulator';
 import { repoRoot } from '../repoRoot';
-import { startEmulator, type AcsEmulator } from '../emulator';
-import type { BenchTask, CaseResult } from './case';
+import type { ArchivedChunk, BenchTask, CaseResult } from './case';
+import { runQueuePath } from './queuePath';
+import { writeReport, type BenchReport, type CaseReport, type Kind, type RunResult } from './report';
 
 /**
  * `npm run bench`: the archiver against the limits of this machine, measured in one run on loopback (Azurite + the ACS
  * emulator's deterministic synthetic chunks). A benchmark, not a test: it prints numbers and never fails on speed.
- * Every case runs in a fresh child process (its CPU and peak RSS are its own). BENCH_QUICK=1 runs small sizes only.
+ *
+ * Every case runs BENCH_RUNS times (default 3); each run starts a fresh Azurite (so no run inherits another's extents
+ * or garbage collection) and measures, in a rotating order, each kind in a fresh child process:
+ * - source: the emulator's download rate alone; sink: Azurite's ingest rate alone (same block size and concurrency);
+ * - archiver: the product (in-process cases: ingest + copyChunk in one process; the queue case: the local Functions
+ *   host as a child process, an Event Grid delivery, archiveChunk copying from the queue);
+ * - plain: the SDK's uploadStream of the download body (streams, but no hashes, no resume, no verification);
+ * - naive: Microsoft's sample approach, download to a temporary file and upload it.
+ *
+ * Settings: BENCH_QUICK=1 (small sizes), BENCH_RUNS=N, BENCH_CASES=id,id (e.g. 1g,queue), BENCH_KINDS=archiver,sink,
+ * BENCH_ENV='{"ARCHIVE_BLOCK_SIZE_MIB":"16"}' (app settings for the archiver and its peers), BENCH_PROFILE=DIR (V8 CPU
+ * profiles of every product process), BENCH_VERIFY=0 (skip reading every archived blob back), BENCH_TAG=name (result
+ * files dev/bench/results/<name>.json|.svg|.md; default latest), BENCH_RESUME=0, BENCH_ACK=0, BENCH_COLD=0.
  */
 
 const execFileAsync = promisify(execFile);
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const quick = process.env.BENCH_QUICK === '1';
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const OVERRIDES = JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>;
+const PROFILE = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
+const VERIFY = process.env.BENCH_VERIFY !== '0';
+/** BENCH_VARIANTS='{"name":{"SETTING":"value"}}': extra archiver kinds `archiver@name` with those settings on top. */
+const VARIANTS = JSON.parse(process.env.BENCH_VARIANTS ?? '{}') as Record<string, Record<string, string>>;
+const ALL_KINDS: Kind[] = ['source', 'sink', 'archiver', 'plain', 'naive'];
+const KINDS: Kind[] = [
+  ...((process.env.BENCH_KINDS?.split(',') as Kind[] | undefined) ?? ALL_KINDS),
+  ...Object.keys(VARIANTS).map((name): Kind => `archiver@${name}`),
+];
+/** How many chunks the queue case's peers move at once: host.json extensions.queues.batchSize. */
+const QUEUE_PARALLEL = 4;
 
-const SINGLE_SIZES = quick ? [16 * MiB, 64 * MiB] : [64 * MiB, 512 * MiB, 2 * GiB];
-const RECORDING = quick ? { chunks: 4, size: 16 * MiB } : { chunks: 8, size: 256 * MiB };
+interface CaseSpec {
+  id: string;
+  label: string;
+  chunks: number[];
+  path: 'in-process' | 'queue';
+}
+
+const sizeLabel = (bytes: number) => (bytes >= GiB ? `${bytes / GiB} GiB` : `${bytes / MiB} MiB`);
+const single = (size: number, id: string): CaseSpec => ({
+  id,
+  label: `1 x ${sizeLabel(size)}`,
+  chunks: [size],
+  path: 'in-process',
+});
+const queued = (count: number, size: number): CaseSpec => ({
+  id: 'queue',
+  label: `${count} x ${sizeLabel(size)} (queue)`,
+  chunks: Array<number>(count).fill(size),
+  path: 'queue',
+});
+const CASES: CaseSpec[] = (
+  quick
+    ? [single(16 * MiB, '16m'), single(64 * MiB, '64m'), queued(4, 16 * MiB)]
+    : [single(512 * MiB, '512m'), single(GiB, '1g'), single(2 * GiB, '2g'), queued(8, 256 * MiB)]
+).filter((c) => !process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes(c.id));
+const DEV_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=http://127.0.0.1:10000/${AZURITE_ACCOUNT};QueueEndpoint=http://127.0.0.1:10001/${AZURITE_ACCOUNT};`;
 const RESUME_SIZE = quick ? 64 * MiB : 512 * MiB;
 
-async function runCase(task: BenchTask): Promise<CaseResult> {
+async function runCase(task: BenchTask, profileName: string = task.kind): Promise<CaseResult> {
   const script = path.join(__dirname, 'case.js');
-  // BENCH_PROFILE=DIR writes a V8 CPU profile of every case there (open in Chrome DevTools, or summarise by function).
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const profile =
+    PROFILE && !task.kind.startsWith('coldstart') ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}/${profileName}`] : [];
   const { stdout } = await execFileAsync(process.execPath, [...profile, script, JSON.stringify(task)], {
     maxBuffer: 16 * MiB,
   });
-  const last = stdout.trim().split('\n').pop() ?? '{}';
-  return JSON.parse(last) as CaseResult;
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as CaseResult;
 }
 
-const mbps = (r: CaseResult) => r.bytes / 1e6 / r.seconds;
-const fmt = (n: number, digits = 1) => n.toFixed(digits);
-const sizeLabel = (bytes: number) => (bytes >= GiB ? `${bytes / GiB} GiB` : `${bytes / MiB} MiB`);
-
-interface Row {
-  label: string;
-  bytes: number;
-  source: number;
-  sink: number;
-  archiver: CaseResult;
-  naive: CaseResult;
-  exact: boolean;
+/** A fresh Azurite (blob + queue) in its own folder, removed with it. */
+async function freshAzurite(work: string, name: string): Promise<AzuriteHandle & { dispose(): Promise<void> }> {
+  const location = path.join(work, name);
+  const azurite = await startAzurite({ location });
+  return {
+    ...azurite,
+    dispose: async () => {
+      await azurite.stop();
+      rmSync(location, { recursive: true, force: true });
+    },
+  };
 }
 
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'cra-bench-'));
-  const azurite = await startAzurite({ location: path.join(work, 'azurite') });
   const emulator = await startEmulator();
+  if (PROFILE) mkdirSync(PROFILE, { recursive: true });
   try {
-    await measure(azurite.connectionString, emulator);
+    // The archive settings every kind runs with (the development account's form; nothing connects with it).
+    const settings = loadConfig({ ...baseEnv(emulator, DEV_CONNECTION_STRING, 'settings'), ...OVERRIDES }).archive;
+    console.log(
+      `call-recording-archiver benchmark: ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ` +
+        `${quick ? 'QUICK' : 'full'} sizes, ${RUNS} runs per case, blocks ${settings.blockSizeBytes / MiB} MiB x ${settings.blocksInFlight} in flight` +
+        `${Object.keys(OVERRIDES).length ? `, settings ${JSON.stringify(OVERRIDES)}` : ''}`,
+    );
+    console.log(
+      'Source: the ACS emulator (loopback, HMAC-signed, synthetic bytes); sink: Azurite 3.35 (--location on disk).\n',
+    );
+    const cases: CaseReport[] = [];
+    for (const spec of CASES) cases.push(await measureCase(work, emulator, spec));
+    const resume =
+      process.env.BENCH_RESUME === '0' ? undefined : await measureResume(work, emulator, settings.blockSizeBytes);
+    const acknowledgement = process.env.BENCH_ACK === '0' ? undefined : await measureAcknowledgement(work, emulator);
+    const coldStart = process.env.BENCH_COLD === '0' ? undefined : await measureColdStart();
+    const report: BenchReport = {
+      createdAt: new Date().toISOString(),
+      machine: {
+        cores: os.cpus().length,
+        cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+        node: process.version,
+        loadAverage: os.loadavg(),
+      },
+      quick,
+      runsPerCase: RUNS,
+      settings: {
+        blockSizeMiB: settings.blockSizeBytes / MiB,
+        blocksInFlight: settings.blocksInFlight,
+        overrides: OVERRIDES,
+      },
+      cases,
+      resume,
+      acknowledgement,
+      coldStart,
+    };
+    writeReport(report, path.join(repoRoot(), 'dev', 'bench', 'results'), process.env.BENCH_TAG ?? 'latest');
   } finally {
     await emulator.stop();
-    await azurite.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-async function measure(azuriteConnectionString: string, emulator: AcsEmulator): Promise<void> {
-  const service = BlobServiceClient.fromConnectionString(azuriteConnectionString);
-  let containerCounter = 0;
-  const freshEnv = async () => {
-    const name = `bench-${++containerCounter}`;
-    await service.getContainerClient(name).createIfNotExists();
-    return {
-      ACS_CONNECTION_STRING: emulator.connectionString,
-      ARCHIVE_STORAGE_CONNECTION_STRING: azuriteConnectionString,
-      ARCHIVE_CONTAINER: name,
-    };
+function baseEnv(emulator: AcsEmulator, connectionString: string, name: string): Record<string, string> {
+  return {
+    ACS_CONNECTION_STRING: emulator.connectionString,
+    ARCHIVE_STORAGE_CONNECTION_STRING: connectionString,
+    AzureWebJobsStorage: connectionString,
+    ARCHIVE_CONTAINER: `${name}-archive`,
+    CONTROL_CONTAINER: `${name}-control`,
+    ARCHIVE_QUEUE: `${name}-chunks`,
   };
-  const dropContainer = (env: Record<string, string>) =>
-    service.getContainerClient(env.ARCHIVE_CONTAINER!).deleteIfExists();
+}
 
-  console.log(
-    `call-recording-archiver benchmark — ${os.cpus().length} cores, Node ${process.version}, ${quick ? 'QUICK' : 'full'} sizes`,
-  );
-  console.log(
-    'Source: ACS emulator (loopback, HMAC-signed, synthetic bytes); sink: Azurite 3.35 (--location on disk).\n',
-  );
-
-  const rows: Row[] = [];
-  const cases = [
-    ...SINGLE_SIZES.map((size) => ({ label: `1 x ${sizeLabel(size)}`, chunks: [size] })),
-    {
-      label: `${RECORDING.chunks} x ${sizeLabel(RECORDING.size)}`,
-      chunks: Array(RECORDING.chunks).fill(RECORDING.size) as number[],
-    },
-  ];
-  for (const c of cases) {
-    process.stdout.write(`${c.label}: preparing (SHA-256 of the source)... `);
-    const files = await emulator.createRecordingFiles({ chunks: c.chunks.map((size) => ({ size })), seed: c.label });
-    const total = c.chunks.reduce((a, b) => a + b, 0);
-    process.stdout.write('source... ');
-    const sourceEnv = await freshEnv();
-    const source = await runCase({
-      kind: 'source',
-      env: sourceEnv,
-      locations: files.chunks.map((x) => x.contentLocation),
-    });
-    process.stdout.write('sink... ');
-    const sinkEnv = await freshEnv();
-    const sink = await runCase({ kind: 'sink', env: sinkEnv, sizes: c.chunks, blobPrefix: 'sink' });
-    await dropContainer(sinkEnv);
-    process.stdout.write('archiver... ');
-    const archiveEnv = await freshEnv();
-    const archiver = await runCase({
-      kind: 'archiver',
-      env: archiveEnv,
-      event: emulator.recordingFileStatusEvent(files),
-    });
-    const archived = archiver.detail as { index: number; sha256: string }[];
-    const exact = files.chunks.every((chunk) => archived.find((a) => a.index === chunk.index)?.sha256 === chunk.sha256);
-    await dropContainer(archiveEnv);
-    process.stdout.write('naive... ');
-    const naiveEnv = await freshEnv();
-    const naive = await runCase({
-      kind: 'naive',
-      env: naiveEnv,
-      locations: files.chunks.map((x) => ({ content: x.contentLocation, blob: `naive-${x.index}` })),
-    });
-    await dropContainer(naiveEnv);
-    await dropContainer(sourceEnv);
-    emulator.clearRequests();
-    console.log('done');
-    rows.push({ label: c.label, bytes: total, source: mbps(source), sink: mbps(sink), archiver, naive, exact });
+async function measureCase(work: string, emulator: AcsEmulator, spec: CaseSpec): Promise<CaseReport> {
+  process.stdout.write(`${spec.label}: preparing the source (SHA-256)... `);
+  const files = await emulator.createRecordingFiles({ chunks: spec.chunks.map((size) => ({ size })), seed: spec.id });
+  console.log('ready');
+  const bytes = spec.chunks.reduce((a, b) => a + b, 0);
+  const runs = Object.fromEntries([...ALL_KINDS, ...KINDS].map((k) => [k, []])) as unknown as CaseReport['runs'];
+  for (let run = 0; run < RUNS; run++) {
+    const azurite = await freshAzurite(work, `${spec.id}-${run}`);
+    const order = KINDS.map((_, i) => KINDS[(i + run) % KINDS.length]!);
+    process.stdout.write(`  run ${run + 1}/${RUNS}:`);
+    try {
+      for (const kind of order) {
+        const result = await measureKind(kind, spec, files, azurite, emulator, run);
+        (runs[kind] ??= []).push(result);
+        process.stdout.write(
+          ` ${kind} ${(result.bytes / 1e6 / result.seconds).toFixed(0)} MB/s${result.exact === false ? ' NOT EXACT' : ''};`,
+        );
+        emulator.clearRequests();
+      }
+    } finally {
+      await azurite.dispose();
+    }
+    console.log('');
   }
+  return { id: spec.id, label: spec.label, path: spec.path, bytes, chunks: spec.chunks.length, runs };
+}
 
-  // Resume cost: a connection reset at 50 % of a chunk.
-  process.stdout.write(`\nresume: ${sizeLabel(RESUME_SIZE)} with a reset at 50 % (+5 MB)... `);
-  const resumeFiles = await emulator.createRecordingFiles({ chunks: [{ size: RESUME_SIZE }], seed: 'resume' });
-  const cleanEnv = await freshEnv();
-  emulator.clearRequests();
-  const clean = await runCase({
-    kind: 'archiver',
-    env: cleanEnv,
-    event: emulator.recordingFileStatusEvent(resumeFiles),
-  });
-  await dropContainer(cleanEnv);
-  const resetEnv = await freshEnv();
-  const doc = resumeFiles.chunks[0]!.documentId;
-  // Half-way plus an odd offset, so the reset lands inside a block (the worst case for re-downloaded bytes).
-  emulator.setFault(doc, { kind: 'reset', afterBytes: RESUME_SIZE / 2 + 5_000_003 });
-  emulator.clearRequests();
-  const resumed = await runCase({
-    kind: 'archiver',
-    env: { ...resetEnv, ARCHIVE_RETRY_BASE_MS: '0' },
-    event: emulator.recordingFileStatusEvent(resumeFiles, { id: 'resume-event' }),
-  });
-  const contentRequests = emulator.requests.filter(
-    (r) => r.method === 'GET' && r.path.includes(doc) && !r.path.endsWith('acsmetadata'),
+async function measureKind(
+  kind: Kind,
+  spec: CaseSpec,
+  files: RecordingFiles,
+  azurite: AzuriteHandle,
+  emulator: AcsEmulator,
+  run: number,
+): Promise<RunResult> {
+  const variant = kind.startsWith('archiver@') ? kind.slice('archiver@'.length) : undefined;
+  const env = {
+    ...baseEnv(emulator, azurite.connectionString, `${variant ? `variant-${variant}` : kind}-${run}`.toLowerCase()),
+    ...OVERRIDES,
+    ...(variant && VARIANTS[variant]),
+  };
+  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+    env.ARCHIVE_CONTAINER!,
   );
-  const downloaded = contentRequests.reduce((n, r) => n + r.bytesSent, 0);
-  const resumeExact = (resumed.detail as { sha256: string }[])[0]?.sha256 === resumeFiles.chunks[0]!.sha256;
-  await dropContainer(resetEnv);
-  console.log('done');
+  const parallel = spec.path === 'queue' ? QUEUE_PARALLEL : 1;
+  const locations = files.chunks.map((c) => c.contentLocation);
+  let result: RunResult;
+  switch (variant ? 'archiver' : kind) {
+    case 'source':
+      result = await runCase({ kind: 'source', env, locations, parallel });
+      break;
+    case 'sink':
+      await container.create();
+      result = await runCase({ kind: 'sink', env, sizes: spec.chunks, parallel });
+      break;
+    case 'plain':
+    case 'naive':
+      await container.create();
+      result = await runCase({ kind: kind as 'plain' | 'naive', env, locations, parallel });
+      break;
+    case 'archiver': {
+      const event = emulator.recordingFileStatusEvent(files, { id: `bench-${spec.id}-${run}` });
+      if (spec.path === 'queue') {
+        const queueRun = await runQueuePath({
+          env,
+          event,
+          bytes: spec.chunks.reduce((a, b) => a + b, 0),
+          profileDir: PROFILE && `${PROFILE}/host${variant ? `@${variant}` : ''}`,
+        });
+        result = { ...queueRun };
+      } else {
+        result = await runCase({ kind: 'archiver', env, event }, kind);
+      }
+      result.exact = VERIFY ? await verifyArchive(container, files) : undefined;
+      break;
+    }
+    default:
+      throw new Error(`unknown kind ${kind}`);
+  }
+  await container.deleteIfExists();
+  return {
+    bytes: result.bytes,
+    seconds: result.seconds,
+    cpuSeconds: result.cpuSeconds,
+    peakRssMiB: result.peakRssMiB,
+    ...(result.exact !== undefined && { exact: result.exact }),
+    ...(result.endToEndSeconds !== undefined && {
+      endToEndSeconds: result.endToEndSeconds,
+      queueWaitSeconds: result.queueWaitSeconds,
+      maxConcurrent: result.maxConcurrent,
+    }),
+  };
+}
 
-  // Cold start: load the compiled function app as a fresh worker does, against loading the official ACS client.
-  process.stdout.write('cold start... ');
-  const appRoot = repoRoot();
-  const coldRuns = 5;
-  const cold: CaseResult[] = [];
-  const reference: CaseResult[] = [];
-  let coldError = '';
+/** Every archived blob read back from Azurite: its SHA-256 is the source's, and the manifest says archived. */
+async function verifyArchive(
+  container: ReturnType<BlobServiceClient['getContainerClient']>,
+  files: RecordingFiles,
+): Promise<boolean> {
+  const manifests: string[] = [];
+  for await (const blob of container.listBlobsFlat({ prefix: `${files.callId}/` }))
+    if (blob.name.endsWith('/manifest.json')) manifests.push(blob.name);
+  if (manifests.length !== 1) return false;
+  const manifest = JSON.parse((await container.getBlobClient(manifests[0]!).downloadToBuffer()).toString('utf8')) as {
+    status: string;
+    chunks: ArchivedChunk[];
+  };
+  if (manifest.status !== 'complete') return false;
+  for (const chunk of files.chunks) {
+    const entry = manifest.chunks.find((c) => c.index === chunk.index);
+    if (!entry || entry.status !== 'archived' || entry.sha256 !== chunk.sha256) return false;
+    const hash = createHash('sha256');
+    const body = (await container.getBlobClient(entry.blob).download()).readableStreamBody!;
+    for await (const piece of body as AsyncIterable<Buffer>) hash.update(piece);
+    if (hash.digest('hex') !== chunk.sha256) return false;
+  }
+  return true;
+}
+
+async function measureResume(work: string, emulator: AcsEmulator, blockSize: number): Promise<BenchReport['resume']> {
+  process.stdout.write(`\nresume: ${sizeLabel(RESUME_SIZE)} with a reset at 50 % (+5 MB, inside a block)... `);
+  const files = await emulator.createRecordingFiles({ chunks: [{ size: RESUME_SIZE }], seed: 'resume' });
+  const doc = files.chunks[0]!.documentId;
+  const azurite = await freshAzurite(work, 'resume');
   try {
-    for (let i = 0; i < coldRuns; i++) {
-      cold.push(await runCase({ kind: 'coldstart-app', appRoot }));
+    const clean = await runCase({
+      kind: 'archiver',
+      env: { ...baseEnv(emulator, azurite.connectionString, 'clean'), ...OVERRIDES },
+      event: emulator.recordingFileStatusEvent(files, { id: 'resume-clean' }),
+    });
+    // Half-way plus an odd offset, so the reset lands inside a block (the worst case for re-downloaded bytes).
+    emulator.setFault(doc, { kind: 'reset', afterBytes: RESUME_SIZE / 2 + 5_000_003 });
+    emulator.clearRequests();
+    const resumed = await runCase({
+      kind: 'archiver',
+      env: { ...baseEnv(emulator, azurite.connectionString, 'reset'), ...OVERRIDES, ARCHIVE_RETRY_BASE_MS: '0' },
+      event: emulator.recordingFileStatusEvent(files, { id: 'resume-reset' }),
+    });
+    const gets = emulator.requests.filter(
+      (r) => r.method === 'GET' && r.path.includes(doc) && !r.path.endsWith('acsmetadata'),
+    );
+    const downloaded = gets.reduce((n, r) => n + r.bytesSent, 0);
+    const exact = (resumed.detail as ArchivedChunk[])[0]?.sha256 === files.chunks[0]!.sha256;
+    console.log('done');
+    return {
+      bytes: RESUME_SIZE,
+      blockSizeBytes: blockSize,
+      requests: gets.length,
+      ranges: gets.map((r) => r.range ?? 'none'),
+      refetchedBytes: downloaded - RESUME_SIZE,
+      cleanSeconds: clean.seconds,
+      resetSeconds: resumed.seconds,
+      exact,
+    };
+  } finally {
+    await azurite.dispose();
+  }
+}
+
+/** One big chunk (2 GiB; 64 MiB when quick) delivered to the local host: the answer comes before its bytes move. */
+async function measureAcknowledgement(work: string, emulator: AcsEmulator): Promise<BenchReport['acknowledgement']> {
+  const bytes = quick ? 64 * MiB : 2 * GiB;
+  process.stdout.write(`acknowledgement: one ${sizeLabel(bytes)} chunk through the host... `);
+  const files = await emulator.createRecordingFiles({ chunks: [{ size: bytes }], seed: 'ack' });
+  const azurite = await freshAzurite(work, 'ack');
+  try {
+    const run = await runQueuePath({
+      env: { ...baseEnv(emulator, azurite.connectionString, 'ack'), ...OVERRIDES },
+      event: emulator.recordingFileStatusEvent(files, { id: 'ack' }),
+      bytes,
+    });
+    console.log(`answered in ${Math.round(run.ackSeconds * 1000)} ms`);
+    return { bytes, ackSeconds: run.ackSeconds, endToEndSeconds: run.endToEndSeconds };
+  } finally {
+    await azurite.dispose();
+  }
+}
+
+async function measureColdStart(): Promise<BenchReport['coldStart']> {
+  process.stdout.write('cold start... ');
+  const app: CaseResult[] = [];
+  const reference: CaseResult[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      app.push(await runCase({ kind: 'coldstart-app', appRoot: repoRoot() }));
       reference.push(await runCase({ kind: 'coldstart-reference' }));
     }
   } catch (error) {
-    coldError = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    console.log('failed');
+    return { error: error instanceof Error ? error.message.split('\n')[0]! : String(error) };
   }
   console.log('done\n');
-
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const lines: string[] = [];
-  const out = (line = '') => {
-    lines.push(line);
-    console.log(line);
+  return {
+    app: app.map((r) => ({ seconds: r.seconds, peakRssMiB: r.peakRssMiB })),
+    reference: reference.map((r) => ({ seconds: r.seconds, peakRssMiB: r.peakRssMiB })),
   };
-  out(
-    '| case | source MB/s | sink MB/s | archiver MB/s | ratio to min(source, sink) | CPU s/GiB | peak RSS MiB | byte-exact | naive MB/s | naive peak RSS MiB |',
-  );
-  out('|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of rows) {
-    const limit = Math.min(r.source, r.sink);
-    out(
-      `| ${r.label} | ${fmt(r.source)} | ${fmt(r.sink)} | ${fmt(mbps(r.archiver))} | ${fmt((mbps(r.archiver) / limit) * 100, 0)} % | ` +
-        `${fmt(r.archiver.cpuSeconds / (r.bytes / GiB), 2)} | ${fmt(r.archiver.peakRssMiB, 0)} | ${r.exact ? 'yes' : 'NO'} | ` +
-        `${fmt(mbps(r.naive))} | ${fmt(r.naive.peakRssMiB, 0)} |`,
-    );
-  }
-  out();
-  out('```');
-  out('MB/s by case (each # = 10 MB/s)                      peak RSS MiB (each # = 10 MiB)');
-  const bar = (value: number, unit: number) => '#'.repeat(Math.max(1, Math.round(value / unit)));
-  for (const r of rows) {
-    const line = (name: string, mbs: number, rss?: number) =>
-      out(
-        `${`${r.label} ${name}`.padEnd(22)} ${bar(mbs, 10).padEnd(30)} ${fmt(mbs).padStart(6)}   ${rss === undefined ? '' : `${bar(rss, 10).padEnd(22)} ${fmt(rss, 0)}`}`,
-      );
-    line('source', r.source);
-    line('sink', r.sink);
-    line('archiver', mbps(r.archiver), r.archiver.peakRssMiB);
-    line('naive', mbps(r.naive), r.naive.peakRssMiB);
-  }
-  out('```');
-  const single = rows.slice(0, SINGLE_SIZES.length);
-  const smallRss = single[0]!.archiver.peakRssMiB;
-  const largeRss = single[single.length - 1]!.archiver.peakRssMiB;
-  out();
-  out('Targets:');
-  for (const r of rows) {
-    const ratio = mbps(r.archiver) / Math.min(r.source, r.sink);
-    out(
-      `- ${r.label}: archiver >= 90 % of min(source, sink): ${fmt(ratio * 100, 0)} % ${ratio >= 0.9 ? 'MET' : 'BELOW'}`,
-    );
-  }
-  out(
-    `- peak RSS flat in chunk size: ${sizeLabel(SINGLE_SIZES[SINGLE_SIZES.length - 1]!)} ${fmt(largeRss, 0)} MiB vs ` +
-      `${sizeLabel(SINGLE_SIZES[0]!)} ${fmt(smallRss, 0)} MiB (${fmt((largeRss / smallRss - 1) * 100, 0)} %; target within 20 % and under 200 MiB): ` +
-      `${largeRss <= smallRss * 1.2 && largeRss < 200 ? 'MET' : 'BELOW'}`,
-  );
-  const refetched = downloaded - RESUME_SIZE;
-  out(
-    `- resume after a reset at 50 % (+5 MB, inside a block) of ${sizeLabel(RESUME_SIZE)}: ${contentRequests.length} requests, ranges ${JSON.stringify(contentRequests.map((r) => r.range ?? 'none'))}, ` +
-      `bytes downloaded again ${refetched} (target <= one block, ${8 * MiB}): ${refetched <= 8 * MiB ? 'MET' : 'BELOW'}; ` +
-      `time lost ${fmt(resumed.seconds - clean.seconds, 2)} s (${fmt(clean.seconds, 2)} s clean, ${fmt(resumed.seconds, 2)} s with the reset); byte-exact ${resumeExact ? 'yes' : 'NO'}`,
-  );
-  out(`- every archived blob byte-exact: ${rows.every((r) => r.exact) && resumeExact ? 'MET' : 'BELOW'}`);
-  out();
-  if (coldError) out(`Cold start: not measured (${coldError})`);
-  else
-    out(
-      `Cold start (median of ${coldRuns} fresh processes): load the compiled function app ${fmt(median(cold.map((c) => c.seconds)) * 1000, 0)} ms, ` +
-        `peak RSS ${fmt(median(cold.map((c) => c.peakRssMiB)), 0)} MiB; reference require('@azure/communication-call-automation') ` +
-        `${fmt(median(reference.map((c) => c.seconds)) * 1000, 0)} ms, ${fmt(median(reference.map((c) => c.peakRssMiB)), 0)} MiB.`,
-    );
-  if (process.env.BENCH_OUTPUT) writeFileSync(process.env.BENCH_OUTPUT, `${lines.join('\n')}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -6,21 +6,26 @@ import { pipeline } from 'node:stream/promises';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createAcsAuthenticator } from '../../shared/acs/auth';
 import { SourceClient } from '../../shared/acs/download';
-import { createArchiver } from '../../shared/archive/createArchiver';
+import { copyChunk } from '../../shared/archive/copyChunk';
+import { ingestEvent } from '../../shared/archive/ingest';
+import { createArchiveServices, type ArchiveServices } from '../../shared/archive/services';
 import { loadConfig } from '../../shared/config';
 import { silentLogger } from '../../shared/logger';
 import { SyntheticContent } from '../emulator';
+import { inParallel } from './pool';
 
 /**
- * One benchmark case in a fresh process, so that peak RSS and CPU belong to that case alone. Reads its task from
- * argv[2] (JSON) and prints one JSON line: { bytes, seconds, cpuSeconds, peakRssMiB }.
+ * One benchmark run in a fresh process, so that its CPU time and peak RSS are its own. Reads its task from argv[2]
+ * (JSON) and prints one JSON line (CaseResult). CPU is `process.cpuUsage()` of the work only (module loading
+ * excluded), all threads of the process.
  */
 
 export type BenchTask =
-  | { kind: 'source'; env: Record<string, string>; locations: string[] }
-  | { kind: 'sink'; env: Record<string, string>; sizes: number[]; blobPrefix: string }
+  | { kind: 'source'; env: Record<string, string>; locations: string[]; parallel: number }
+  | { kind: 'sink'; env: Record<string, string>; sizes: number[]; parallel: number }
   | { kind: 'archiver'; env: Record<string, string>; event: object }
-  | { kind: 'naive'; env: Record<string, string>; locations: { content: string; blob: string }[] }
+  | { kind: 'plain'; env: Record<string, string>; locations: string[]; parallel: number }
+  | { kind: 'naive'; env: Record<string, string>; locations: string[]; parallel: number }
   | { kind: 'coldstart-app'; appRoot: string }
   | { kind: 'coldstart-reference' };
 
@@ -32,57 +37,79 @@ export interface CaseResult {
   detail?: unknown;
 }
 
+/** What an archiver run reports per chunk (from its manifest). */
+export interface ArchivedChunk {
+  index: number;
+  size: number;
+  sha256: string;
+  blob: string;
+  status: string;
+}
+
 async function run(task: BenchTask): Promise<{ bytes: number; detail?: unknown }> {
   switch (task.kind) {
     case 'source': {
-      const config = loadConfig(task.env);
+      // The source alone: signed GETs drained with undici (the archiver's own client), `parallel` at once.
       const source = sourceFor(task.env);
       let bytes = 0;
-      for (const location of task.locations) {
+      await inParallel(task.locations, task.parallel, async (location) => {
         const download = await source.open(location);
         for await (const piece of download.body as AsyncIterable<Buffer>) bytes += piece.length;
-      }
-      void config;
+      });
       return { bytes };
     }
     case 'sink': {
+      // The sink alone: the SDK's uploadStream of in-process bytes, with the archiver's block size and concurrency.
       const config = loadConfig(task.env);
       const container = containerFor(task.env);
       let bytes = 0;
-      for (const [i, size] of task.sizes.entries()) {
+      await inParallel([...task.sizes.entries()], task.parallel, async ([i, size]) => {
         const content = new SyntheticContent(`sink-${i}`, size);
         const stream = Readable.from(content.range(0, size - 1), { objectMode: false });
         await container
-          .getBlockBlobClient(`${task.blobPrefix}-${i}`)
+          .getBlockBlobClient(`sink-${i}`)
           .uploadStream(stream, config.archive.blockSizeBytes, config.archive.blocksInFlight);
         bytes += size;
-      }
+      });
       return { bytes };
     }
-    case 'archiver': {
+    case 'archiver':
+      return archiveInProcess(task.env, task.event);
+    case 'plain': {
+      // A plain streaming copy: the SDK's uploadStream of the download body; no hashes, no resume, no verification.
       const config = loadConfig(task.env);
-      const outcome = await createArchiver(config).archiveEvent(task.event, silentLogger);
-      if (outcome.outcome !== 'complete') throw new Error(`archive ended ${outcome.outcome}`);
-      const bytes = outcome.manifest.chunks.reduce((n, c) => n + (c.size ?? 0), 0);
-      return {
-        bytes,
-        detail: outcome.manifest.chunks.map((c) => ({ index: c.index, sha256: c.sha256, blob: c.blob })),
-      };
-    }
-    case 'naive': {
-      // What Microsoft's samples do: download the whole recording to a temporary file, then upload that file.
       const source = sourceFor(task.env);
       const container = containerFor(task.env);
       let bytes = 0;
-      for (const { content, blob } of task.locations) {
-        const file = path.join(os.tmpdir(), `cra-naive-${process.pid}-${bytes}`);
-        const download = await source.open(content);
-        await pipeline(download.body, createWriteStream(file));
-        const size = statSync(file).size;
-        await container.getBlockBlobClient(blob).uploadStream(createReadStream(file), 8 * 1024 * 1024, 4);
-        rmSync(file);
-        bytes += size;
-      }
+      await inParallel([...task.locations.entries()], task.parallel, async ([i, location]) => {
+        const download = await source.open(location);
+        await container
+          .getBlockBlobClient(`plain-${i}`)
+          .uploadStream(download.body, config.archive.blockSizeBytes, config.archive.blocksInFlight);
+        bytes += download.totalSize;
+      });
+      return { bytes };
+    }
+    case 'naive': {
+      // What Microsoft's samples do: download the whole recording to a temporary file, then upload that file.
+      const config = loadConfig(task.env);
+      const source = sourceFor(task.env);
+      const container = containerFor(task.env);
+      let bytes = 0;
+      await inParallel([...task.locations.entries()], task.parallel, async ([i, location]) => {
+        const file = path.join(os.tmpdir(), `cra-naive-${process.pid}-${i}`);
+        try {
+          const download = await source.open(location);
+          await pipeline(download.body, createWriteStream(file));
+          const size = statSync(file).size;
+          await container
+            .getBlockBlobClient(`naive-${i}`)
+            .uploadStream(createReadStream(file), config.archive.blockSizeBytes, config.archive.blocksInFlight);
+          bytes += size;
+        } finally {
+          rmSync(file, { force: true });
+        }
+      });
       return { bytes };
     }
     case 'coldstart-app': {
@@ -95,6 +122,46 @@ async function run(task: BenchTask): Promise<{ bytes: number; detail?: unknown }
       require('@azure/communication-call-automation');
       return { bytes: 0 };
     }
+  }
+}
+
+/**
+ * The product in this process, as the Functions host runs it: archiveRecording's work (ingestEvent: manifest and
+ * one queue message per chunk) and then archiveChunk's work (copyChunk) for every message on the queue, all at once.
+ */
+async function archiveInProcess(
+  env: Record<string, string>,
+  event: object,
+): Promise<{ bytes: number; detail: unknown }> {
+  const services = createArchiveServices(loadConfig(env));
+  const ingested = await ingestEvent(services, event, silentLogger);
+  if (ingested.outcome !== 'accepted') throw new Error(`the event was rejected: ${ingested.reason}`);
+  await drainQueue(services);
+  const manifest = await services.store.readManifest(ingested.manifest.callId, ingested.manifest.recordingKey);
+  if (manifest?.manifest.status !== 'complete')
+    throw new Error(`archive ended ${manifest?.manifest.status ?? 'missing'}`);
+  const chunks: ArchivedChunk[] = manifest.manifest.chunks.map((c) => ({
+    index: c.index,
+    size: c.size ?? 0,
+    sha256: c.sha256 ?? '',
+    blob: c.blob,
+    status: c.status,
+  }));
+  return { bytes: chunks.reduce((n, c) => n + c.size, 0), detail: chunks };
+}
+
+async function drainQueue(services: ArchiveServices): Promise<void> {
+  const { queue } = services.queue;
+  for (;;) {
+    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 600 });
+    if (receivedMessageItems.length === 0) return;
+    await Promise.all(
+      receivedMessageItems.map(async (item) => {
+        const message = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')) as unknown;
+        await copyChunk(services, message, { dequeueCount: item.dequeueCount }, silentLogger);
+        await queue.deleteMessage(item.messageId, item.popReceipt);
+      }),
+    );
   }
 }
 
@@ -130,6 +197,8 @@ async function main(): Promise<void> {
     detail,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
+  // NOTE: exit now: keep-alive sockets of the SDKs would otherwise hold the process (and its profile) open.
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,94 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * `node dist/dev/bench/profileSummary.js DIR [DIR...]`: where the CPU of the V8 CPU profiles that BENCH_PROFILE wrote
+ * went, by category (self time, so every sample counts once) and by function. Each thread writes its own profile;
+ * all profiles under a folder are summed.
+ */
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The first category whose test matches a sample's frame, or its nearest JS caller's. */
+const CATEGORIES: [string, (frame: ProfileNode['callFrame']) => boolean][] = [
+  ['idle', (f) => f.functionName === '(idle)'],
+  ['garbage collector', (f) => f.functionName === '(garbage collector)'],
+  ['program (native, unattributed)', (f) => f.functionName === '(program)'],
+  ['hashing (SHA-256 + MD5)', (f) => f.url.includes('internal/crypto/hash') || /hashWorker/.test(f.url)],
+  ['undici (download)', (f) => f.url.includes('node_modules/undici')],
+  ['Storage SDK pipeline', (f) => /node_modules\/@(azure|typespec)\//.test(f.url)],
+  ['Node streams', (f) => f.url.startsWith('node:internal/streams')],
+  ['Node net/http/sockets', (f) => /^node:(net|_http|internal\/(stream_base_commons|net|http))/.test(f.url)],
+  ['Node buffer', (f) => /^node:(buffer|internal\/buffer)/.test(f.url)],
+  ['Node other', (f) => f.url.startsWith('node:')],
+  ['archiver (shared/)', (f) => f.url.includes('/shared/')],
+  ['other JS', (f) => f.url !== ''],
+];
+
+function categoryOf(node: ProfileNode, parents: Map<number, ProfileNode>): string {
+  // NOTE: native builtins (Buffer copy, socket writes, hash updates in C++) have no url: charge them to their caller.
+  for (let n: ProfileNode | undefined = node; n; n = parents.get(n.id)) {
+    const f = n.callFrame;
+    if (f.url === '' && !f.functionName.startsWith('(')) continue;
+    for (const [name, test] of CATEGORIES) if (test(f)) return name;
+  }
+  return 'native, no JS caller';
+}
+
+function profilesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) return profilesUnder(full);
+    return entry.endsWith('.cpuprofile') ? [full] : [];
+  });
+}
+
+function summarize(dir: string): void {
+  const byCategory = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  const files = profilesUnder(dir);
+  for (const file of files) {
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+    const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+    const parents = new Map<number, ProfileNode>();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parents.set(c, n);
+    const selfUs = new Map<number, number>();
+    profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+    for (const [id, us] of selfUs) {
+      const node = nodes.get(id)!;
+      const category = categoryOf(node, parents);
+      byCategory.set(category, (byCategory.get(category) ?? 0) + us);
+      const f = node.callFrame;
+      const name = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, '')}:${f.lineNumber + 1}`;
+      byFunction.set(name, (byFunction.get(name) ?? 0) + us);
+      total += us;
+    }
+  }
+  const busy = total - (byCategory.get('idle') ?? 0);
+  console.log(
+    `${dir}: ${files.length} profile(s), ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy`,
+  );
+  for (const [name, us] of [...byCategory].sort((a, b) => b[1] - a[1])) {
+    const share = name === 'idle' ? '' : ` ${((us / busy) * 100).toFixed(1).padStart(5)} % of busy`;
+    console.log(`  ${name.padEnd(34)} ${(us / 1e6).toFixed(2).padStart(7)} s${share}`);
+  }
+  console.log('  top functions (self time):');
+  for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+    console.log(`    ${(us / 1e6).toFixed(3).padStart(7)} s  ${name}`);
+  }
+}
+
+for (const dir of process.argv.slice(2)) summarize(dir);

@@ -94,8 +94,7 @@ export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> 
       if (state.end !== download.totalSize) {
         throw new RetryableError('ShortBody', `received ${state.end} of ${download.totalSize} declared bytes`);
       }
-      const sha256 = state.sha256.digest('hex');
-      const md5 = state.md5.digest();
+      const { sha256, md5 } = state.digest();
       await input.blob.commitBlockList(state.blockIds, {
         blobHTTPHeaders: { blobContentType: input.contentType, blobContentMD5: md5 },
         metadata: { ...input.metadata, sha256, size: String(state.end) },
@@ -158,6 +157,7 @@ async function checkCommittedLength(blob: BlockBlobClient, expected: number): Pr
 class CopyState {
   sha256: Hash = createHash('sha256');
   md5: Hash = createHash('md5');
+  private digests: { sha256: string; md5: Buffer } | undefined;
   end = 0;
   blockIds: string[] = [];
   /** The source version being copied: null until the first response (or a recovered prefix) says. */
@@ -168,9 +168,19 @@ class CopyState {
   reset(fingerprint: string | null): void {
     this.sha256 = createHash('sha256');
     this.md5 = createHash('md5');
+    this.digests = undefined;
     this.end = 0;
     this.blockIds = [];
     this.fingerprint = fingerprint;
+  }
+
+  /**
+   * The digests of bytes [0, end). A hash can be finished only once, so a commit that failed and is tried again (the
+   * bytes all staged, nothing new hashed) gets the same digests from here.
+   */
+  digest(): { sha256: string; md5: Buffer } {
+    this.digests ??= { sha256: this.sha256.digest('hex'), md5: this.md5.digest() };
+    return this.digests;
   }
 
   /**

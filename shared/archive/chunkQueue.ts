@@ -1,6 +1,7 @@
 import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import type { QueueSettings } from '../config';
 import { BadInputError, ConfigError } from '../errors';
+import { statusCode } from '../storage';
 import { isRecordingKey, isSafeToken, MAX_CHUNK_INDEX } from './naming';
 
 /**
@@ -52,30 +53,34 @@ export function parseChunkMessage(raw: unknown): ChunkMessage {
 
 /** Sends chunk messages to ARCHIVE_QUEUE; reads the poison queue for the CLI. */
 export class ChunkQueue {
-  private ready: Promise<unknown> | undefined;
-
   constructor(
     readonly queue: QueueClient,
     readonly poison: QueueClient,
   ) {}
 
-  /** Enqueues one message per chunk; `delaySeconds` keeps them invisible that long (a busy chunk, later). */
+  /**
+   * Enqueues one message per chunk; `delaySeconds` keeps them invisible that long (a busy chunk, later). Sends first
+   * and creates the queue only when the send says it does not exist (404), as the Functions queue extension does: the
+   * deployment creates the queue, so the app's role needs no right to create queues (a create call would be refused
+   * with 403 even for a queue that exists).
+   */
   async enqueue(messages: readonly ChunkMessage[], options: { delaySeconds?: number } = {}): Promise<void> {
-    if (messages.length === 0) return;
-    this.ready ??= this.queue.createIfNotExists().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    await this.ready;
-    await Promise.all(
-      messages.map((message) =>
-        this.queue.sendMessage(encodeChunkMessage(message), {
-          ...(options.delaySeconds ? { visibilityTimeout: Math.ceil(options.delaySeconds) } : {}),
-          // NOTE: -1 = never expires; the default of 7 days would silently drop a message nobody processed.
-          messageTimeToLive: -1,
-        }),
-      ),
-    );
+    await Promise.all(messages.map((message) => this.send(encodeChunkMessage(message), options.delaySeconds)));
+  }
+
+  private async send(text: string, delaySeconds: number | undefined): Promise<void> {
+    const options = {
+      ...(delaySeconds ? { visibilityTimeout: Math.ceil(delaySeconds) } : {}),
+      // NOTE: -1 = never expires; the default of 7 days would silently drop a message nobody processed.
+      messageTimeToLive: -1,
+    };
+    try {
+      await this.queue.sendMessage(text, options);
+    } catch (error) {
+      if (statusCode(error) !== 404) throw error;
+      await this.queue.createIfNotExists();
+      await this.queue.sendMessage(text, options);
+    }
   }
 }
 

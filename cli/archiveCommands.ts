@@ -2,9 +2,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseChunkMessage, type ChunkMessage } from '../shared/archive/chunkQueue';
 import { ingestEvent } from '../shared/archive/ingest';
-import { isNearDeadline, markEnqueued, markForRetry, missingIndices, type Manifest } from '../shared/archive/manifest';
+import {
+  isNearDeadline,
+  isPastDeadline,
+  markEnqueued,
+  markForRetry,
+  missingIndices,
+  type Manifest,
+} from '../shared/archive/manifest';
 import { ensureContainers, type ArchiveServices } from '../shared/archive/services';
 import { toError } from '../shared/errors';
+import { RECORDING_FILE_STATUS_UPDATED } from '../shared/events/recordingFileStatus';
 import type { Logger } from '../shared/logger';
 import { blobServiceClientFor, streamToText } from '../shared/storage';
 import { safeText } from '../shared/text';
@@ -53,7 +61,7 @@ export async function status(
   for await (const m of manifests(services)) {
     const hoursLeft = (Date.parse(m.deadline) - now.getTime()) / 3_600_000;
     const nearDeadline = isNearDeadline(m, now, config.deadlineWarningHours);
-    const pastDeadline = m.status === 'pending' && hoursLeft < 0;
+    const pastDeadline = isPastDeadline(m, now, config.deadlineGraceHours);
     if (m.status === 'failed' || nearDeadline) attention++;
     const inPoison = poison.chunks.filter((c) => c.callId === m.callId && c.recordingKey === m.recordingKey);
     if (!options.all && m.status === 'complete') continue;
@@ -176,8 +184,13 @@ export async function retry(
     await services.store.updateManifest(m.callId, m.recordingKey, (current) =>
       current ? markEnqueued(markForRetry(current, indices, now), indices, now) : null,
     );
-    await services.queue.enqueue(indices.map((index) => ({ callId: m.callId, recordingKey: m.recordingKey, index })));
-    for (const p of inPoison) await poison.deleteMessage(p.messageId, p.popReceipt);
+    for (const index of indices) {
+      await services.queue.enqueue([{ callId: m.callId, recordingKey: m.recordingKey, index }]);
+      // At once, while the receipt of the 30 s receive still holds (a long listing would outlive it).
+      for (const p of inPoison.filter((q) => q.chunk.index === index)) {
+        await poison.deleteMessage(p.messageId, p.popReceipt);
+      }
+    }
     results.push({ recording: `${m.callId}/${m.recordingKey}`, retried: indices, skipped: null });
   }
   if (options.json) io.out(JSON.stringify({ results }, null, 2));
@@ -270,7 +283,7 @@ async function ingestAll(
   for (const { source, event } of items) {
     const type = eventType(event);
     const id = safeText(eventId(event) ?? '(no id)', 100);
-    if (type !== 'Microsoft.Communication.RecordingFileStatusUpdated') {
+    if (type !== RECORDING_FILE_STATUS_UPDATED) {
       results.push({ source, id, outcome: 'skipped', detail: `event type ${safeText(type ?? 'unknown', 100)}` });
       continue;
     }

@@ -2,13 +2,15 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createArchiveServices } from '../shared/archive/services';
+import { createArchiveServices, type ArchiveServices } from '../shared/archive/services';
 import { loadConfig, type Config } from '../shared/config';
-import { AppError, ConfigError, isRetryable, toError } from '../shared/errors';
+import { AppError, BadInputError, ConfigError, isRetryable, toError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
+import { participantStores } from '../shared/participants/participantStores';
 import { safeText } from '../shared/text';
 import { archiveFile, redrive, retry, status, verify } from './archiveCommands';
-import { isParticipantCommand, PARTICIPANT_USAGE, runParticipantCommand } from './commands/participantCommands';
+import { UsageError, type Command, type CommandContext, type Flags, type PromptingIo } from './commands/commandContext';
+import { PARTICIPANT_COMMANDS, PARTICIPANT_USAGE } from './commands/participantCommands';
 import { Progress } from './progress';
 
 /**
@@ -27,7 +29,7 @@ Commands:
                                        archive from a saved event (one event or an array; either schema): the
                                        intent is recorded and the copies queued, as for an Event Grid delivery;
                                        --wait until the function app has copied them (default 600 s)
-  redrive [--container NAME] [--prefix P] [--wait] [--json]
+  redrive [--container NAME] [--prefix P] [--wait] [--timeout S] [--json]
                                        the same for the RecordingFileStatusUpdated events Event Grid dead-lettered
                                        (container default: DEAD_LETTER_CONTAINER or eventgrid-deadletter)
   retry <callId> [<recordingKey>] [--json]
@@ -38,6 +40,7 @@ ${PARTICIPANT_USAGE}
 Settings are the app's (ACS_CONNECTION_STRING or ACS_ENDPOINT, ARCHIVE_STORAGE_CONNECTION_STRING or
 ARCHIVE_STORAGE_URL, ARCHIVE_CONTAINER, CONTROL_CONTAINER, AzureWebJobsStorage, ARCHIVE_QUEUE, ...), from the
 environment or ./local.settings.json.
+Options go anywhere; one a command does not take is refused.
 Exit codes: 0 ok, 1 needs attention, 2 usage or settings, 3 transient failure (try again).`;
 
 export interface CliIo {
@@ -48,99 +51,170 @@ export interface CliIo {
   cwd: string;
 }
 
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  if (isParticipantCommand(argv)) {
-    return runParticipantCommand(argv, io, { settings: () => settingsFrom(io), logger: (json) => cliLogger(io, json) });
-  }
+/** Every command: one word, or two for the participants' data commands (`participant export`, `hold set`, …). */
+const COMMANDS: Record<string, Command> = {
+  status: {
+    flags: ['all'],
+    run: (ctx, args, flags) => {
+      if (args.length > 0) throw new UsageError('status takes no arguments');
+      return status(archiveServices(ctx), ctx.io, { all: flags.all === true, json: ctx.json });
+    },
+  },
+  verify: {
+    flags: ['all'],
+    run: (ctx, args, flags) => {
+      if (args.length !== (flags.all ? 0 : 1)) throw new UsageError('verify needs a call id or --all');
+      return verify(archiveServices(ctx), ctx.io, { callId: args[0], json: ctx.json });
+    },
+  },
+  archive: {
+    flags: ['wait', 'timeout'],
+    run: (ctx, args, flags) => {
+      if (args.length !== 1) throw new UsageError('archive needs the path of a saved event');
+      const options = { json: ctx.json, wait: flags.wait === true, timeoutSeconds: timeoutOf(flags) };
+      return archiveFile(archiveServices(ctx), ctx.io, ctx.log, args[0]!, options);
+    },
+  },
+  redrive: {
+    flags: ['container', 'prefix', 'wait', 'timeout'],
+    run: (ctx, args, flags) => {
+      if (args.length > 0) throw new UsageError('redrive takes no arguments (--container, --prefix)');
+      return redrive(archiveServices(ctx), ctx.io, ctx.log, {
+        container: flags.container ?? ctx.io.env.DEAD_LETTER_CONTAINER ?? 'eventgrid-deadletter',
+        prefix: flags.prefix ?? '',
+        json: ctx.json,
+        wait: flags.wait === true,
+        timeoutSeconds: timeoutOf(flags),
+      });
+    },
+  },
+  retry: {
+    flags: [],
+    run: (ctx, args) => {
+      if (args.length < 1 || args.length > 2) {
+        throw new UsageError('retry needs a call id and optionally a recording key');
+      }
+      return retry(archiveServices(ctx), ctx.io, { callId: args[0]!, recordingKey: args[1], json: ctx.json });
+    },
+  },
+  ...PARTICIPANT_COMMANDS,
+};
+
+/** Words that start a two-word command. */
+const GROUPS = new Set(
+  Object.keys(COMMANDS)
+    .filter((name) => name.includes(' '))
+    .map((name) => name.split(' ')[0]!),
+);
+
+/**
+ * The one entry path of every command: arguments parsed once (a flag the command does not take is refused), settings
+ * loaded once, and every failure printed and mapped to an exit code the same way.
+ */
+export async function runCli(argv: string[], io: PromptingIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
-        json: { type: 'boolean', default: false },
-        all: { type: 'boolean', default: false },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        all: { type: 'boolean' },
         container: { type: 'string' },
-        prefix: { type: 'string', default: '' },
-        wait: { type: 'boolean', default: false },
-        timeout: { type: 'string', default: '600' },
-        help: { type: 'boolean', short: 'h', default: false },
+        prefix: { type: 'string' },
+        wait: { type: 'boolean' },
+        timeout: { type: 'string' },
+        out: { type: 'string' },
+        zip: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        reason: { type: 'string' },
+        operator: { type: 'string' },
+        yes: { type: 'boolean' },
+        'all-participants': { type: 'boolean' },
+        resume: { type: 'string' },
+        tag: { type: 'string' },
       },
     });
   } catch (error) {
-    io.err(`${toError(error).message}\n\n${USAGE}`);
-    return 2;
+    return usage(io, toError(error).message);
   }
-  const { values, positionals } = parsed;
-  const [command, ...rest] = positionals;
-  if (values.help || !command) {
-    (values.help ? io.out : io.err)(USAGE);
-    return values.help ? 0 : 2;
+  const flags: Flags = parsed.values;
+  const { positionals } = parsed;
+  if (flags.help) {
+    io.out(USAGE);
+    return 0;
   }
+  if (positionals.length === 0) return usage(io, 'No command given');
+  const words = GROUPS.has(positionals[0]!) ? 2 : 1;
+  const name = positionals.slice(0, words).join(' ');
+  const command = COMMANDS[name];
+  if (!command) return usage(io, `Unknown command '${safeText(name, 60)}'`);
+  const unknown = Object.keys(flags).filter((flag) => flag !== 'json' && !command.flags.includes(flag as keyof Flags));
+  if (unknown.length > 0) return usage(io, `${unknown.map((f) => `--${f}`).join(', ')} does not apply to ${name}`);
   let config: Config;
   try {
     config = loadConfig(settingsFrom(io));
   } catch (error) {
-    io.err(error instanceof ConfigError ? `Invalid setting ${error.message}` : toError(error).message);
+    io.err(error instanceof ConfigError ? `Invalid setting ${error.message}` : safeText(toError(error).message, 500));
     return 2;
   }
-  const json = values.json;
-  const log = cliLogger(io, json);
-  const progress = new Progress(io, 'copy');
-  const services = createArchiveServices(config, {
-    onProgress: (p) => progress.update(`${p.callId} chunk ${p.index}`, p.staged, p.total),
-  });
-  const timeoutSeconds = Number(values.timeout);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) {
-    io.err(`--timeout must be a number of seconds\n\n${USAGE}`);
-    return 2;
-  }
+  const json = flags.json === true;
+  const ctx: CommandContext = {
+    io,
+    config,
+    log: cliLogger(io, json),
+    json,
+    stores: () => participantStores(config),
+  };
   try {
-    switch (command) {
-      case 'status':
-        return await status(services, io, { all: values.all, json });
-      case 'verify':
-        if (!values.all && rest.length !== 1) {
-          io.err(`verify needs a call id or --all\n\n${USAGE}`);
-          return 2;
-        }
-        return await verify(services, io, { callId: values.all ? undefined : rest[0], json });
-      case 'archive':
-        if (rest.length !== 1) {
-          io.err(`archive needs the path of a saved event\n\n${USAGE}`);
-          return 2;
-        }
-        return await archiveFile(services, io, log, rest[0]!, { json, wait: values.wait, timeoutSeconds });
-      case 'redrive':
-        return await redrive(services, io, log, {
-          container: values.container ?? io.env.DEAD_LETTER_CONTAINER ?? 'eventgrid-deadletter',
-          prefix: values.prefix ?? '',
-          json,
-          wait: values.wait,
-          timeoutSeconds,
-        });
-      case 'retry':
-        if (rest.length < 1 || rest.length > 2) {
-          io.err(`retry needs a call id and optionally a recording key\n\n${USAGE}`);
-          return 2;
-        }
-        return await retry(services, io, { callId: rest[0]!, recordingKey: rest[1], json });
-      default:
-        io.err(`Unknown command '${safeText(command, 60)}'\n\n${USAGE}`);
-        return 2;
-    }
+    return await command.run(ctx, positionals.slice(words), flags);
   } catch (error) {
-    const e = toError(error);
-    io.err(`${command} failed: ${safeText(e.message, 500)}`);
-    return e instanceof AppError && !isRetryable(e) ? 1 : 3;
+    if (error instanceof UsageError) return usage(io, error.message);
+    io.err(`${name} failed: ${safeText(toError(error).message.split('\n')[0], 500)}`);
+    return exitCodeFor(error);
   }
 }
 
+/**
+ * 2 bad input or settings (a container that does not exist included); 1 not found, refused, or anything else that
+ * will fail again the same way; 3 transient or unknown (try again).
+ */
+function exitCodeFor(error: unknown): number {
+  if (error instanceof BadInputError || error instanceof ConfigError) return 2;
+  if (error instanceof AppError) return isRetryable(error) ? 3 : 1;
+  return 3;
+}
+
+function usage(io: CliIo, message: string): number {
+  io.err(`${message}\n\n${USAGE}`);
+  return 2;
+}
+
+/** The archiver's services, with a progress bar for copies on a terminal. */
+function archiveServices(ctx: CommandContext): ArchiveServices {
+  const progress = new Progress(ctx.io, 'copy');
+  return createArchiveServices(ctx.config, {
+    onProgress: (p) => progress.update(`${p.callId} chunk ${p.index}`, p.staged, p.total),
+  });
+}
+
+function timeoutOf(flags: Flags): number {
+  const seconds = Number(flags.timeout ?? '600');
+  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError('--timeout must be a number of seconds');
+  return seconds;
+}
+
+/** The environment over local.settings.json `Values` (as the Functions host reads them). */
 function settingsFrom(io: CliIo): Record<string, string | undefined> {
   const file = path.join(io.cwd, 'local.settings.json');
   let values: Record<string, string> = {};
   if (existsSync(file)) {
-    values = (JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
+    try {
+      values = (JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
+    } catch {
+      throw new ConfigError('local.settings.json', 'is not valid JSON');
+    }
   }
   return { ...values, ...io.env };
 }

@@ -3,7 +3,6 @@ import path from 'node:path';
 import {
   BlobSASPermissions,
   BlobServiceClient,
-  type ContainerClient,
   generateBlobSASQueryParameters,
   StorageSharedKeyCredential,
 } from '@azure/storage-blob';
@@ -11,7 +10,7 @@ import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteHandle } from '
 import { startEmulator, type AcsEmulator } from './emulator';
 import { spawnLocalHost, type HostProcess } from './host/spawnHost';
 import { repoRoot } from './repoRoot';
-import { streamToText } from '../shared/storage';
+import { ArchiveStore } from '../shared/archive/archiveStore';
 
 /**
  * `npm start`: the whole product on this machine with embedded defaults and no Azure account: Azurite's blob and queue
@@ -26,9 +25,6 @@ const HOST_PORT = Number(process.env.PORT ?? 7071);
 const AZURITE_BLOB_PORT = Number(process.env.AZURITE_BLOB_PORT ?? 10000);
 const AZURITE_QUEUE_PORT = Number(process.env.AZURITE_QUEUE_PORT ?? 10001);
 const ARCHIVE_CONTAINER = 'recordings';
-
-/** What the emulator may expose for the security settings (optional: older emulators do not). */
-type EmulatorIdentity = Partial<Record<'resourceId' | 'immutableResourceId' | 'openIdConfigUrl', string>>;
 
 /** What to stop, in start order (stopped in reverse); also on a failed start, so no child process is left behind. */
 const stops: Array<() => Promise<void>> = [];
@@ -70,7 +66,6 @@ async function main(): Promise<void> {
     },
   });
   stops.push(() => emulator.stop());
-  const identity = emulator as AcsEmulator & EmulatorIdentity;
   const env: Record<string, string> = {
     ACS_CONNECTION_STRING: emulator.connectionString,
     ARCHIVE_STORAGE_CONNECTION_STRING: azurite.connectionString,
@@ -78,14 +73,15 @@ async function main(): Promise<void> {
     ARCHIVE_CONTAINER,
     ARCHIVE_QUEUE: process.env.ARCHIVE_QUEUE ?? 'archive-chunks',
     RECORDING_STATE_CALLBACK_URL: `${hostUrl}/api/recording-state`,
-    ...(identity.resourceId && { ACS_RESOURCE_ID: identity.resourceId }),
-    ...(identity.immutableResourceId && { ACS_IMMUTABLE_RESOURCE_ID: identity.immutableResourceId }),
-    ...(identity.openIdConfigUrl && { ACS_CALLBACK_OPENID_CONFIG_URL: identity.openIdConfigUrl }),
+    ACS_RESOURCE_ID: emulator.resourceId,
+    ACS_IMMUTABLE_RESOURCE_ID: emulator.immutableResourceId,
+    ACS_CALLBACK_OPENID_CONFIG_URL: emulator.openIdConfigUrl,
   };
   const host: HostProcess = await spawnLocalHost({
     appRoot: ROOT,
     port: HOST_PORT,
     env,
+    localSettings: true, // NOTE: a developer's local.settings.json fills in what the above does not set.
     onLine: (line) => console.log(line),
   });
   stops.push(() => host.stop());
@@ -132,24 +128,21 @@ async function playOneCall(emulator: AcsEmulator, env: Record<string, string>): 
   const container = BlobServiceClient.fromConnectionString(env.ARCHIVE_STORAGE_CONNECTION_STRING!).getContainerClient(
     ARCHIVE_CONTAINER,
   );
+  const store = new ArchiveStore(container);
   // NOTE: archiveChunk completes the archive from the queue (polled with backoff up to maxPollingInterval), so this
   // waits on the manifest's status, not on the Event Grid delivery.
-  const manifestName = await waitFor(
+  const folder = await waitFor(
     'the archive to complete',
     async () => {
       if (!(await container.exists())) return undefined;
-      for await (const blob of container.listBlobsFlat({ prefix: `${call.callId}/` })) {
-        if (!blob.name.endsWith('/manifest.json')) continue;
-        const manifest = JSON.parse(await textOf(container, blob.name)) as {
-          status: string;
-        };
-        if (manifest.status === 'complete') return blob.name;
+      for await (const { callId, recordingKey } of store.manifestRefs(call.callId)) {
+        const stored = await store.readManifest(callId, recordingKey);
+        if (stored?.manifest.status === 'complete') return `${callId}/${recordingKey}`;
       }
       return undefined;
     },
     180_000,
   );
-  const folder = path.posix.dirname(manifestName);
   console.log(`  archived              ${ARCHIVE_CONTAINER}/${folder}/`);
   const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY);
   for await (const blob of container.listBlobsFlat({ prefix: `${folder}/` })) {
@@ -183,8 +176,3 @@ main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
   void shutdown(1);
 });
-
-/** A blob's text in one GET (downloadToBuffer makes a HEAD, then ranges: a blob rewritten between them reads torn). */
-async function textOf(container: ContainerClient, name: string): Promise<string> {
-  return streamToText((await container.getBlobClient(name).download()).readableStreamBody, 64 * 1024 * 1024);
-}

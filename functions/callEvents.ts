@@ -3,18 +3,28 @@ import { getConfig } from '../shared/config';
 import { handleCallEvents } from '../shared/control/callEventHandler';
 import { recordingControlForProcess } from '../shared/control/createRecordingControl';
 import { parseEventEnvelopes, subscriptionValidationCode } from '../shared/events/envelope';
-import { checkSenders, senderPolicyFor } from '../shared/security/senderCheck';
+import { checkSenders, needsCallbackToken, senderPolicyFor } from '../shared/security/senderCheck';
 import { answerFailure, jsonResponse, readJsonBody } from './http';
 
 /**
- * Call events -> start / stop recording: Event Grid system events of the ACS resource and Call Automation callbacks,
- * one event or an array, Event Grid schema or CloudEvents. The sender is checked before anything is done.
+ * Call events -> start / stop recording: the Event Grid subscription's endpoint (CallStarted, CallEnded of the ACS
+ * resource), one event or an array, Event Grid schema or CloudEvents. The sender is checked before anything is done.
+ * Call Automation callbacks are still taken here (with their JWT when ACS_IMMUTABLE_RESOURCE_ID is set), with a
+ * warning: they belong on /api/call-automation-events, because whoever holds this URL can send a system event, which
+ * needs no token.
  */
 export async function callEvents(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   if (request.method === 'OPTIONS') return cloudEventsHandshake(request);
   try {
     const envelopes = parseEventEnvelopes(await readJsonBody(request));
     await checkSenders(envelopes, request.headers.get('authorization'), senderPolicyFor(getConfig()));
+    if (envelopes.some(needsCallbackToken)) {
+      context.warn(
+        'callEvents: a Call Automation callback arrived at /api/call-events; give Call Automation ' +
+          'https://<app>/api/call-automation-events?code=<the callAutomationEvents key> as its callback URL instead ' +
+          '(whoever holds the /api/call-events URL can send a CallEnded, which needs no token)',
+      );
+    }
     const validationCode = subscriptionValidationCode(envelopes);
     if (validationCode !== undefined) return jsonResponse(200, { validationResponse: validationCode });
     const failure = await handleCallEvents(envelopes, await recordingControlForProcess(), context);

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { AppError, BadInputError } from '../shared/errors';
+import { AppError, BadInputError, RetryableError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { CallerRefusedError } from '../shared/security/callerRefused';
 import { logEvent } from '../shared/telemetry';
@@ -58,9 +58,9 @@ export function responseFor(error: unknown): HttpResponseInit {
       case 'conflict':
         return errorResponse(409, error.code, error.message);
       case 'retryable': {
-        const seconds = 'retryAfterMs' in error && typeof error.retryAfterMs === 'number' ? error.retryAfterMs : 5_000;
+        const waitMs = (error instanceof RetryableError ? error.retryAfterMs : undefined) ?? 5_000;
         return errorResponse(503, error.code, 'Temporarily unavailable; retry later', {
-          'Retry-After': String(Math.max(1, Math.ceil(seconds / 1000))),
+          'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))),
         });
       }
       case 'permanent':

@@ -1,15 +1,13 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { createInterface } from 'node:readline/promises';
-import { loadConfig, type Config } from '../../shared/config';
-import { AppError, BadInputError, ConfigError, isRetryable, NotFoundError, toError } from '../../shared/errors';
+import type { Config } from '../../shared/config';
+import { BadInputError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import { containerFor } from '../../shared/storage';
 import type { CliIo } from '../main';
 
 /**
- * What the participant, hold and index commands share: the app's settings, the two containers, a logger, and the
- * confirmation prompt. main.ts hands over its own settings reader and logger so that every command reads settings
- * the same way.
+ * What every command gets from main.ts, the one entry path: the flags (parsed once), the app's settings (loaded
+ * once), a logger, the containers, and the confirmation prompt.
  */
 
 /** A CliIo that can ask the operator a question (a terminal). Tests supply `ask`; the real CLI uses stdin. */
@@ -17,10 +15,24 @@ export interface PromptingIo extends CliIo {
   ask?: (question: string) => Promise<string>;
 }
 
-export interface CommandDeps {
-  /** The settings, as main.ts reads them (environment over local.settings.json). */
-  settings: () => Record<string, string | undefined>;
-  logger: (json: boolean) => Logger;
+/** Every flag of every command; one not given is undefined. */
+export interface Flags {
+  json?: boolean;
+  help?: boolean;
+  all?: boolean;
+  container?: string;
+  prefix?: string;
+  wait?: boolean;
+  timeout?: string;
+  out?: string;
+  zip?: string;
+  'dry-run'?: boolean;
+  reason?: string;
+  operator?: string;
+  yes?: boolean;
+  'all-participants'?: boolean;
+  resume?: string;
+  tag?: string;
 }
 
 export interface CommandContext {
@@ -28,31 +40,19 @@ export interface CommandContext {
   config: Config;
   log: Logger;
   json: boolean;
+  /** The archive and control containers; a missing one is a ConfigError naming its setting (never created). */
   stores(): Promise<{ archive: ContainerClient; control: ContainerClient }>;
 }
 
-export function contextFor(io: PromptingIo, deps: CommandDeps, json: boolean): CommandContext | number {
-  let config: Config;
-  try {
-    config = loadConfig(deps.settings());
-  } catch (error) {
-    io.err(error instanceof ConfigError ? `Invalid setting ${error.message}` : toError(error).message);
-    return 2;
-  }
-  return {
-    io,
-    config,
-    log: deps.logger(json),
-    json,
-    stores: async () => {
-      const [archive, control] = await Promise.all([
-        containerFor(config, config.archiveContainer),
-        containerFor(config, config.controlContainer),
-      ]);
-      return { archive, control };
-    },
-  };
+export interface Command {
+  /** The flags it takes besides --json and --help; main.ts refuses any other. */
+  flags: readonly (keyof Flags)[];
+  /** The exit code; throws to fail (main.ts prints it and picks the code). */
+  run(ctx: CommandContext, args: readonly string[], flags: Flags): Promise<number>;
 }
+
+/** Bad usage (arguments, flags that do not go together): printed with the usage text, exit 2. */
+export class UsageError extends BadInputError {}
 
 /**
  * Asks the operator to type `word`. null when there is no terminal to ask on (the caller refuses, exit 2: an
@@ -72,18 +72,4 @@ async function askOnTerminal(question: string): Promise<string> {
   } finally {
     rl.close();
   }
-}
-
-/** Exit codes: 2 bad input, 1 not found or refused, 3 transient (try again). */
-export function exitCodeFor(error: unknown): number {
-  if (error instanceof BadInputError) return 2;
-  if (error instanceof NotFoundError) return 1;
-  if (error instanceof AppError) return isRetryable(error) ? 3 : 1;
-  return 3;
-}
-
-/** Prints a failure the way main.ts does (`<verb> failed: …`) and returns its exit code. */
-export function failed(io: CliIo, verb: string, error: unknown): number {
-  io.err(`${verb} failed: ${toError(error).message.split('\n')[0]}`);
-  return exitCodeFor(error);
 }

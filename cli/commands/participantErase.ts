@@ -16,74 +16,66 @@ import {
 import { parseParticipantId, participantHash } from '../../shared/participants/participantId';
 import { BadInputError } from '../../shared/errors';
 import { safeText } from '../../shared/text';
-import { confirm, failed, type CommandContext } from './commandContext';
+import { confirm, UsageError, type CommandContext, type Flags } from './commandContext';
 
 /**
  * `participant erase <participantId> --reason "…" --operator NAME [--yes] [--all-participants] [--json]`
  * `participant erase --resume AUDIT_ID --operator NAME [--yes] [--json]`
  * Prints the plan, asks for confirmation (or takes --yes), writes the audit intent, erases, completes the record.
- * Re-running for a participant with an open erasure resumes that one. Exit 0 nothing of the participant is left;
- * 1 something is (shared, held, protected, still archiving, or a delete failed: the record says which); 2 bad input,
- * no terminal to confirm on, or declined; 3 transient failure (the record stays open: resume it).
+ * Re-running for a participant with an open erasure resumes that one, with its own reason and options. Exit 0 nothing
+ * of the participant is left; 1 something is (shared, held, protected, still archiving, or a delete failed: the record
+ * says which), or the confirmation was declined (nothing erased); 2 bad input, or no terminal to confirm on and no
+ * --yes; 3 transient failure (the record stays open: resume it).
  */
-export async function participantErase(
-  ctx: CommandContext,
-  args: {
-    participantId?: string;
-    resume?: string;
-    reason?: string;
-    operator?: string;
-    yes: boolean;
-    allParticipants: boolean;
-  },
-): Promise<number> {
+export async function participantErase(ctx: CommandContext, args: readonly string[], flags: Flags): Promise<number> {
   const { io } = ctx;
-  try {
-    const operator = requiredText(args.operator, '--operator NAME', 'operator', 200);
-    const stores = await ctx.stores();
-    let resumeId = args.resume;
-    if (resumeId === undefined) {
-      if (args.participantId === undefined) {
-        io.err('participant erase needs a participant id (or --resume AUDIT_ID)');
-        return 2;
-      }
-      const participantId = parseParticipantId(args.participantId, 'participantId');
-      const reason = requiredText(args.reason, '--reason "…"', 'reason', 1000);
-      const hash = participantHash(participantId);
-      const open = await openErasures(stores.control, hash);
-      if (open.length > 0) {
-        resumeId = open[0]!;
-        io.err(
-          `An erasure of this participant is still open (${resumeId}); resuming it with its own reason and options.`,
-        );
-      } else {
-        const plan = await planErasure(stores, hash, { allParticipants: args.allParticipants });
-        return await proceed(ctx, stores, { hash, plan, operator, yes: args.yes }, async () => {
-          const writer = await startErasure(stores, {
-            hash,
-            operator,
-            reason,
-            allParticipants: args.allParticipants,
-            plan,
-          });
-          return { writer, plan };
-        });
-      }
-    } else if (args.participantId !== undefined) {
-      io.err('participant erase takes a participant id or --resume AUDIT_ID, not both');
-      return 2;
+  if (args.length > 1) throw new UsageError('participant erase takes one participant id (quote it)');
+  const [id] = args;
+  if (flags.resume !== undefined) {
+    if (id !== undefined)
+      throw new UsageError('participant erase takes a participant id or --resume AUDIT_ID, not both');
+    if (flags.reason !== undefined || flags['all-participants'] !== undefined) {
+      throw new UsageError(
+        'participant erase --resume goes on with the reason and options of its record: --reason and ' +
+          '--all-participants do not apply',
+      );
     }
-    const { writer, plan } = await replanErasure(stores, resumeId);
-    if (writer.record.status === 'completed' && plan.every((r) => r.outcome === 'erased')) {
-      io.out(`Erasure ${resumeId} is already complete; nothing to resume.`);
-      return report(ctx, writer.record);
-    }
-    return await proceed(ctx, stores, { hash: writer.record.participantSha256, plan, operator, yes: args.yes }, () =>
-      Promise.resolve({ writer, plan }),
-    );
-  } catch (error) {
-    return failed(io, 'participant erase', error);
+  } else if (id === undefined) {
+    throw new UsageError('participant erase needs a participant id (or --resume AUDIT_ID)');
   }
+  const operator = requiredText(flags.operator, '--operator NAME', 'operator', 200);
+  const allParticipants = flags['all-participants'] === true;
+  const yes = flags.yes === true;
+  const request =
+    id === undefined
+      ? null
+      : {
+          hash: participantHash(parseParticipantId(id, 'participantId')),
+          reason: requiredText(flags.reason, '--reason "…"', 'reason', 1000),
+        };
+  const stores = await ctx.stores();
+  let resumeId = flags.resume;
+  if (request) {
+    const { hash, reason } = request;
+    const open = await openErasures(stores.control, hash);
+    if (open.length === 0) {
+      const plan = await planErasure(stores, hash, { allParticipants });
+      return await proceed(ctx, stores, { hash, plan, operator, yes }, async () => {
+        const writer = await startErasure(stores, { hash, operator, reason, allParticipants, plan });
+        return { writer, plan };
+      });
+    }
+    resumeId = open[0]!;
+    io.err(`An erasure of this participant is still open (${resumeId}); resuming it with its own reason and options.`);
+  }
+  const { writer, plan } = await replanErasure(stores, resumeId!);
+  if (writer.record.status === 'completed' && plan.every((r) => r.outcome === 'erased')) {
+    (ctx.json ? io.err : io.out)(`Erasure ${resumeId} is already complete; nothing to resume.`);
+    return report(ctx, writer.record);
+  }
+  return await proceed(ctx, stores, { hash: writer.record.participantSha256, plan, operator, yes }, () =>
+    Promise.resolve({ writer, plan }),
+  );
 }
 
 async function proceed(

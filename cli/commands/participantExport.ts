@@ -2,38 +2,33 @@ import { exportParticipant, type ExportReport } from '../../shared/participants/
 import { directorySink, zipSink } from '../../shared/participants/exportSinks';
 import { parseParticipantId } from '../../shared/participants/participantId';
 import { Progress } from '../progress';
-import { failed, type CommandContext } from './commandContext';
+import { UsageError, type CommandContext, type Flags } from './commandContext';
 
 /**
  * `participant export <participantId> --out DIR | --zip FILE [--dry-run] [--json]`: every recording folder the
  * participant appears in, streamed, each file hashed while copied and checked against the archive.
- * Exit 0 all copied and matching; 1 a hash or size mismatch; 2 bad input; 3 transient failure.
+ * Exit 0 all copied and matching; 1 a hash or size mismatch, or a file the manifest says is archived is missing;
+ * 2 bad input; 3 transient failure.
  */
-export async function participantExport(
-  ctx: CommandContext,
-  args: { participantId: string; out?: string; zip?: string; dryRun: boolean },
-): Promise<number> {
+export async function participantExport(ctx: CommandContext, args: readonly string[], flags: Flags): Promise<number> {
   const { io } = ctx;
-  try {
-    const participantId = parseParticipantId(args.participantId, 'participantId');
-    if (!args.dryRun && (args.out === undefined) === (args.zip === undefined)) {
-      io.err('participant export needs exactly one of --out DIR or --zip FILE (or --dry-run to list only)');
-      return 2;
-    }
-    const stores = await ctx.stores();
-    const sink = args.dryRun ? null : args.out !== undefined ? await directorySink(args.out) : await zipSink(args.zip!);
-    const progress = new Progress(io, 'export');
-    const report = await exportParticipant(stores, participantId, sink, {
-      onFileStart: (path, size) => progress.start(path, size),
-      onBytes: (n) => progress.add(n),
-      onFile: () => progress.done(),
-    });
-    progress.done();
-    print(ctx, report);
-    return report.mismatches > 0 ? 1 : 0;
-  } catch (error) {
-    return failed(io, 'participant export', error);
+  if (args.length !== 1) throw new UsageError('participant export needs one participant id (quote it)');
+  const participantId = parseParticipantId(args[0], 'participantId');
+  const dryRun = flags['dry-run'] === true;
+  if (!dryRun && (flags.out === undefined) === (flags.zip === undefined)) {
+    throw new UsageError('participant export needs exactly one of --out DIR or --zip FILE (or --dry-run to list only)');
   }
+  const stores = await ctx.stores();
+  const sink = dryRun ? null : flags.out !== undefined ? await directorySink(flags.out) : await zipSink(flags.zip!);
+  const progress = new Progress(io, 'export');
+  const report = await exportParticipant(stores, participantId, sink, {
+    onFileStart: (path, size) => progress.start(path, size),
+    onBytes: (n) => progress.add(n),
+    onFile: () => progress.done(),
+  });
+  progress.done();
+  print(ctx, report);
+  return report.mismatches > 0 || report.missing > 0 ? 1 : 0;
 }
 
 function print(ctx: CommandContext, report: ExportReport): void {
@@ -60,10 +55,12 @@ function print(ctx: CommandContext, report: ExportReport): void {
               : '';
       io.out(`          ${file.path}  ${file.size} bytes  ${check}`.trimEnd());
     }
+    for (const path of recording.missing) io.out(`          ${path}  MISSING (the manifest says it is archived)`);
   }
   const where = report.dryRun ? ' (dry run: nothing written)' : ` into ${report.destination}`;
+  const missing = report.missing > 0 ? `, ${report.missing} MISSING file(s)` : '';
   io.out(
     `${report.recordings.length} recording(s), ${report.files} file(s), ${report.bytes} bytes${where}; ` +
-      `${report.mismatches} mismatch(es).`,
+      `${report.mismatches} mismatch(es)${missing}.`,
   );
 }

@@ -5,12 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { ArchiveStore } from '../../shared/archive/archiveStore';
 import { loadConfig } from '../../shared/config';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteHandle } from '../azurite';
 import { startEmulator, type AcsEmulator, type RecordingFiles } from '../emulator';
 import { repoRoot } from '../repoRoot';
 import type { ArchivedChunk, BenchTask, CaseResult } from './case';
-import { runQueuePath } from './queuePath';
+import { hostQueueConcurrency, runQueuePath } from './queuePath';
 import { writeReport, type BenchReport, type CaseReport, type Kind, type RunResult } from './report';
 
 /**
@@ -46,8 +47,6 @@ const KINDS: Kind[] = [
   ...((process.env.BENCH_KINDS?.split(',') as Kind[] | undefined) ?? ALL_KINDS),
   ...Object.keys(VARIANTS).map((name): Kind => `archiver@${name}`),
 ];
-/** How many chunks the queue case's peers move at once: host.json extensions.queues.batchSize. */
-const QUEUE_PARALLEL = 4;
 
 interface CaseSpec {
   id: string;
@@ -102,9 +101,10 @@ async function freshAzurite(work: string, name: string): Promise<AzuriteHandle &
 
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'cra-bench-'));
-  const emulator = await startEmulator();
-  if (PROFILE) mkdirSync(PROFILE, { recursive: true });
+  let emulator: AcsEmulator | undefined;
   try {
+    emulator = await startEmulator();
+    if (PROFILE) mkdirSync(PROFILE, { recursive: true });
     // The archive settings every kind runs with (the development account's form; nothing connects with it).
     const settings = loadConfig({ ...baseEnv(emulator, DEV_CONNECTION_STRING, 'settings'), ...OVERRIDES }).archive;
     console.log(
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     };
     writeReport(report, path.join(repoRoot(), 'dev', 'bench', 'results'), process.env.BENCH_TAG ?? 'latest');
   } finally {
-    await emulator.stop();
+    await emulator?.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
@@ -164,6 +164,11 @@ async function measureCase(work: string, emulator: AcsEmulator, spec: CaseSpec):
   const files = await emulator.createRecordingFiles({ chunks: spec.chunks.map((size) => ({ size })), seed: spec.id });
   console.log('ready');
   const bytes = spec.chunks.reduce((a, b) => a + b, 0);
+  // The queue case's baselines move as many chunks at once as the host runs archiveChunk (with BENCH_ENV's settings).
+  const parallel = spec.path === 'queue' ? hostQueueConcurrency(OVERRIDES) : 1;
+  const hash = await runCase({ kind: 'hash', size: bytes });
+  const hashCpuPerGiB = hash.cpuSeconds / (bytes / GiB);
+  console.log(`  SHA-256 + MD5 alone: ${hashCpuPerGiB.toFixed(2)} CPU s/GiB; ${parallel} chunk(s) at once`);
   const runs = Object.fromEntries([...ALL_KINDS, ...KINDS].map((k) => [k, []])) as unknown as CaseReport['runs'];
   for (let run = 0; run < RUNS; run++) {
     const azurite = await freshAzurite(work, `${spec.id}-${run}`);
@@ -171,7 +176,7 @@ async function measureCase(work: string, emulator: AcsEmulator, spec: CaseSpec):
     process.stdout.write(`  run ${run + 1}/${RUNS}:`);
     try {
       for (const kind of order) {
-        const result = await measureKind(kind, spec, files, azurite, emulator, run);
+        const result = await measureKind(kind, spec, files, azurite, emulator, run, parallel);
         (runs[kind] ??= []).push(result);
         process.stdout.write(
           ` ${kind} ${(result.bytes / 1e6 / result.seconds).toFixed(0)} MB/s${result.exact === false ? ' NOT EXACT' : ''};`,
@@ -183,7 +188,16 @@ async function measureCase(work: string, emulator: AcsEmulator, spec: CaseSpec):
     }
     console.log('');
   }
-  return { id: spec.id, label: spec.label, path: spec.path, bytes, chunks: spec.chunks.length, runs };
+  return {
+    id: spec.id,
+    label: spec.label,
+    path: spec.path,
+    bytes,
+    chunks: spec.chunks.length,
+    parallel,
+    hashCpuPerGiB,
+    runs,
+  };
 }
 
 async function measureKind(
@@ -193,6 +207,7 @@ async function measureKind(
   azurite: AzuriteHandle,
   emulator: AcsEmulator,
   run: number,
+  parallel: number,
 ): Promise<RunResult> {
   const variant = kind.startsWith('archiver@') ? kind.slice('archiver@'.length) : undefined;
   const env = {
@@ -203,7 +218,6 @@ async function measureKind(
   const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
     env.ARCHIVE_CONTAINER!,
   );
-  const parallel = spec.path === 'queue' ? QUEUE_PARALLEL : 1;
   const locations = files.chunks.map((c) => c.contentLocation);
   let result: RunResult;
   switch (variant ? 'archiver' : kind) {
@@ -258,15 +272,12 @@ async function verifyArchive(
   container: ReturnType<BlobServiceClient['getContainerClient']>,
   files: RecordingFiles,
 ): Promise<boolean> {
-  const manifests: string[] = [];
-  for await (const blob of container.listBlobsFlat({ prefix: `${files.callId}/` }))
-    if (blob.name.endsWith('/manifest.json')) manifests.push(blob.name);
-  if (manifests.length !== 1) return false;
-  const manifest = JSON.parse((await container.getBlobClient(manifests[0]!).downloadToBuffer()).toString('utf8')) as {
-    status: string;
-    chunks: ArchivedChunk[];
-  };
-  if (manifest.status !== 'complete') return false;
+  const store = new ArchiveStore(container);
+  const refs: { callId: string; recordingKey: string }[] = [];
+  for await (const ref of store.manifestRefs(files.callId)) refs.push(ref);
+  if (refs.length !== 1) return false;
+  const manifest = (await store.readManifest(refs[0]!.callId, refs[0]!.recordingKey))?.manifest;
+  if (manifest?.status !== 'complete') return false;
   for (const chunk of files.chunks) {
     const entry = manifest.chunks.find((c) => c.index === chunk.index);
     if (!entry || entry.status !== 'archived' || entry.sha256 !== chunk.sha256) return false;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { createArchiveServices, type ArchiveServices } from '../../shared/archiv
 import { loadConfig } from '../../shared/config';
 import { silentLogger } from '../../shared/logger';
 import { SyntheticContent } from '../emulator';
-import { inParallel } from './pool';
+import { inParallel } from '../../shared/concurrency';
 
 /**
  * One benchmark run in a fresh process, so that its CPU time and peak RSS are its own. Reads its task from argv[2]
@@ -26,6 +27,7 @@ export type BenchTask =
   | { kind: 'archiver'; env: Record<string, string>; event: object }
   | { kind: 'plain'; env: Record<string, string>; locations: string[]; parallel: number }
   | { kind: 'naive'; env: Record<string, string>; locations: string[]; parallel: number }
+  | { kind: 'hash'; size: number }
   | { kind: 'coldstart-app'; appRoot: string }
   | { kind: 'coldstart-reference' };
 
@@ -46,7 +48,8 @@ export interface ArchivedChunk {
   status: string;
 }
 
-async function run(task: BenchTask): Promise<{ bytes: number; detail?: unknown }> {
+/** What one task did; `cpuSeconds` when only part of the work counts (else the whole run's CPU). */
+async function run(task: BenchTask): Promise<{ bytes: number; detail?: unknown; cpuSeconds?: number }> {
   switch (task.kind) {
     case 'source': {
       // The source alone: signed GETs drained with undici (the archiver's own client), `parallel` at once.
@@ -111,6 +114,21 @@ async function run(task: BenchTask): Promise<{ bytes: number; detail?: unknown }
         }
       });
       return { bytes };
+    }
+    case 'hash': {
+      // SHA-256 + MD5 of `size` synthetic bytes, the archiver's two digests alone: the CPU of the update calls only,
+      // not of making the bytes.
+      const sha256 = createHash('sha256');
+      const md5 = createHash('md5');
+      let cpuSeconds = 0;
+      for await (const piece of new SyntheticContent('hash', task.size).range(0, task.size - 1)) {
+        const before = process.cpuUsage();
+        sha256.update(piece);
+        md5.update(piece);
+        const used = process.cpuUsage(before);
+        cpuSeconds += (used.user + used.system) / 1e6;
+      }
+      return { bytes: task.size, cpuSeconds };
     }
     case 'coldstart-app': {
       const { loadAppForColdStart } = await import('./coldStart');
@@ -186,13 +204,13 @@ async function main(): Promise<void> {
   const task = JSON.parse(process.argv[2] ?? '{}') as BenchTask;
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const { bytes, detail } = await run(task);
+  const { bytes, detail, cpuSeconds } = await run(task);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
   const result: CaseResult = {
     bytes,
     seconds,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    cpuSeconds: cpuSeconds ?? (cpu.user + cpu.system) / 1e6,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     detail,
   };

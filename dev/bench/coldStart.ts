@@ -1,4 +1,4 @@
-import { loadApp } from '../host/localHost';
+import { loadApp } from '../host/appLoader';
 
 /** Loads the compiled app the way a fresh Functions worker does (through the core stand-in); returns the names. */
 export function loadAppForColdStart(appRoot: string): string[] {

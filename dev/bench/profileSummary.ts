@@ -26,7 +26,7 @@ const CATEGORIES: [string, (frame: ProfileNode['callFrame']) => boolean][] = [
   ['idle', (f) => f.functionName === '(idle)'],
   ['garbage collector', (f) => f.functionName === '(garbage collector)'],
   ['program (native, unattributed)', (f) => f.functionName === '(program)'],
-  ['hashing (SHA-256 + MD5)', (f) => f.url.includes('internal/crypto/hash') || /hashWorker/.test(f.url)],
+  ['hashing (SHA-256 + MD5)', (f) => f.url.includes('internal/crypto/hash')],
   ['undici (download)', (f) => f.url.includes('node_modules/undici')],
   ['Storage SDK pipeline', (f) => /node_modules\/@(azure|typespec)\//.test(f.url)],
   ['Node streams', (f) => f.url.startsWith('node:internal/streams')],

@@ -1,3 +1,4 @@
+import { queueOptions, readHostJson } from '../host/settings';
 import { spawnLocalHost } from '../host/spawnHost';
 import { repoRoot } from '../repoRoot';
 import { treeCpuSeconds, treePeakRssMiB } from './procStat';
@@ -23,6 +24,16 @@ export interface QueueRun {
   peakRssMiB: number;
   /** The most archiveChunk invocations running at once. */
   maxConcurrent: number;
+}
+
+/**
+ * The most archiveChunk invocations the local host runs at once with these app settings over this process's
+ * environment (what the spawned host reads): host.json `extensions.queues` batchSize + newBatchThreshold, with any
+ * `AzureFunctionsJobHost__…` override (dev/host/queueTrigger.ts). The queue case's baselines move as many at once.
+ */
+export function hostQueueConcurrency(env: Record<string, string>): number {
+  const options = queueOptions(readHostJson(repoRoot(), { ...process.env, ...env }));
+  return options.batchSize + options.newBatchThreshold;
 }
 
 export async function runQueuePath(options: {

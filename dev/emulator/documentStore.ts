@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { newEtag } from './ids';
 import type { DocumentVersion } from './records';
 import { SyntheticContent } from './syntheticContent';
+import type { EmulatorClock } from './types';
 
 /** The temporary store of recording documents (content + metadata), with versions, expiry and deletion. */
 
@@ -46,16 +47,20 @@ export function bufferSha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-export { SyntheticContent };
-
 export class DocumentStore {
   private readonly byId = new Map<string, StoredDocument>();
 
-  constructor(private readonly retentionMs: number) {}
+  constructor(
+    private readonly retentionMs: number,
+    private readonly clock: EmulatorClock,
+  ) {}
 
-  add(doc: Omit<StoredDocument, 'version' | 'etag' | 'metadataEtag' | 'expired' | 'deleted'>): StoredDocument {
+  add(
+    doc: Omit<StoredDocument, 'version' | 'etag' | 'metadataEtag' | 'expired' | 'deleted' | 'createdAt'>,
+  ): StoredDocument {
     const stored: StoredDocument = {
       ...doc,
+      createdAt: this.clock.now(),
       version: 1,
       etag: newEtag(),
       metadataEtag: newEtag(),
@@ -70,10 +75,10 @@ export class DocumentStore {
     return this.byId.get(documentId);
   }
 
-  /** The document if it can be served: not deleted, not expired, within the retention time. */
+  /** The document if it can be served: not deleted, not expired, within the retention time (emulator clock). */
   live(documentId: string): StoredDocument | undefined {
     const doc = this.byId.get(documentId);
-    if (!doc || doc.deleted || doc.expired || Date.now() - doc.createdAt > this.retentionMs) return undefined;
+    if (!doc || doc.deleted || doc.expired || this.clock.now() - doc.createdAt > this.retentionMs) return undefined;
     return doc;
   }
 

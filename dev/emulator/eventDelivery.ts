@@ -8,7 +8,7 @@ import type { EventSchema } from './types';
  * - system events the way Event Grid does: Event Grid schema as a JSON array with `aeg-event-type: Notification`,
  *   CloudEvents as a single `application/cloudevents+json` event; never signed by ACS;
  * - Call Automation callbacks the way ACS does: a JSON array of CloudEvents, with `Authorization: Bearer <JWT>`
- *   made afresh for every attempt.
+ *   made afresh for every attempt, and none of Event Grid's `aeg-*` headers (Event Grid does not carry them).
  * Both retry any non-2xx except 400/401/403/413, on the given (compressed) schedule.
  */
 
@@ -35,7 +35,6 @@ interface Delivery {
   body: string;
   headers: Record<string, string>;
   entry: DeliveryLogEntry;
-  signed: boolean;
 }
 
 export class EventDelivery implements EventSink {
@@ -57,7 +56,6 @@ export class EventDelivery implements EventSink {
       body,
       headers,
       entry: this.entry(url, fields.eventType ?? fields.type, fields.id, 'eventGrid'),
-      signed: false,
     });
   }
 
@@ -69,7 +67,6 @@ export class EventDelivery implements EventSink {
       body: JSON.stringify(events),
       headers: { 'content-type': 'application/json' },
       entry,
-      signed: true,
     });
   }
 
@@ -92,18 +89,24 @@ export class EventDelivery implements EventSink {
     this.pending.add(run);
   }
 
-  private async attempts({ url, body, headers, entry, signed }: Delivery): Promise<void> {
+  private async attempts({ url, body, headers, entry }: Delivery): Promise<void> {
+    const eventGrid = entry.channel === 'eventGrid';
     const stop = this.stopping.signal;
     for (let attempt = 0; attempt <= this.options.retryDelaysMs.length && !stop.aborted; attempt++) {
       const delay = this.options.retryDelaysMs[attempt - 1];
       if (delay !== undefined) await wait(delay, undefined, { signal: stop }).catch(() => undefined);
       if (stop.aborted) break;
       entry.attempts++;
-      const authorization = signed ? this.options.callbackAuthorization() : undefined;
+      const authorization = eventGrid ? undefined : this.options.callbackAuthorization();
       try {
         const response = await fetch(url, {
           method: 'POST',
-          headers: { ...headers, 'aeg-delivery-count': String(attempt), ...(authorization ? { authorization } : {}) },
+          headers: {
+            ...headers,
+            // NOTE: Event Grid's delivery headers only on Event Grid deliveries; ACS sends callbacks itself.
+            ...(eventGrid && { 'aeg-delivery-count': String(attempt) }),
+            ...(authorization && { authorization }),
+          },
           body,
           signal: AbortSignal.any([AbortSignal.timeout(this.options.attemptTimeoutMs), stop]),
         });

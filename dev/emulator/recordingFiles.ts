@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import {
-  BufferContent,
-  bufferSha256,
-  REAL_MEDIA_DURATION_MS,
-  realMedia,
-  SyntheticContent,
-  type ContentSource,
-} from './documentStore';
+import { BufferContent, bufferSha256, REAL_MEDIA_DURATION_MS, realMedia, type ContentSource } from './documentStore';
 import { newDocumentId, newRecordingId, newServerCallId } from './ids';
 import type { RecordingChunk, RecordingFiles, RecordingFilesSpec } from './records';
 import type { EmulatorState } from './state';
+import { SyntheticContent } from './syntheticContent';
 
 /** Making recording files: documents in the store, their metadata JSON, and what an event says about them. */
 
@@ -119,7 +113,6 @@ export async function createRecordingFiles(state: EmulatorState, spec: Recording
       content,
       mime,
       metadata,
-      createdAt: Date.now(),
       seed: `${seed}/${index}`,
     });
     chunks.push({

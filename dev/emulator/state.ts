@@ -99,7 +99,7 @@ export class EmulatorState {
       ...(options.maxChunkBytes !== undefined ? { maxChunkBytes: options.maxChunkBytes } : {}),
     };
     this.clock = options.clock ?? REAL_CLOCK;
-    this.documents = new DocumentStore(this.settings.retentionMs);
+    this.documents = new DocumentStore(this.settings.retentionMs, this.clock);
   }
 
   log(line: string): void {

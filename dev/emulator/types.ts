@@ -56,7 +56,7 @@ export interface EmulatorOptions {
   deliveryTimeoutMs?: number;
   /** A simulated recording longer than this is split into several chunks. */
   maxChunkBytes?: number;
-  /** Time for rate limits, trickles and start delays; default the real one (tests pass a virtual clock). */
+  /** Time for retention, rate limits, trickles and start delays; default the real one (tests pass a virtual clock). */
   clock?: EmulatorClock;
   log?: (line: string) => void;
 }

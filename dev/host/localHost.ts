@@ -13,7 +13,6 @@ import { startQueueListeners } from './queueTrigger';
 import { readHostJson } from './settings';
 import { invokeTimer, startTimers } from './timerTrigger';
 
-export { loadApp } from './appLoader';
 export type { RegisteredFunction } from './hostState';
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startLocalHost, type LocalHost, type RegisteredFunction } from './localHost';
-import { resolveBindingExpression } from './settings';
+import { NO_LOCAL_SETTINGS, resolveBindingExpression } from './settings';
 
 /**
  * `npm run serve`: the local Functions host on PORT (default 7071; 0 = a free port), for the app in the current folder
@@ -10,7 +10,8 @@ import { resolveBindingExpression } from './settings';
  * This process plays the worker process Azure starts with the app settings as its environment variables. So this is
  * the one place that writes settings into `process.env`: local.settings.json `Values` fill in what the environment does
  * not already set (environment first, as Core Tools does), BEFORE the app is loaded, so the app and the host read the
- * same settings. Everything else only reads the environment.
+ * same settings. Everything else only reads the environment. With `--no-local-settings` (how spawnLocalHost starts it
+ * for the tests, the benchmark and the load run) the file is not read: the environment is all.
  */
 function applyLocalSettings(appRoot: string): string | undefined {
   const file = path.join(appRoot, 'local.settings.json');
@@ -49,7 +50,7 @@ function queueNameOf(registered: string): string {
 
 async function main(): Promise<void> {
   const appRoot = process.cwd();
-  const settingsFile = applyLocalSettings(appRoot);
+  const settingsFile = process.argv.includes(NO_LOCAL_SETTINGS) ? undefined : applyLocalSettings(appRoot);
   const host = await startLocalHost({ appRoot });
   if (settingsFile) console.log(`Settings: the environment, then ${settingsFile} Values`);
   console.log('Functions:');

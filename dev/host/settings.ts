@@ -13,6 +13,9 @@ export type HostJson = Record<string, unknown>;
 
 const OVERRIDE_PREFIX = 'azurefunctionsjobhost__';
 
+/** The argument of `serve.js` that leaves local.settings.json unread (spawnLocalHost passes it unless told not to). */
+export const NO_LOCAL_SETTINGS = '--no-local-settings';
+
 export function readHostJson(appRoot: string, env: Readonly<Record<string, string | undefined>>): HostJson {
   const file = path.join(appRoot, 'host.json');
   const hostJson = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as HostJson) : {};

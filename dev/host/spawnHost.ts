@@ -1,20 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from '../repoRoot';
+import { NO_LOCAL_SETTINGS } from './settings';
 
 /**
  * The local host in its own process (`node dist/dev/host/serve.js`, what `npm run serve` runs), like the worker
- * process Azure starts: its settings are its environment. Used by `npm start` and by tests, whose module systems
- * must not load the app (jest's bypasses the @azure/functions-core stand-in).
+ * process Azure starts: its settings are its environment. Used by `npm start`, the benchmark, the load run and tests,
+ * whose module systems must not load the app (jest's bypasses the @azure/functions-core stand-in).
  */
 
 export interface SpawnHostOptions {
-  /** The app's root; the host's working folder (its local.settings.json and host.json). */
+  /** The app's root; the host's working folder (its host.json, and its local.settings.json if `localSettings`). */
   appRoot: string;
   /** Settings over this process's environment. */
   env?: Record<string, string>;
+  /**
+   * Also take settings from the app root's local.settings.json `Values` (for names the environment does not set), as
+   * `npm run serve` does. Default false: the host gets exactly `env` over this process's environment, whatever file
+   * a developer keeps in the app root.
+   */
+  localSettings?: boolean;
   /** Default 0: a free port. */
   port?: number;
+  /** How long the host may take to print 'Host listening on'; default 30 s. Then it is killed. */
+  startTimeoutMs?: number;
   /** Every line the host prints, as it prints it. */
   onLine?: (line: string) => void;
 }
@@ -37,7 +46,8 @@ export interface HostProcess {
 const SERVE = path.join(repoRoot(), 'dist', 'dev', 'host', 'serve.js');
 
 export async function spawnLocalHost(options: SpawnHostOptions): Promise<HostProcess> {
-  const child = spawn(process.execPath, [SERVE], {
+  const args = options.localSettings ? [SERVE] : [SERVE, NO_LOCAL_SETTINGS];
+  const child = spawn(process.execPath, args, {
     cwd: options.appRoot,
     env: { ...process.env, PORT: String(options.port ?? 0), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,17 +96,23 @@ export async function spawnLocalHost(options: SpawnHostOptions): Promise<HostPro
     });
   };
 
-  const listening = await waitForLine(/^Host listening on (http:\/\/\S+)/);
+  const signal = async (name: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(name);
+    await exited;
+  };
+  let listening: string;
+  try {
+    listening = await waitForLine(/^Host listening on (http:\/\/\S+)/, options.startTimeoutMs);
+  } catch (error) {
+    await signal('SIGKILL'); // NOTE: a host that never came up must not outlive the caller.
+    throw error;
+  }
   const url = /^Host listening on (http:\/\/\S+)/.exec(listening)![1]!;
   const listingStart = lines.indexOf('Functions:');
   const functions = lines
     .slice(listingStart + 1, lines.indexOf(listening))
     .map((l) => /^ {2}([^:\s]+): /.exec(l)?.[1])
     .filter((name): name is string => name !== undefined);
-  const signal = async (name: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(name);
-    await exited;
-  };
   return {
     url,
     child,

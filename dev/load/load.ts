@@ -2,12 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { startAzurite } from '../azurite';
-import { repoRoot } from '../repoRoot';
-import { streamToText } from '../../shared/storage';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { ArchiveStore } from '../../shared/archive/archiveStore';
+import type { Manifest } from '../../shared/archive/manifest';
+import { startAzurite, type AzuriteHandle } from '../azurite';
 import { startEmulator, type AcsEmulator, type Fault, type RecordingFiles } from '../emulator';
+import { spawnLocalHost, type HostProcess } from '../host/spawnHost';
+import { repoRoot } from '../repoRoot';
 
 /**
  * `npm run load`: a bounded soak on loopback. Recordings of 1-5 chunks go through the local host (a child process,
@@ -66,35 +67,40 @@ const RETRY_DELAYS_MS = [200, 500, 1000, 2000, 2000, 3000, 3000, 5000, 5000, 500
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const log = options.log ?? (() => undefined);
   const work = mkdtempSync(path.join(os.tmpdir(), 'cra-load-'));
-  const azurite = options.azuriteConnectionString
-    ? undefined
-    : await startAzurite({ location: path.join(work, 'azurite') });
-  const connectionString = options.azuriteConnectionString ?? azurite!.connectionString;
-  const emulator = await startEmulator();
-  const id = randomUUID().slice(0, 8);
-  const containerName = `load-${id}`;
-  const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName);
-  const env = {
-    ACS_CONNECTION_STRING: emulator.connectionString,
-    ARCHIVE_STORAGE_CONNECTION_STRING: connectionString,
-    AzureWebJobsStorage: connectionString,
-    ARCHIVE_CONTAINER: containerName,
-    CONTROL_CONTAINER: `load-control-${id}`,
-    ARCHIVE_QUEUE: `load-${id}`,
-    ARCHIVE_BLOCK_SIZE_MIB: '1',
-    ARCHIVE_RETRY_BASE_MS: '50',
-    ARCHIVE_LOCK_SECONDS: '15',
-    // NOTE: a killed host's messages come back when their processing visibility lapses (10 min in Azure); the
-    // soak shortens that so that a kill costs seconds, not minutes.
-    LOCAL_HOST_QUEUE_VISIBILITY_SECONDS: '20',
-  };
-  const host = new HostSupervisor(repoRoot(), env, log);
+  let azurite: AzuriteHandle | undefined;
+  let emulator: AcsEmulator | undefined;
+  let host: HostSupervisor | undefined;
   try {
+    azurite = options.azuriteConnectionString
+      ? undefined
+      : await startAzurite({ location: path.join(work, 'azurite') });
+    const connectionString = options.azuriteConnectionString ?? azurite!.connectionString;
+    emulator = await startEmulator();
+    const id = randomUUID().slice(0, 8);
+    const containerName = `load-${id}`;
+    const store = new ArchiveStore(
+      BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName),
+    );
+    const env = {
+      ACS_CONNECTION_STRING: emulator.connectionString,
+      ARCHIVE_STORAGE_CONNECTION_STRING: connectionString,
+      AzureWebJobsStorage: connectionString,
+      ARCHIVE_CONTAINER: containerName,
+      CONTROL_CONTAINER: `load-control-${id}`,
+      ARCHIVE_QUEUE: `load-${id}`,
+      ARCHIVE_BLOCK_SIZE_MIB: '1',
+      ARCHIVE_RETRY_BASE_MS: '50',
+      ARCHIVE_LOCK_SECONDS: '15',
+      // NOTE: a killed host's messages come back when their processing visibility lapses (10 min in Azure); the
+      // soak shortens that so that a kill costs seconds, not minutes.
+      LOCAL_HOST_QUEUE_VISIBILITY_SECONDS: '20',
+    };
+    host = new HostSupervisor(repoRoot(), env, log);
     await host.start();
-    return await drive(options, emulator, container, host, log);
+    return await drive(options, emulator, store, host, log);
   } finally {
-    await host.stop();
-    await emulator.stop();
+    await host?.stop();
+    await emulator?.stop();
     await azurite?.stop();
     rmSync(work, { recursive: true, force: true });
   }
@@ -103,7 +109,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 async function drive(
   options: LoadOptions,
   emulator: AcsEmulator,
-  container: ContainerClient,
+  store: ArchiveStore,
   host: HostSupervisor,
   log: (line: string) => void,
 ): Promise<LoadReport> {
@@ -178,13 +184,14 @@ async function drive(
   };
   await Promise.all(Array.from({ length: options.inFlight }, worker));
   log(`delivered ${delivered} events for ${recordings.length} recordings; waiting for the copies...`);
-  const archiveLatencies = await waitForFinal(container, recordings, firstDelivery, options.settleTimeoutMs ?? 300_000);
+  const archiveLatencies = await waitForFinal(store, recordings, firstDelivery, options.settleTimeoutMs ?? 300_000);
   log('verifying every archive...');
 
   let archived = 0;
   let lost = 0;
   let corrupted = 0;
   let duplicateBlobs = 0;
+  const { container } = store;
   const names = new Map<string, string[]>();
   for await (const blob of container.listBlobsFlat()) {
     const callId = blob.name.split('/')[0]!;
@@ -193,16 +200,16 @@ async function drive(
   }
   for (const files of recordings) {
     const blobs = names.get(files.callId) ?? [];
-    const manifestName = blobs.find((n) => n.endsWith('/manifest.json'));
-    if (!manifestName) {
+    let manifest: Manifest | undefined; // one recording per call here
+    for await (const { callId, recordingKey } of store.manifestRefs(files.callId)) {
+      manifest = (await store.readManifest(callId, recordingKey))?.manifest;
+      break;
+    }
+    if (!manifest) {
       lost += files.chunks.length;
       problems.push(`call ${files.callId}: no manifest`);
       continue;
     }
-    const manifest = JSON.parse(await textOf(container, manifestName)) as {
-      status: string;
-      chunks: { index: number; blob: string; status: string }[];
-    };
     if (manifest.status === 'complete') archived++;
     else problems.push(`call ${files.callId}: manifest ${manifest.status}`);
     if (blobs.length !== 1 + 2 * files.chunks.length)
@@ -249,7 +256,7 @@ async function drive(
 
 /** Polls the manifests until every recording is complete or failed (or time is up); the archive latency of each. */
 async function waitForFinal(
-  container: ContainerClient,
+  store: ArchiveStore,
   recordings: RecordingFiles[],
   firstDelivery: Map<string, number>,
   timeoutMs: number,
@@ -258,13 +265,10 @@ async function waitForFinal(
   const open = new Set(recordings.map((r) => r.callId));
   const deadline = Date.now() + timeoutMs;
   while (open.size > 0 && Date.now() < deadline) {
-    for await (const blob of container.listBlobsFlat()) {
-      const callId = blob.name.split('/')[0]!;
-      if (!open.has(callId) || !blob.name.endsWith('/manifest.json')) continue;
-      const manifest = JSON.parse(await textOf(container, blob.name)) as {
-        status: string;
-      };
-      if (manifest.status === 'pending') continue;
+    for await (const { callId, recordingKey } of store.manifestRefs()) {
+      if (!open.has(callId)) continue;
+      const status = (await store.readManifest(callId, recordingKey))?.manifest.status;
+      if (status === undefined || status === 'pending') continue;
       open.delete(callId);
       latencies.push(Date.now() - (firstDelivery.get(callId) ?? Date.now()));
     }
@@ -273,12 +277,14 @@ async function waitForFinal(
   return latencies;
 }
 
-/** The local host as a child process that can be killed (SIGKILL) and restarted on the same port. */
-class HostSupervisor {
-  private child: ChildProcess | undefined;
-  private url = '';
-  private port = 0;
-  private ready: Promise<void> = Promise.resolve();
+/**
+ * The local host as a child process (spawnLocalHost) that can be killed (SIGKILL) and restarted on the same port.
+ * LOAD_HOST_LOG=FILE keeps everything the hosts printed, for diagnosing a failed run.
+ */
+export class HostSupervisor {
+  private ready: Promise<HostProcess> | undefined;
+  private kills: Promise<void> = Promise.resolve();
+  private stopping = false;
   restarts = 0;
 
   constructor(
@@ -287,46 +293,27 @@ class HostSupervisor {
     private readonly log: (line: string) => void,
   ) {}
 
-  async start(): Promise<void> {
-    const serve = path.join(this.appRoot, 'dist', 'dev', 'host', 'serve.js');
-    const child = spawn(process.execPath, [serve], {
-      cwd: this.appRoot,
-      env: { ...process.env, ...this.env, PORT: String(this.port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    let output = '';
-    this.ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 30_000);
-      child.stderr.on('data', (data: Buffer) => (output += data.toString()));
-      // LOAD_HOST_LOG=FILE keeps everything the host printed, for diagnosing a failed run.
-      const hostLog = process.env.LOAD_HOST_LOG;
-      if (hostLog) {
-        child.stdout.on('data', (data: Buffer) => appendFileSync(hostLog, data));
-        child.stderr.on('data', (data: Buffer) => appendFileSync(hostLog, data));
-      }
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`host exited with ${code}:\n${output}`));
-      });
-      child.stdout.on('data', (data: Buffer) => {
-        output += data.toString();
-        const match = /Host listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(data.toString());
-        if (match) {
-          clearTimeout(timer);
-          this.url = match[1]!;
-          this.port = Number(match[2]);
-          resolve();
-        }
-      });
+  /** The host running now, or the one starting. */
+  get host(): Promise<HostProcess> {
+    if (!this.ready) throw new Error('the host was not started');
+    return this.ready;
+  }
+
+  async start(port = 0): Promise<void> {
+    const hostLog = process.env.LOAD_HOST_LOG;
+    this.ready = spawnLocalHost({
+      appRoot: this.appRoot,
+      env: this.env,
+      port,
+      ...(hostLog && { onLine: (line: string) => appendFileSync(hostLog, `${line}\n`) }),
     });
     await this.ready;
   }
 
   async deliver(event: object): Promise<number> {
-    await this.ready;
+    const { url } = await this.host;
     try {
-      const response = await fetch(`${this.url}/runtime/webhooks/eventgrid?functionName=archiveRecording`, {
+      const response = await fetch(`${url}/runtime/webhooks/eventgrid?functionName=archiveRecording`, {
         method: 'POST',
         headers: { 'aeg-event-type': 'Notification', 'content-type': 'application/json' },
         body: JSON.stringify([event]),
@@ -339,8 +326,6 @@ class HostSupervisor {
     }
   }
 
-  private kills: Promise<void> = Promise.resolve();
-
   /** Kills (SIGKILL) the running host after `afterMs` and starts a new one; kills happen one at a time. */
   killAndRestart(afterMs: number): Promise<void> {
     this.kills = this.kills.then(() => this.killOnce(afterMs));
@@ -348,24 +333,21 @@ class HostSupervisor {
   }
 
   private async killOnce(afterMs: number): Promise<void> {
-    await this.ready;
+    const host = await this.host;
     await new Promise((r) => setTimeout(r, afterMs));
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    if (this.stopping) return;
+    await host.kill();
     this.restarts++;
     this.log(`killed the host (restart ${this.restarts})`);
-    await this.start();
+    await this.start(Number(new URL(host.url).port));
   }
 
+  /** Stops the host; a restart under way finishes first, so no host outlives this. */
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    this.stopping = true;
+    await this.kills.catch(() => undefined);
+    const host = await this.ready?.catch(() => undefined);
+    await host?.stop();
   }
 }
 
@@ -401,9 +383,4 @@ if (require.main === module) {
       process.exit(1);
     },
   );
-}
-
-/** A blob's text in one GET (downloadToBuffer makes a HEAD, then ranges: a blob rewritten between them reads torn). */
-async function textOf(container: ContainerClient, name: string): Promise<string> {
-  return streamToText((await container.getBlobClient(name).download()).readableStreamBody, 64 * 1024 * 1024);
 }

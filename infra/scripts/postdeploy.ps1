@@ -50,7 +50,7 @@ function Test-AppAnswers {
 }
 
 function Test-FunctionsIndexed {
-  foreach ($functionName in 'archiveRecording', 'archiveChunk', 'callEvents', 'recordingState') {
+  foreach ($functionName in 'archiveRecording', 'archiveChunk', 'callEvents', 'callAutomationEvents', 'recordingState') {
     az functionapp function show --resource-group $env:AZURE_RESOURCE_GROUP --name $env:AZURE_FUNCTION_APP_NAME `
       --function-name $functionName --query name --output tsv *> $null
     if ($LASTEXITCODE -ne 0) { return $false }

@@ -62,7 +62,7 @@ app_answers() {
 }
 
 functions_indexed() {
-  for function_name in archiveRecording archiveChunk callEvents recordingState; do
+  for function_name in archiveRecording archiveChunk callEvents callAutomationEvents recordingState; do
     az functionapp function show --resource-group "$AZURE_RESOURCE_GROUP" --name "$AZURE_FUNCTION_APP_NAME" \
       --function-name "$function_name" --query name --output tsv >/dev/null 2>&1 || return 1
   done

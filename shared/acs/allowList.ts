@@ -17,7 +17,7 @@ export function locationRefusal(location: URL, allowedHosts: readonly string[]):
   return null;
 }
 
-export function hostMatches(host: string, pattern: string): boolean {
+function hostMatches(host: string, pattern: string): boolean {
   if (pattern.startsWith('*.')) {
     const suffix = pattern.slice(1); // ".asm.skype.com"
     return host.endsWith(suffix) && host.length > suffix.length;

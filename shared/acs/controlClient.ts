@@ -4,6 +4,7 @@ import type { AcsSettings, RecordingOptions } from '../config';
 import { NotFoundError, PermanentError, RetryableError } from '../errors';
 import { safeText, shortId } from '../text';
 import { createAcsAuthenticator, type AcsAuthenticator } from './auth';
+import { AccessDeniedError, header, retryAfter } from './download';
 
 /** What ACS reports; GA has no separate paused state on the wire (`inactive` is paused or not yet recording). */
 export type AcsRecordingState = 'active' | 'inactive' | 'unknown';
@@ -56,19 +57,7 @@ export interface ControlClientOptions {
 }
 
 /** ACS error code for "Recording is already in progress"; it may come with any HTTP status. */
-export const RECORDING_ALREADY_IN_PROGRESS = '8553';
-
-/**
- * ACS answered 401 or 403. Retryable: a role assignment or a new key takes minutes to reach ACS, and the event that
- * asked for the work must come again rather than be dropped. Operators alert on the AcsAccessDenied line.
- */
-export class AcsAccessDeniedError extends RetryableError {
-  readonly status: number;
-  constructor(message: string, status: number) {
-    super('AcsAccessDenied', message);
-    this.status = status;
-  }
-}
+const RECORDING_ALREADY_IN_PROGRESS = '8553';
 
 /** Reads `{"error":{code,message}}` (GA) or `{code,message}` (2021) leniently; never throws. */
 export function parseAcsError(text: string): { code?: string; message?: string } {
@@ -120,7 +109,7 @@ export function createControlClient(settings: AcsSettings, options: ControlClien
     const signed = await auth.headers(method, pathAndQuery, url.host, body);
     let status: number;
     let text: string;
-    let retryAfter: string | undefined;
+    let retryAfterMs: number | undefined;
     try {
       const response = await request(url, {
         method,
@@ -134,8 +123,7 @@ export function createControlClient(settings: AcsSettings, options: ControlClien
         bodyTimeout: timeoutMs,
       });
       status = response.statusCode;
-      const header = response.headers['retry-after'];
-      retryAfter = Array.isArray(header) ? header[0] : header;
+      retryAfterMs = retryAfter(header(response, 'retry-after'));
       text = await response.body.text();
     } catch (error) {
       // NOTE: only the error name: undici messages can hold the URL; keep logs minimal.
@@ -150,13 +138,7 @@ export function createControlClient(settings: AcsSettings, options: ControlClien
     } catch {
       /* non-JSON bodies are classified by status below */
     }
-    const seconds = retryAfter !== undefined ? Number(retryAfter) : NaN;
-    return {
-      status,
-      body: parsed,
-      error: status >= 400 ? parseAcsError(text) : {},
-      ...(Number.isFinite(seconds) && seconds >= 0 ? { retryAfterMs: seconds * 1000 } : {}),
-    };
+    return { status, body: parsed, error: status >= 400 ? parseAcsError(text) : {}, retryAfterMs };
   }
 
   /**
@@ -164,9 +146,11 @@ export function createControlClient(settings: AcsSettings, options: ControlClien
    * the operator's log); the function layer never shows those messages to a caller.
    */
   function fail(what: string, r: AcsResponse, options: { repeatable?: boolean } = {}): never {
-    const code = r.error.code ? ` code ${r.error.code}` : '';
-    const detail = `${what}: ACS answered ${r.status}${code}${r.error.message ? ` (${r.error.message})` : ''}`;
-    if (r.status === 401 || r.status === 403) throw new AcsAccessDeniedError(detail, r.status);
+    const said = [r.error.code && `code ${r.error.code}`, r.error.message && `(${r.error.message})`]
+      .filter(Boolean)
+      .join(' ');
+    if (r.status === 401 || r.status === 403) throw new AccessDeniedError(r.status, `${what}: ACS`, said);
+    const detail = `${what}: ACS answered ${r.status}${said ? ` ${said}` : ''}`;
     if (r.status >= 500 || r.status === 429 || r.status === 408) {
       throw new RetryableError('AcsUnavailable', detail, { retryAfterMs: r.retryAfterMs });
     }

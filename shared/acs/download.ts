@@ -7,8 +7,9 @@ import type { AcsAuthenticator } from './auth';
 /**
  * Signed, allow-listed requests to the recording store (SPEC section 3). Requests are signed as if sent to the ACS
  * endpoint (host = the endpoint's host, path and query of the location, plus `x-ms-host`), and sent to the location;
- * redirects are followed and signed again. Every failure is classified: 404 is permanent (expired), a refused host is
- * permanent, everything else is retryable.
+ * redirects are followed and signed again, each hop checked exactly as the first location was (a redirect must not
+ * aim a signed request anywhere the location itself could not). Every failure is classified: 404 is permanent
+ * (expired), a refused location is permanent, everything else is retryable.
  */
 
 export interface SourceClientOptions {
@@ -47,17 +48,20 @@ export class DeleteRefusedError extends PermanentError {
 }
 
 /**
- * 401/403 from ACS: a wrong key, a missing or not yet propagated role assignment, or a skewed clock. Retryable (role
- * assignments take minutes to propagate), and worth an alert when it lasts.
+ * 401/403 from ACS (its control API or its recording store): a wrong key, a missing or not yet propagated role
+ * assignment, or a skewed clock. Retryable (role assignments take minutes to propagate, and the event that asked for
+ * the work must come again rather than be dropped), and worth an alert when it lasts. `detail`: what ACS said, for
+ * the operator's log only.
  */
 export class AccessDeniedError extends RetryableError {
   constructor(
     readonly status: number,
     what: string,
+    detail?: string,
   ) {
     super(
       'AcsAccessDenied',
-      `${what} refused the request (${status}): check the access key, or the managed identity's role on the Communication Services resource`,
+      `${what} refused the request (${status}${detail ? `; ${detail}` : ''}): check the access key, or the managed identity's role on the Communication Services resource`,
     );
   }
 }
@@ -96,12 +100,7 @@ export class SourceClient {
    * `documentId`, a path that does not name that chunk's document); makes no request.
    */
   checkLocation(location: string, documentId?: string): URL {
-    let url: URL;
-    try {
-      url = new URL(location);
-    } catch {
-      throw new LocationRefusedError('not an absolute URL');
-    }
+    const url = parsed(location, LocationRefusedError);
     const refusal =
       locationRefusal(url, this.options.allowedHosts) ??
       (documentId === undefined ? null : chunkLocationRefusal(url, documentId));
@@ -109,10 +108,13 @@ export class SourceClient {
     return url;
   }
 
-  /** Opens the file at `location` from byte `start`. The caller must consume or destroy `body`. */
-  async open(location: string, start = 0, signal?: AbortSignal): Promise<OpenedDownload> {
+  /**
+   * Opens the file at `location` from byte `start`. The caller must consume or destroy `body`. With `documentId`,
+   * every redirect hop must name that chunk's document too (checkLocation).
+   */
+  async open(location: string, start = 0, signal?: AbortSignal, documentId?: string): Promise<OpenedDownload> {
     const headers: Record<string, string> = start > 0 ? { range: `bytes=${start}-` } : {};
-    const response = await this.send('GET', location, headers, signal);
+    const response = await this.send('GET', location, headers, signal, (hop) => this.checkLocation(hop, documentId));
     const what = describe(location);
     if (response.statusCode !== 200 && response.statusCode !== 206) {
       throw await failureOf(response, what);
@@ -160,18 +162,18 @@ export class SourceClient {
 
   /**
    * DELETE at the chunk's deleteLocation; a 404 counts as done. Refused without a request (DeleteRefusedError) unless
-   * the location is `/v1/objects/{documentId}…` on an allowed storage host, not the ACS endpoint.
+   * the location, and every redirect hop, is `/v1/objects/{documentId}…` on an allowed storage host, never the ACS
+   * endpoint: a hop to `{endpoint}/calling/recordings/{id}` would otherwise get a validly signed DELETE that stops a
+   * recording.
    */
   async delete(location: string, documentId: string, signal?: AbortSignal): Promise<void> {
-    let url: URL;
-    try {
-      url = new URL(location);
-    } catch {
-      throw new DeleteRefusedError('not an absolute URL');
-    }
-    const refusal = deleteLocationRefusal(url, documentId, this.endpointHost);
-    if (refusal) throw new DeleteRefusedError(refusal);
-    const response = await this.send('DELETE', location, {}, signal);
+    const response = await this.send('DELETE', location, {}, signal, (hop) => {
+      const url = parsed(hop, DeleteRefusedError);
+      const refusal =
+        deleteLocationRefusal(url, documentId, this.endpointHost) ?? locationRefusal(url, this.options.allowedHosts);
+      if (refusal) throw new DeleteRefusedError(refusal);
+      return url;
+    });
     if (response.statusCode === 404 || (response.statusCode >= 200 && response.statusCode < 300)) {
       await response.body.dump();
       return;
@@ -179,13 +181,15 @@ export class SourceClient {
     throw await failureOf(response, describe(location));
   }
 
+  /** Sends the request, following redirects; `check` vets the location and every hop before anything is signed. */
   private async send(
     method: string,
     location: string,
     extra: Record<string, string>,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    check: (location: string) => URL,
   ): Promise<Dispatcher.ResponseData> {
-    let url = this.checkLocation(location);
+    let url = check(location);
     for (let hop = 0; ; hop++) {
       const pathAndQuery = url.pathname + url.search;
       const auth = await this.options.auth.headers(method, pathAndQuery, this.endpointHost);
@@ -212,8 +216,17 @@ export class SourceClient {
           `${describe(location)} redirected more than ${this.maxRedirects} times`,
         );
       }
-      url = this.checkLocation(new URL(redirect, url).href);
+      url = check(new URL(redirect, url).href);
     }
+  }
+}
+
+/** An absolute URL, or the refusal `Refused` of anything else (no request is made). */
+function parsed(location: string, Refused: new (reason: string) => Error): URL {
+  try {
+    return new URL(location);
+  } catch {
+    throw new Refused('not an absolute URL');
   }
 }
 
@@ -243,7 +256,8 @@ export function describe(location: string): string {
   }
 }
 
-function header(response: Dispatcher.ResponseData, name: string): string | null {
+/** A response header's (first) value. */
+export function header(response: Pick<Dispatcher.ResponseData, 'headers'>, name: string): string | null {
   const value = response.headers[name];
   if (Array.isArray(value)) return value[0] ?? null;
   return value ?? null;
@@ -255,6 +269,7 @@ function numberHeader(response: Dispatcher.ResponseData, name: string): number |
   return Number(value);
 }
 
+/** Retry-After in milliseconds: delay-seconds or an HTTP-date (RFC 9110 section 10.2.3); undefined when absent. */
 export function retryAfter(value: string | null, now = Date.now()): number | undefined {
   if (!value) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;

@@ -7,8 +7,10 @@ import { BadInputError } from '../errors';
  */
 export const MAX_CALL_ID_LENGTH = 1024;
 
-/** 1-1024 printable ASCII characters, no whitespace: '!' (0x21) to '~' (0x7e). */
-const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+/** At least one character, every one printable ASCII without whitespace: '!' (0x21) to '~' (0x7e). */
+export function isPrintableAscii(value: string): boolean {
+  return /^[\x21-\x7e]+$/.test(value);
+}
 
 /**
  * Validates an opaque call id (serverCallId, conversationId, callConnectionId) and returns it unchanged. The error
@@ -21,7 +23,7 @@ export function parseServerCallId(value: unknown, field = 'serverCallId'): strin
   if (value.length > MAX_CALL_ID_LENGTH) {
     throw new BadInputError(`${field} is longer than ${MAX_CALL_ID_LENGTH} characters`, field);
   }
-  if (!PRINTABLE_ASCII.test(value)) {
+  if (!isPrintableAscii(value)) {
     throw new BadInputError(`${field} must be printable ASCII without whitespace or control characters`, field);
   }
   return value;

@@ -28,7 +28,7 @@ export function contentHash(body: Uint8Array | string | undefined): string {
     .digest('base64');
 }
 
-export function stringToSign(method: string, pathAndQuery: string, date: string, host: string, hash: string): string {
+function stringToSign(method: string, pathAndQuery: string, date: string, host: string, hash: string): string {
   return `${method.toUpperCase()}\n${pathAndQuery}\n${date};${host};${hash}`;
 }
 

@@ -17,18 +17,7 @@ export interface StoredManifest {
  * so concurrent writers never lose each other's changes, and records of rejected events.
  */
 export class ArchiveStore {
-  private ready: Promise<unknown> | undefined;
-
   constructor(readonly container: ContainerClient) {}
-
-  /** Creates the container if it is missing, once per process. */
-  async ensureContainer(): Promise<void> {
-    this.ready ??= this.container.createIfNotExists().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    await this.ready;
-  }
 
   async readManifest(callId: string, recordingKey: string): Promise<StoredManifest | null> {
     const blob = this.container.getBlockBlobClient(manifestBlobName(callId, recordingKey));

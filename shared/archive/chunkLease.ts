@@ -1,19 +1,21 @@
-import type { BlobLeaseClient, ContainerClient } from '@azure/storage-blob';
+import type { BlobLeaseClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '../logger';
 import { statusCode } from '../storage';
-import { chunkLeaseName } from './naming';
+import { chunkLeaseName, chunkLeasePrefix } from './naming';
 
 /**
  * One copier per chunk: a blob lease on `leases/{callId}/{recordingKey}/{index}` in the control container, renewed
  * while the copy runs, so different chunks of one recording copy at once on any instance while duplicates of one
  * chunk wait. A crashed holder's lease expires within `seconds`, then anyone may take over. When a renewal fails the
- * holder's `signal` aborts and it stops writing.
+ * holder's `signal` aborts and it stops writing. The holder deletes the blob when it is done (which ends the lease);
+ * what a crashed holder left is deleted when the recording's manifest becomes final.
  */
 export class ChunkLease {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(
+    private readonly blob: BlockBlobClient,
     private readonly lease: BlobLeaseClient,
     private readonly log: Logger,
     private readonly what: string,
@@ -41,10 +43,11 @@ export class ChunkLease {
     try {
       await lease.acquireLease(seconds);
     } catch (error) {
-      if (statusCode(error) === 409) return null;
+      // 404: the holder deleted the blob between our create and acquire: it is done, or will be taken over later.
+      if (statusCode(error) === 409 || statusCode(error) === 404) return null;
       throw error;
     }
-    const held = new ChunkLease(lease, log, `${chunk.callId}/${chunk.recordingKey} chunk ${chunk.index}`);
+    const held = new ChunkLease(blob, lease, log, `${chunk.callId}/${chunk.recordingKey} chunk ${chunk.index}`);
     held.timer = setInterval(() => void held.renew(), (seconds * 1000) / 3);
     held.timer.unref();
     return held;
@@ -62,13 +65,26 @@ export class ChunkLease {
     }
   }
 
+  /** Deletes the leased blob, which ends the lease. */
   async release(): Promise<void> {
     clearInterval(this.timer);
     try {
-      await this.lease.releaseLease();
+      await this.blob.delete({ conditions: { leaseId: this.lease.leaseId } });
     } catch {
-      // An expired or lost lease needs no release.
+      // An expired or lost lease needs no release; a blob left behind is deleted with the recording's other leases.
     }
+  }
+}
+
+/** Deletes the lease blobs of a recording whose manifest is final; a blob a copier still holds is left alone. */
+export async function deleteRecordingLeases(
+  control: ContainerClient,
+  recording: { callId: string; recordingKey: string },
+): Promise<void> {
+  for await (const item of control.listBlobsFlat({
+    prefix: chunkLeasePrefix(recording.callId, recording.recordingKey),
+  })) {
+    await control.deleteBlob(item.name).catch(() => undefined);
   }
 }
 

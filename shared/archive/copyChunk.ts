@@ -64,7 +64,12 @@ export async function copyChunk(
     return 'busy';
   }
   try {
-    return await copyLeased(services, found.manifest, chunk, lease.signal, delivery, log);
+    // Read again under the lease: a duplicate that got it just after the previous holder released it finds the
+    // chunk done and does nothing more.
+    const current = await services.store.readManifest(callId, recordingKey);
+    const leased = current?.manifest.chunks.find((c) => c.index === index);
+    if (!current || leased?.status !== 'pending') return 'done';
+    return await copyLeased(services, current.manifest, leased, lease.signal, delivery, log);
   } finally {
     await lease.release();
   }

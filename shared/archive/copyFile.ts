@@ -5,7 +5,14 @@ import { discard, errorCode, type SourceClient } from '../acs/download';
 import { AppError, isRetryable, RetryableError, toError } from '../errors';
 import { backoffMs, sleep, type RetryPolicy } from '../retry';
 import { statusCode } from '../storage';
-import { blockIdFor, likeliestFingerprint, sourceFingerprint, stagedPrefix, type StagedBlock } from './blockPlan';
+import {
+  blockIdFor,
+  likeliestFingerprint,
+  parseBlockId,
+  sourceFingerprint,
+  stagedPrefix,
+  type StagedBlock,
+} from './blockPlan';
 
 /**
  * Streams one recording file from the source into a block blob: the response body flows into staged blocks, so
@@ -85,12 +92,15 @@ export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> 
       state.fingerprint = version;
       const { body } = download;
       const pump = new BlockPump(input, state, download.totalSize);
+      let stagingFailure: Error | undefined;
       try {
         downloadedBytes += await pump.run(body, download.start);
       } finally {
-        const staged = await pump.settle();
-        if (!staged) needsRecovery = true;
+        stagingFailure = await pump.settle();
+        if (stagingFailure) needsRecovery = true;
       }
+      // A block whose staging failed after the body had ended: storage's error, before any commit is tried.
+      if (stagingFailure) throw stagingFailure;
       if (state.end !== download.totalSize) {
         throw new RetryableError('ShortBody', `received ${state.end} of ${download.totalSize} declared bytes`);
       }
@@ -132,14 +142,22 @@ export async function archivedProperties(
   blob: BlockBlobClient,
 ): Promise<{ size: number; sha256: string; md5: string } | null> {
   try {
-    const props = await blob.getProperties();
-    const sha256 = props.metadata?.sha256;
-    if (!sha256 || props.metadata?.[PARTIAL] || props.contentLength === undefined || !props.contentMD5) return null;
-    return { size: props.contentLength, sha256, md5: Buffer.from(props.contentMD5).toString('base64') };
+    return archivedFrom(await blob.getProperties());
   } catch (error) {
     if (statusCode(error) === 404) return null;
     throw error;
   }
+}
+
+/** archivedProperties from properties already at hand (a HEAD, or the headers of a whole-blob GET). Pure. */
+export function archivedFrom(props: {
+  metadata?: Record<string, string>;
+  contentLength?: number;
+  contentMD5?: Uint8Array;
+}): { size: number; sha256: string; md5: string } | null {
+  const sha256 = props.metadata?.sha256;
+  if (!sha256 || props.metadata?.[PARTIAL] || props.contentLength === undefined || !props.contentMD5) return null;
+  return { size: props.contentLength, sha256, md5: Buffer.from(props.contentMD5).toString('base64') };
 }
 
 /** The committed blob has exactly the bytes we counted; a blob that does not is never left looking verified. */
@@ -192,31 +210,36 @@ class CopyState {
   async recoverFromStore(blob: BlockBlobClient, signal?: AbortSignal): Promise<void> {
     let committed: StagedBlock[] = [];
     let uncommitted: StagedBlock[] = [];
+    let etag: string | undefined;
     try {
       const list = await blob.getBlockList('all', { abortSignal: signal });
       committed = (list.committedBlocks ?? []).map((b) => ({ name: b.name, size: b.size }));
       uncommitted = (list.uncommittedBlocks ?? []).map((b) => ({ name: b.name, size: b.size }));
+      // NOTE: the ETag of the same response as the list (Azure sends one only when there are committed blocks).
+      etag = committed.length > 0 ? list.etag : undefined;
     } catch (error) {
       if (statusCode(error) !== 404) throw error;
     }
     const blocks = [...committed, ...uncommitted];
     const fingerprint = this.fingerprint ?? likeliestFingerprint(blocks);
     this.reset(fingerprint);
-    this.etag = committed.length > 0 ? (await blob.getProperties({ abortSignal: signal })).etag : undefined;
-    if (fingerprint === null) return;
-    const prefix = stagedPrefix(blocks, fingerprint);
-    if (prefix.end === 0) return;
+    this.etag = etag;
+    const prefix = fingerprint === null ? { end: 0, blockIds: [] } : stagedPrefix(blocks, fingerprint);
     const committedIds = committed.map((b) => b.name);
-    const alreadyCommitted =
-      committedIds.length === prefix.blockIds.length && committedIds.every((id, i) => id === prefix.blockIds[i]);
-    if (!alreadyCommitted) {
-      const result = await blob.commitBlockList(prefix.blockIds, {
+    const keep = prefix.end > 0 ? prefix.blockIds : committedIds;
+    // Uncommitted blocks we cannot use because of their id (another writer's, or the previous version's shorter
+    // `cra1-…` ids): Azure refuses a block whose id length differs from the blob's uncommitted ones, so nothing could
+    // be staged next to them. A commit drops every uncommitted block.
+    const foreign = uncommitted.some((b) => parseBlockId(b.name) === null);
+    if (foreign || keep.length !== committedIds.length || keep.some((id, i) => id !== committedIds[i])) {
+      const result = await blob.commitBlockList(keep, {
         metadata: { [PARTIAL]: 'true' },
         conditions: this.etag ? { ifMatch: this.etag } : { ifNoneMatch: '*' },
         abortSignal: signal,
       });
       this.etag = result.etag;
     }
+    if (prefix.end === 0) return;
     const download = await blob.download(0, prefix.end, { abortSignal: signal });
     let read = 0;
     for await (const piece of download.readableStreamBody as AsyncIterable<Buffer>) {
@@ -235,7 +258,8 @@ class CopyState {
 class BlockPump {
   private readonly free: Buffer[] = [];
   private readonly inFlight = new Set<Promise<void>>();
-  private failed: unknown;
+  /** The first staging that failed: storage's error, thrown as it is (not blamed on the download). */
+  private failed: Error | undefined;
   private allocated = 0;
 
   constructor(
@@ -269,13 +293,13 @@ class BlockPump {
             filled = 0;
           }
         }
-        if (this.failed) throw toError(this.failed);
+        if (this.failed) throw this.failed;
       }
       if (filled > 0) await this.seal(block, filled);
       else this.free.push(block);
     } catch (error) {
       discard(body);
-      if (error instanceof AppError || this.input.signal?.aborted) throw error;
+      if (error instanceof AppError || error === this.failed || this.input.signal?.aborted) throw error;
       // A reset or a stalled body surfaces here, while reading, not when the request was made.
       throw new RetryableError('NetworkError', `the download broke off after ${received} bytes (${errorCode(error)})`, {
         cause: error,
@@ -284,10 +308,10 @@ class BlockPump {
     return received;
   }
 
-  /** Waits for every staged block; false when one failed (the hashes are then ahead of what is staged). */
-  async settle(): Promise<boolean> {
+  /** Waits for every staged block; the error of the first that failed (the hashes are then ahead of what is staged). */
+  async settle(): Promise<Error | undefined> {
     await Promise.allSettled([...this.inFlight]);
-    return this.failed === undefined;
+    return this.failed;
   }
 
   private async seal(buffer: Buffer, length: number): Promise<void> {
@@ -306,7 +330,7 @@ class BlockPump {
           this.free.push(buffer);
         },
         (error: unknown) => {
-          this.failed ??= error;
+          this.failed ??= toError(error);
         },
       )
       .finally(() => this.inFlight.delete(staging));
@@ -315,7 +339,7 @@ class BlockPump {
 
   private async takeBuffer(): Promise<Buffer> {
     for (;;) {
-      if (this.failed) throw toError(this.failed);
+      if (this.failed) throw this.failed;
       const buffer = this.free.pop();
       if (buffer) return buffer;
       if (this.allocated < this.input.blocksInFlight + 1) {

@@ -245,7 +245,8 @@ export function markArchived(manifest: Manifest, index: number, result: Archived
 
 /**
  * The manifest after a failed copy of chunk `index`: `expired`/`failed` for good, or still `pending` with the
- * error recorded (a transient failure). An archived chunk is never downgraded. Pure.
+ * error recorded (a transient failure). An archived chunk is never downgraded, and a transient failure never touches
+ * a chunk that is no longer pending (the sweeper may have failed it past its deadline while the copy ran). Pure.
  */
 export function markFailed(
   manifest: Manifest,
@@ -254,7 +255,7 @@ export function markFailed(
   now: Date,
 ): Manifest | null {
   return changeChunk(manifest, index, now, (chunk) => {
-    if (chunk.status === 'archived') return;
+    if (chunk.status === 'archived' || (failure.status === 'pending' && chunk.status !== 'pending')) return;
     chunk.status = failure.status;
     chunk.failureCode = failure.failureCode;
     chunk.lastError = failure.error;

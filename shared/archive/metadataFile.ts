@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { BlockBlobClient } from '@azure/storage-blob';
 import { discard, type SourceClient } from '../acs/download';
 import { PermanentError, RetryableError } from '../errors';
 import { withRetries, type RetryPolicy } from '../retry';
 import { statusCode, streamToText } from '../storage';
-import { archivedProperties } from './copyFile';
+import { archivedFrom } from './copyFile';
 
 /** A chunk's metadata JSON is small (kilobytes); anything above this is not a metadata file. */
 const MAX_METADATA_BYTES = 16 * 1024 * 1024;
@@ -30,12 +31,8 @@ export async function copyMetadataToBlob(input: {
   onRetry?: (error: Error, attempt: number, delayMs: number) => void;
 }): Promise<CopiedMetadata> {
   input.source.checkLocation(input.location, input.documentId);
-  const existing = await archivedProperties(input.blob);
-  if (existing) {
-    const download = await input.blob.download(0, undefined, { abortSignal: input.signal });
-    const text = await streamToText(download.readableStreamBody, MAX_METADATA_BYTES);
-    return { size: existing.size, sha256: existing.sha256, text, attempts: 0 };
-  }
+  const archived = await readArchived(input.blob, input.signal);
+  if (archived) return archived;
   let attempts = 0;
   const bytes = await withRetries(
     input.retry,
@@ -81,4 +78,27 @@ export async function copyMetadataToBlob(input: {
     // Written by an earlier attempt meanwhile: the source file is immutable, keep what is there.
   }
   return { size: bytes.length, sha256, text: bytes.toString('utf8'), attempts };
+}
+
+/** The archived copy's bytes when an earlier attempt archived and verified it, in one GET (its headers say); or null. */
+async function readArchived(blob: BlockBlobClient, signal?: AbortSignal): Promise<CopiedMetadata | null> {
+  let download;
+  try {
+    download = await blob.download(0, undefined, { abortSignal: signal });
+  } catch (error) {
+    if (statusCode(error) === 404) return null;
+    throw error;
+  }
+  // NOTE: fields one by one: the response's are getters, which a spread does not copy.
+  const existing = archivedFrom({
+    metadata: download.metadata,
+    contentLength: download.contentLength,
+    contentMD5: download.blobContentMD5 ?? download.contentMD5,
+  });
+  if (!existing) {
+    if (download.readableStreamBody) discard(download.readableStreamBody as Readable);
+    return null;
+  }
+  const text = await streamToText(download.readableStreamBody, MAX_METADATA_BYTES);
+  return { size: existing.size, sha256: existing.sha256, text, attempts: 0 };
 }

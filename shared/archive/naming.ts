@@ -83,9 +83,14 @@ export function pendingMarkerName(callId: string, recordingKey: string): string 
   return `${PENDING_PREFIX}${recordingFolder(callId, recordingKey)}`;
 }
 
+/** Control container: the blobs leased by the one copier of each chunk of a recording. */
+export function chunkLeasePrefix(callId: string, recordingKey: string): string {
+  return `leases/${recordingFolder(callId, recordingKey)}/`;
+}
+
 /** Control container: the blob leased by the one copier of a chunk. */
 export function chunkLeaseName(callId: string, recordingKey: string, index: number): string {
-  return `leases/${recordingFolder(callId, recordingKey)}/${index}`;
+  return `${chunkLeasePrefix(callId, recordingKey)}${index}`;
 }
 
 /** Control container: a recording erased on request, which ingest must never bring back from a late event. */

@@ -1,5 +1,7 @@
+import { toError } from '../errors';
 import type { Logger } from '../logger';
 import { logEvent } from '../telemetry';
+import { deleteRecordingLeases } from './chunkLease';
 import { unarchivedSummary, type Manifest } from './manifest';
 import type { ArchiveServices } from './services';
 
@@ -8,7 +10,7 @@ import type { ArchiveServices } from './services';
  * keep the pending marker true. A marker is cleared only for a final manifest, and re-checked afterwards under the
  * manifest's ETag: an event that added a chunk between our read and the delete wrote its own marker before its
  * manifest write (ingest marks before and after), so either our delete came first and its marker stands, or our
- * re-read sees its pending manifest and marks again.
+ * re-read sees its pending manifest and marks again. Then the recording's copy lease blobs are deleted.
  */
 export async function settleRecording(
   services: ArchiveServices,
@@ -23,7 +25,14 @@ export async function settleRecording(
   const after = await services.store.readManifest(manifest.callId, manifest.recordingKey);
   if (after && after.etag !== written.etag && after.manifest.status === 'pending') {
     await services.markers.mark(manifest.callId, manifest.recordingKey);
+    return;
   }
+  // Nothing is left to copy: the chunks' lease blobs have done their work (best effort; they are empty).
+  await deleteRecordingLeases(services.control, manifest).catch((error: unknown) =>
+    log.warn(
+      `Could not delete the copy leases of ${manifest.callId}/${manifest.recordingKey}: ${toError(error).message}`,
+    ),
+  );
 }
 
 function reportFinal(manifest: Manifest, now: Date, log: Logger): void {

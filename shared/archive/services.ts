@@ -4,7 +4,7 @@ import { createAcsAuthenticator } from '../acs/auth';
 import { SourceClient } from '../acs/download';
 import { getConfig, type Config } from '../config';
 import type { RetryPolicy } from '../retry';
-import { blobServiceClientFor } from '../storage';
+import { blobServiceClientFor, containerFor } from '../storage';
 import { ArchiveStore } from './archiveStore';
 import { chunkQueueFor, type ChunkQueue } from './chunkQueue';
 import { PendingMarkers } from './pendingMarkers';
@@ -61,21 +61,10 @@ export function createArchiveServices(
   };
 }
 
-const ready = new WeakMap<ArchiveServices, Promise<unknown>>();
-
-/** Creates the archive and control containers if they are missing, once per services object. */
+/** Creates the archive and control containers if they are missing (once per process: containerFor). */
 export async function ensureContainers(services: ArchiveServices): Promise<void> {
-  let promise = ready.get(services);
-  if (!promise) {
-    promise = Promise.all([services.store.ensureContainer(), services.control.createIfNotExists()]).catch(
-      (error: unknown) => {
-        ready.delete(services);
-        throw error;
-      },
-    );
-    ready.set(services, promise);
-  }
-  await promise;
+  const { config } = services;
+  await Promise.all([containerFor(config, config.archiveContainer), containerFor(config, config.controlContainer)]);
 }
 
 let processServices: ArchiveServices | undefined;

@@ -19,6 +19,8 @@ import { ensureContainers, type ArchiveServices } from './services';
 export const REENQUEUE_AFTER_MS = 10 * 60_000;
 /** A marker without a manifest this old is left over from a writer that died between the two. */
 const ORPHAN_MARKER_MS = 10 * 60_000;
+/** The previous version's markers are moved by the first sweep of a process that gets through them all. */
+let legacyMarkersMigrated = false;
 
 export interface SweepReport {
   checked: number;
@@ -53,8 +55,11 @@ export async function sweep(
     budgetExhausted: false,
   };
   await ensureContainers(services);
-  for await (const legacy of migrateLegacyMarkers(store.container, markers)) {
-    log.info(`Sweep: moved the pending marker of ${legacy.callId}/${legacy.recordingKey} to the control container`);
+  if (!legacyMarkersMigrated) {
+    for await (const legacy of migrateLegacyMarkers(store.container, markers)) {
+      log.info(`Sweep: moved the pending marker of ${legacy.callId}/${legacy.recordingKey} to the control container`);
+    }
+    legacyMarkersMigrated = true;
   }
 
   // (1) Read every pending recording and report those near their deadline before anything slow happens.

@@ -14,7 +14,7 @@ import type { RecordingControl } from './recordingControl';
  */
 export async function handleCallEvents(
   envelopes: readonly EventEnvelope[],
-  control: Pick<RecordingControl, 'start' | 'stop' | 'applyCallback' | 'noteDisconnected'>,
+  control: Pick<RecordingControl, 'start' | 'stop' | 'applyCallback'>,
   log: Logger,
   options: { only?: readonly CallMoment['kind'][] } = {},
 ): Promise<Error | null> {
@@ -48,7 +48,7 @@ export async function handleCallEvents(
 
 async function act(
   moment: Exclude<CallMoment, { kind: 'ignored' }>,
-  control: Pick<RecordingControl, 'start' | 'stop' | 'applyCallback' | 'noteDisconnected'>,
+  control: Pick<RecordingControl, 'start' | 'stop' | 'applyCallback'>,
   log: Logger,
 ): Promise<string> {
   const trigger = { source: 'event' as const, name: moment.eventType.replace('Microsoft.Communication.', '') };
@@ -67,10 +67,10 @@ async function act(
       const view = await control.stop(moment.serverCallId, trigger, log);
       return view ? `call ${shortId(view.serverCallId)} recording ${view.state}` : 'the call was never recorded';
     }
-    case 'disconnected': {
-      const view = await control.noteDisconnected(moment, log);
-      return view ? `connection gone; recording ${view.state}` : 'no record to note';
-    }
+    case 'disconnected':
+      // NOTE: only a connection (this app's, or another app's) left; the call and its recording may go on, and ACS
+      // ends the recording itself when the call ends. Nothing to do or to store.
+      return 'a call connection left; the recording (if any) goes on';
     case 'recordingState':
     case 'startFailed': {
       const callback =

@@ -34,10 +34,8 @@ export interface CallRecord {
   version: 2;
   /** The id the call is known by (the record's key): its serverCallId, or the callConnectionId it was started by. */
   locator: CallLocator;
-  /** Known when a CallConnected or a state callback said; null otherwise. */
+  /** Known when a CallConnected said; null otherwise. */
   callConnectionId: string | null;
-  /** Whether this app's Call Automation connection is in the call (null: the app never had one). */
-  connection: 'connected' | 'disconnected' | null;
   /** Learnt only from ACS's answer to this app's start, never from a callback. */
   recordingId: string | null;
   state: RecordingState;
@@ -95,7 +93,6 @@ export function callRecordFromJson(value: unknown): CallRecord {
     version: 2,
     locator: { kind: 'serverCallId', id: serverCallId },
     callConnectionId: null,
-    connection: null,
     recordingId: typeof v.recordingId === 'string' ? v.recordingId : null,
     state,
     start: null,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { RestError, type ContainerClient } from '@azure/storage-blob';
-import { RetryableError } from '../errors';
+import type { ContainerClient } from '@azure/storage-blob';
+import { PermanentError, RetryableError } from '../errors';
+import { statusCode, streamToText } from '../storage';
 import { callRecordFromJson, type CallRecord } from './callRecord';
 
 export interface StoredCall {
@@ -46,28 +47,30 @@ export class CallStore {
   }
 
   private async read(blobName: string): Promise<StoredCall | undefined> {
+    let text: string;
+    let etag: string;
     try {
       // NOTE: one download gives the bytes and the ETag of the same version (no read-then-stat race).
       const response = await this.container.getBlockBlobClient(blobName).download();
-      if ((response.contentLength ?? 0) > MAX_RECORD_BYTES) {
+      etag = response.etag ?? '';
+      text = await streamToText(response.readableStreamBody, MAX_RECORD_BYTES);
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      if (error instanceof PermanentError && error.code === 'TooLarge') {
         throw new RetryableError(
           'CallRecordTooLarge',
           `The call record ${blobName} is larger than any this app writes`,
         );
       }
-      const text = await new Response(response.readableStreamBody as unknown as ReadableStream).text();
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw new RetryableError('CallRecordUnreadable', `The call record ${blobName} is not JSON`);
-      }
-      return { record: callRecordFromJson(parsed), etag: response.etag ?? '', blobName };
-    } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404) return undefined;
-      if (error instanceof RetryableError) throw error;
       throw storageError(error);
     }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new RetryableError('CallRecordUnreadable', `The call record ${blobName} is not JSON`);
+    }
+    return { record: callRecordFromJson(parsed), etag, blobName };
   }
 
   private async write(
@@ -83,14 +86,15 @@ export class CallStore {
       });
       return { record, etag: response.etag ?? '', blobName };
     } catch (error) {
-      if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)) return undefined;
+      const status = statusCode(error);
+      if (status === 409 || status === 412) return undefined;
       throw storageError(error);
     }
   }
 }
 
 function storageError(error: unknown): RetryableError {
-  const status = error instanceof RestError ? error.statusCode : undefined;
+  const status = statusCode(error);
   return new RetryableError('StorageUnavailable', `Control store unavailable${status ? ` (${status})` : ''}`, {
     cause: error,
   });

@@ -1,4 +1,4 @@
-import { withChange, type CallRecord, type RecordingState } from './callRecord';
+import type { CallRecord, RecordingState } from './callRecord';
 
 /**
  * What a recording state callback may change (pure; see startDecisions.ts for the rest of the machine). Callbacks come
@@ -43,10 +43,4 @@ export function nextStateForCallback(current: CallRecord | undefined, callback: 
     else return { kind: 'ignore', reason: 'the state is not one ACS documents' };
   }
   return next === current.state ? { kind: 'ignore', reason: 'no change' } : { kind: 'apply', state: next };
-}
-
-/** CallDisconnected: this app's Call Automation connection left; the recording (if any) goes on. */
-export function recordAfterDisconnect(current: CallRecord, callConnectionId: string | null, now: Date): CallRecord {
-  const noted = withChange(current, current.state, 'CallDisconnected: the connection left; the recording goes on', now);
-  return { ...noted, connection: 'disconnected', callConnectionId: callConnectionId ?? current.callConnectionId };
 }

@@ -1,4 +1,5 @@
-import { AcsAccessDeniedError, type RecordingControlClient } from '../acs/controlClient';
+import type { RecordingControlClient } from '../acs/controlClient';
+import { AccessDeniedError } from '../acs/download';
 import type { Config } from '../config';
 import { NotFoundError, RetryableError } from '../errors';
 import type { Logger } from '../logger';
@@ -59,9 +60,9 @@ export async function stopAtAcs(
   }
 }
 
-/** The alert line for ACS 401/403: a key, a role assignment or a clock is wrong. */
+/** The alert line for ACS 401/403 (AccessDeniedError, from the control API or the store): a key, a role or a clock is wrong. */
 export function noteAccessDenied(error: unknown, operation: string, callKey: string, log: Logger): void {
-  if (!(error instanceof AcsAccessDeniedError)) return;
+  if (!(error instanceof AccessDeniedError)) return;
   logEvent(log, 'error', 'AcsAccessDenied', {
     operation,
     status: error.status,

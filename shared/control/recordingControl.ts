@@ -3,9 +3,9 @@ import type { RecordingControlClient } from '../acs/controlClient';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { viewOf, withChange, type RecordingView } from './callRecord';
-import { nextStateForCallback, recordAfterDisconnect, type StateCallback } from './callbackDecisions';
+import { nextStateForCallback, type StateCallback } from './callbackDecisions';
 import type { CallStore, StoredCall } from './callStore';
-import { contention, MAX_ROUNDS, unknownCall, updateRecord, type ControlDeps } from './controlDeps';
+import { contention, MAX_ROUNDS, unknownCall, type ControlDeps } from './controlDeps';
 import { REPEATABILITY_WINDOW_MS, STALE_CLAIM_MS, type Trigger } from './startDecisions';
 import { startRecording, type StartOptions } from './startFlow';
 import { pauseOrResume, stopRecording } from './stopFlow';
@@ -23,7 +23,7 @@ export interface RecordingControlOptions {
   repeatabilityWindowMs?: number;
 }
 
-/** The ids a callback or CallDisconnected may name the call by. */
+/** The ids a callback may name the call by. */
 export interface CallIds {
   serverCallId: string | null;
   callConnectionId: string | null;
@@ -98,20 +98,6 @@ export class RecordingControl {
       found = again ? { key, stored: again } : undefined;
     }
     throw contention(found?.key ?? ids.serverCallId ?? ids.callConnectionId ?? '');
-  }
-
-  /** CallDisconnected: notes that this app's connection left the call. It never stops a recording. */
-  async noteDisconnected(ids: CallIds, log: Logger): Promise<RecordingView | undefined> {
-    const found = await this.find(ids);
-    if (!found) {
-      log.info('recording control: CallDisconnected for a call without a record; nothing to note');
-      return undefined;
-    }
-    const now = this.deps.now();
-    const record = await updateRecord(this.deps, found.key, found.stored, (r) =>
-      recordAfterDisconnect(r, ids.callConnectionId, now),
-    );
-    return viewOf(record);
   }
 
   /** The record a callback names: by serverCallId first, then by the callConnectionId a call may be known by. */

@@ -56,7 +56,6 @@ export function claimFor(
       version: 2,
       locator: request.locator,
       callConnectionId: request.callConnectionId,
-      connection: request.callConnectionId ? 'connected' : null,
       recordingId: null,
       state: 'starting',
       start: freshStart(request.trigger, timing.now, newRequestId),
@@ -78,7 +77,6 @@ export function claimFor(
       start,
       ...(fresh ? { recordingId: null } : {}),
       callConnectionId: request.callConnectionId ?? current.callConnectionId,
-      connection: request.callConnectionId ? 'connected' : current.connection,
     },
   });
   switch (current.state) {
@@ -179,16 +177,34 @@ function retryOrFresh(
   timing: Timing,
   newRequestId: () => string,
 ): [StartAttempt, boolean] {
-  if (start && withinWindow(start, timing)) {
-    return [{ ...start, claimedAt: timing.now.toISOString(), attempts: start.attempts + 1, inFlight: true }, false];
-  }
+  if (start && withinWindow(start, timing)) return [retried(start, timing), false];
   return [freshStart(trigger, timing.now, newRequestId), true];
 }
 
-export function isStale(start: StartAttempt, timing: Timing): boolean {
+/**
+ * What a stop, pause or resume must do about a start whose outcome is not known (in flight, or failed uncertainly):
+ * `await` it while its sender is alive; `retry` it with the same repeatability headers (ACS then answers with the
+ * recording it started) when its sender died or it failed uncertainly; null when there is no such start, or it is too
+ * old to retry.
+ */
+export function unresolvedStart(
+  start: StartAttempt | null,
+  timing: Timing,
+): { kind: 'await' } | { kind: 'retry'; start: StartAttempt } | null {
+  if (!start || !(start.inFlight || start.uncertain)) return null;
+  if (start.inFlight && !isStale(start, timing)) return { kind: 'await' };
+  return withinWindow(start, timing) ? { kind: 'retry', start: retried(start, timing) } : null;
+}
+
+/** The next attempt of the same logical start (same Repeatability-Request-ID and First-Sent), claimed now. */
+function retried(start: StartAttempt, timing: Timing): StartAttempt {
+  return { ...start, claimedAt: timing.now.toISOString(), attempts: start.attempts + 1, inFlight: true };
+}
+
+function isStale(start: StartAttempt, timing: Timing): boolean {
   return timing.now.getTime() - Date.parse(start.claimedAt) > timing.staleClaimMs;
 }
 
-export function withinWindow(start: StartAttempt, timing: Timing): boolean {
+function withinWindow(start: StartAttempt, timing: Timing): boolean {
   return timing.now.getTime() - Date.parse(start.firstSent) < timing.repeatabilityWindowMs;
 }

@@ -74,11 +74,16 @@ export async function sendStart(
       error: toError(error).message,
     });
     noteAccessDenied(error, 'start', key, log);
-    await updateRecord(deps, key, claimed, (r) =>
-      recordAfterStartFailure(r, { code, uncertain: isUncertain(error) }, deps.now()),
-    ).catch((storeError: unknown) =>
-      log.warn(`recording control: could not record the failed start: ${toError(storeError).message}`),
-    );
+    const uncertain = isUncertain(error);
+    const recorded = await updateRecord(deps, key, claimed, (r) =>
+      recordAfterStartFailure(r, { code, uncertain }, deps.now()),
+    ).catch((storeError: unknown) => {
+      log.warn(`recording control: could not record the failed start: ${toError(storeError).message}`);
+      return undefined;
+    });
+    // A stop was waiting for this start, and ACS certainly started nothing: the call is not recorded, which is what
+    // the stop asked for. That is the outcome (not a failure) for whoever sent this start.
+    if (!uncertain && recorded?.state === 'stopped') return viewOf(recorded);
     throw error;
   }
   let stopRecordingId: string | null = null;
@@ -116,7 +121,7 @@ export async function sendStart(
  * Whether ACS may have started a recording although the start failed: after a timeout or a 5xx it may have; after
  * 401/403, 412 (repeatability expired), a refused token or a 4xx it did not.
  */
-export function isUncertain(error: unknown): boolean {
+function isUncertain(error: unknown): boolean {
   if (!(error instanceof AppError)) return true;
   if (error.kind !== 'retryable') return false;
   return !['AcsAccessDenied', 'RepeatabilityExpired', 'TokenUnavailable'].includes(error.code);

@@ -1,5 +1,5 @@
 import { withChange, type CallRecord } from './callRecord';
-import { isStale, withinWindow, type Timing, type Trigger } from './startDecisions';
+import { unresolvedStart, type Timing, type Trigger } from './startDecisions';
 
 /**
  * Stop, pause and resume, as pure functions of the call record (see startDecisions.ts for the rules). A stop that
@@ -22,19 +22,16 @@ export function stopPlanFor(current: CallRecord | undefined, trigger: Trigger, t
   if (current.state === 'stopped') return { kind: 'done' };
   if (current.recordingId !== null) return { kind: 'send', recordingId: current.recordingId };
   const mark = current.stopRequested ?? { at: timing.now.toISOString(), trigger: trigger.name };
-  const start = current.start;
-  if (start && (start.inFlight || start.uncertain)) {
-    if (start.inFlight && !isStale(start, timing)) {
-      return { kind: 'await', record: current.stopRequested ? null : { ...current, stopRequested: mark } };
-    }
-    if (withinWindow(start, timing)) {
-      // Ask ACS again with the same repeatability headers: it answers with the recording it started (or starts one),
-      // and the start path, seeing the stop mark, stops it.
-      const retry = { ...start, claimedAt: timing.now.toISOString(), attempts: start.attempts + 1, inFlight: true };
-      return { kind: 'resolve', record: { ...current, start: retry, stopRequested: mark } };
-    }
+  const pending = unresolvedStart(current.start, timing);
+  if (pending?.kind === 'await') {
+    return { kind: 'await', record: current.stopRequested ? null : { ...current, stopRequested: mark } };
   }
-  const nothingKnownRecords = current.state === 'failed' && !start?.uncertain;
+  if (pending?.kind === 'retry') {
+    // Ask ACS again with the same repeatability headers: it answers with the recording it started (or starts one),
+    // and the start path, seeing the stop mark, stops it.
+    return { kind: 'resolve', record: { ...current, start: pending.start, stopRequested: mark } };
+  }
+  const nothingKnownRecords = current.state === 'failed' && !current.start?.uncertain;
   if (nothingKnownRecords || trigger.source === 'event') {
     // NOTE: a call that ended ends its recordings at ACS too, so "stopped" is true even for an id we never learnt.
     const why = nothingKnownRecords ? 'nothing was recording' : 'the call ended';
@@ -70,14 +67,9 @@ export function pausePlanFor(current: CallRecord | undefined, action: 'pause' | 
     return { kind: 'conflict', message: `the recording failed to start; start it again before you ${action} it` };
   }
   if (current.recordingId !== null) return { kind: 'send', recordingId: current.recordingId };
-  const start = current.start;
-  if (start && (start.inFlight || start.uncertain)) {
-    if (start.inFlight && !isStale(start, timing)) return { kind: 'await' };
-    if (withinWindow(start, timing)) {
-      const retry = { ...start, claimedAt: timing.now.toISOString(), attempts: start.attempts + 1, inFlight: true };
-      return { kind: 'resolve', record: { ...current, start: retry } };
-    }
-  }
+  const pending = unresolvedStart(current.start, timing);
+  if (pending?.kind === 'await') return { kind: 'await' };
+  if (pending?.kind === 'retry') return { kind: 'resolve', record: { ...current, start: pending.start } };
   return {
     kind: 'conflict',
     message: `the recording in progress was not started by this app (or its start is too old to retry); it cannot ${action}`,

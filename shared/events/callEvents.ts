@@ -34,7 +34,7 @@ export type CallMoment =
 const PREFIX = 'Microsoft.Communication.';
 
 /** The Call Automation callback types this app acts on; each carries a Call Automation JWT when it is real. */
-export const CALL_AUTOMATION_EVENT_TYPES = {
+const CALL_AUTOMATION_EVENT_TYPES = {
   callConnected: `${PREFIX}CallConnected`,
   callDisconnected: `${PREFIX}CallDisconnected`,
   recordingStateChanged: `${PREFIX}RecordingStateChanged`,

@@ -1,5 +1,5 @@
 import type { AcsRecordingChunkInfo, AcsRecordingFileStatusUpdatedEventData } from '@azure/eventgrid';
-import { parseServerCallId } from '../acs/serverCallId';
+import { isPrintableAscii, parseServerCallId } from '../acs/serverCallId';
 import {
   formatFor,
   isSafeDocumentId,
@@ -210,7 +210,7 @@ export function parseSubject(subject: string): {
   let recordingId: string | null = null;
   if (recordingAt >= 0) {
     recordingId = rest.slice(recordingAt + RECORDING_ID_MARKER.length);
-    if (recordingId === '' || !/^[\x21-\x7e]+$/.test(recordingId)) {
+    if (!isPrintableAscii(recordingId)) {
       throw new BadInputError('subject holds an empty or non-printable recordingId', 'subject.recordingId');
     }
   }

@@ -73,13 +73,10 @@ export class AuditWriter<T extends AuditRecordBase> {
     return new AuditWriter(control, record, response.etag ?? '', extraMetadata);
   }
 
-  /** Takes over an existing record, to resume it. */
-  static async open<T extends AuditRecordBase>(
-    control: ContainerClient,
-    id: string,
-    extraMetadata: Record<string, string> = {},
-  ): Promise<AuditWriter<T>> {
+  /** Takes over an existing record, to resume it; the metadata it was created with (its participant) stays. */
+  static async open<T extends AuditRecordBase>(control: ContainerClient, id: string): Promise<AuditWriter<T>> {
     const found = await readAuditRecord<T>(control, id);
+    const { kind: _kind, status: _status, ...extraMetadata } = found.metadata;
     return new AuditWriter(control, found.record, found.etag, extraMetadata);
   }
 
@@ -115,11 +112,11 @@ export class AuditWriter<T extends AuditRecordBase> {
 export async function readAuditRecord<T extends AuditRecordBase>(
   control: ContainerClient,
   id: string,
-): Promise<{ record: T; etag: string }> {
+): Promise<{ record: T; etag: string; metadata: Record<string, string> }> {
   try {
     const response = await control.getBlobClient(auditBlobName(id)).download();
     const text = await streamToText(response.readableStreamBody, 64 * 1024 * 1024);
-    return { record: JSON.parse(text) as T, etag: response.etag ?? '' };
+    return { record: JSON.parse(text) as T, etag: response.etag ?? '', metadata: response.metadata ?? {} };
   } catch (error) {
     if (statusCode(error) === 404) throw new NotFoundError(`no audit record ${id}`, 'AuditRecordNotFound');
     throw error;
@@ -133,7 +130,6 @@ export async function openAuditRecords(
   match: Record<string, string> = {},
 ): Promise<{ id: string; status: AuditStatus; startedAt: Date | undefined }[]> {
   const found: { id: string; status: AuditStatus; startedAt: Date | undefined }[] = [];
-  if (!(await control.exists())) return found;
   for await (const item of control.listBlobsFlat({ prefix: 'audit/', includeMetadata: true })) {
     const metadata = item.metadata ?? {};
     if (metadata.kind !== kind) continue;

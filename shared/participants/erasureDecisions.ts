@@ -6,13 +6,17 @@ import type { Protection } from './recordingFolder';
  * What an erasure does with each recording the participant appears in, and how the run ends. Pure.
  *
  * - `erase`: the folder is deleted, every blob and every version, then the index markers of everyone in it.
- * - `shared-not-erased`: other people are in it too; erasing it would erase their records. Only `--all-participants`
- *   erases it (whole: a recording cannot be cut per person).
+ * - `shared-not-erased`: other people are in it too, or may be (its participant list is not known to be complete:
+ *   nobody listed, an entry or metadata file that could not be read, or this participant not listed); erasing it
+ *   would erase their records. Only `--all-participants` erases it (whole: a recording cannot be cut per person).
  * - `held-not-erased`: a legal hold (ours, recorded under `holds/`, or one set on a blob) keeps it.
  * - `protected-not-erased`: a time-based immutability (WORM) policy keeps some of its blobs until it expires.
  * - `pending-deferred`: still being archived; chunks may land after a delete and bring it back, so it is left until
  *   the archiver is done (complete, or failed after its deadline) and the erasure stays open to be resumed.
  * - `already-gone`: nothing left in the archive; only the index marker is removed.
+ *
+ * Once a run has begun to erase a recording (its `erased/` marker is written before the first delete) the decision is
+ * final: a resume erases the rest whatever the metadata files left say about who is in it.
  */
 
 export type ErasureDecision =
@@ -60,7 +64,11 @@ export interface RecordingFacts {
   manifestStatus: ManifestStatus | null;
   blobCount: number;
   otherParticipants: number;
+  /** Why its participant list may be incomplete (someone else may be in it); null when it is known complete. */
+  participantsUncertain: string | null;
   allParticipants: boolean;
+  /** An erasure has begun to delete it (its `erased/` marker is there). */
+  erasing: boolean;
   /** Tags of our hold record for the recording. */
   holdTags: string[];
   /** Blobs that cannot be deleted now, and why. */
@@ -90,17 +98,23 @@ export function decideErasure(facts: RecordingFacts): { decision: ErasureDecisio
       detail: `still being archived${facts.deadline ? ` (source files expire ${facts.deadline})` : ''}; resume once it is complete or failed`,
     };
   }
-  if (facts.otherParticipants > 0 && !facts.allParticipants) {
-    return {
-      decision: 'shared-not-erased',
-      detail: `shared with ${facts.otherParticipants} other participant(s); erased only with --all-participants`,
-    };
+  const others =
+    facts.otherParticipants > 0
+      ? `${facts.otherParticipants} other participant(s)${facts.participantsUncertain ? ' and maybe more' : ''}`
+      : null;
+  const maybeShared = others !== null || facts.participantsUncertain !== null;
+  if (maybeShared && !facts.allParticipants && !facts.erasing) {
+    const why = others
+      ? `shared with ${others}`
+      : `maybe shared: its participant list is not known to be complete (${facts.participantsUncertain})`;
+    return { decision: 'shared-not-erased', detail: `${why}; erased only with --all-participants` };
   }
   return {
     decision: 'erase',
-    detail:
-      facts.otherParticipants > 0
-        ? `erased whole, with the records of ${facts.otherParticipants} other participant(s) (--all-participants)`
+    detail: facts.erasing
+      ? 'an erasure of it had begun (its erased/ marker is written); the rest is erased'
+      : maybeShared
+        ? `erased whole, with the records of ${others ?? 'anyone else in it'} (--all-participants)`
         : facts.manifestStatus === null
           ? 'no manifest left (an earlier erasure stopped part way); the rest of the folder is erased'
           : 'only this participant is in it',

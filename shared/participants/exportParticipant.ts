@@ -39,6 +39,8 @@ export interface ExportedRecording {
   /** Chunks the manifest knows that are not archived (pending, expired, failed). */
   chunksNotArchived: { index: number; status: string }[];
   files: ExportedFile[];
+  /** Files the manifest says are archived that are not in the archive (paths as in `files`). */
+  missing: string[];
   problems: string[];
 }
 
@@ -51,6 +53,8 @@ export interface ExportReport {
   files: number;
   bytes: number;
   mismatches: number;
+  /** Files missing from the archive, all recordings together. */
+  missing: number;
 }
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
@@ -81,12 +85,14 @@ export async function exportParticipant(
     files: 0,
     bytes: 0,
     mismatches: 0,
+    missing: 0,
   };
   try {
     for (const ref of refs) {
       const recording = await exportRecording(stores.archive, ref, sink, options);
       if (!recording) continue;
       report.recordings.push(recording);
+      report.missing += recording.missing.length;
       for (const file of recording.files) {
         report.files++;
         report.bytes += file.size;
@@ -125,6 +131,7 @@ async function exportRecording(
       .filter((c) => c.status !== 'archived')
       .map((c) => ({ index: c.index, status: c.status })),
     files: [],
+    missing: missingFiles(manifest, current),
     problems: manifest ? [] : ['no manifest: the files below are all that is left'],
   };
   const folder = `${ref.callId}/${ref.recordingKey}/`;
@@ -139,6 +146,15 @@ async function exportRecording(
     options.onFile?.(file);
   }
   return recording;
+}
+
+/** The media and metadata files of the chunks the manifest says are archived that the archive does not hold. */
+function missingFiles(manifest: Manifest | null, current: readonly StoredBlob[]): string[] {
+  const present = new Set(current.map((b) => b.name));
+  return (manifest?.chunks ?? [])
+    .filter((c) => c.status === 'archived')
+    .flatMap((c) => [c.blob, c.metadataBlob])
+    .filter((name) => !present.has(name));
 }
 
 function expectedOf(

@@ -11,6 +11,7 @@ export function renderExportReadme(report: ExportReport): string {
     `Recordings found: ${report.recordings.length}`,
     `Files:            ${report.files} (${report.bytes} bytes)`,
     `Hash mismatches:  ${report.mismatches}`,
+    `Missing files:    ${report.missing} (the archive's manifest says archived; not in the archive)`,
     '',
     'Each recording is a folder {callId}/{recordingKey}/ holding manifest.json (what the archive recorded about the',
     'recording), chunk-NNNN.<format> (the media, in chunk order) and chunk-NNNN.metadata.json (the metadata file Azure',
@@ -35,6 +36,9 @@ export function renderExportReadme(report: ExportReport): string {
       lines.push(`  chunk ${chunk.index} is not in the archive (${chunk.status})`);
     }
     for (const problem of recording.problems) lines.push(`  note: ${problem}`);
+    for (const path of recording.missing) {
+      lines.push(`  MISSING: ${path.slice(path.lastIndexOf('/') + 1)} (the manifest says it is archived)`);
+    }
     lines.push('  files:');
     for (const file of recording.files) {
       const name = file.path.slice(file.path.lastIndexOf('/') + 1);

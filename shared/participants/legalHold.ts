@@ -1,8 +1,9 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { statusCode, streamToText } from '../storage';
 import { BadInputError, NotFoundError, RetryableError, toError } from '../errors';
+import { inParallel } from '../concurrency';
 import { AuditWriter, newAuditId, type AuditRecordBase } from './auditLog';
-import { forEachLimited, type RecordingRef } from './participantIndex';
+import type { RecordingRef } from './participantIndex';
 import { listRecordingBlobs, readManifest } from './recordingFolder';
 
 /**
@@ -49,7 +50,7 @@ export function parseHoldTag(value: unknown): string {
   return value;
 }
 
-export function holdRecordName(ref: RecordingRef): string {
+function holdRecordName(ref: RecordingRef): string {
   return `holds/${ref.callId}/${ref.recordingKey}.json`;
 }
 
@@ -106,12 +107,12 @@ async function changeHoldRecord(
 }
 
 /** True only where Blob Storage can hold single blobs: a container with version-level immutability. */
-export async function supportsLegalHold(archive: ContainerClient): Promise<boolean> {
+async function supportsLegalHold(archive: ContainerClient): Promise<boolean> {
   const properties = await archive.getProperties();
   return properties.isImmutableStorageWithVersioningEnabled === true;
 }
 
-export class LegalHoldUnsupportedError extends BadInputError {
+class LegalHoldUnsupportedError extends BadInputError {
   constructor(container: string) {
     super(
       `container ${container} does not have version-level immutability, so Blob Storage cannot hold its blobs ` +
@@ -123,7 +124,7 @@ export class LegalHoldUnsupportedError extends BadInputError {
 }
 
 /** The recordings of a call (every one with a manifest or any blob), or the one named. */
-export async function recordingsOfCall(
+async function recordingsOfCall(
   archive: ContainerClient,
   callId: string,
   recordingKey?: string,
@@ -145,7 +146,8 @@ export async function recordingsOfCall(
 }
 
 /**
- * Sets or clears the hold of `tag` on recordings and records it in the audit log. Set: the tag is recorded first, then
+ * Sets or clears the hold of `tag` on the recordings of a call (or the one named) and records it in the audit log.
+ * Nothing is changed where the container cannot hold blobs (LegalHoldUnsupported). Set: the tag is recorded first, then
  * every blob version is held (a crash in between leaves the recording refused by erase, and `hold set` again finishes
  * it). Clear: the tag is removed first, and the blobs are released only when no other tag holds them.
  */
@@ -156,12 +158,14 @@ export async function changeLegalHold(
     tag: string;
     operator: string;
     reason: string | null;
-    recordings: RecordingRef[];
+    callId: string;
+    recordingKey?: string;
     now?: () => Date;
   },
 ): Promise<HoldAuditRecord> {
   const now = request.now ?? (() => new Date());
   if (!(await supportsLegalHold(stores.archive))) throw new LegalHoldUnsupportedError(stores.archive.containerName);
+  const recordings = await recordingsOfCall(stores.archive, request.callId, request.recordingKey);
   const at = now().toISOString();
   const id = newAuditId('hold', now());
   const writer = await AuditWriter.create<HoldAuditRecord>(stores.control, {
@@ -176,7 +180,7 @@ export async function changeLegalHold(
     tag: request.tag,
     operator: request.operator,
     reason: request.reason,
-    recordings: request.recordings.map((r) => ({ ...r, manifestStatus: null, tagsAfter: [], blobs: [] })),
+    recordings: recordings.map((r) => ({ ...r, manifestStatus: null, tagsAfter: [], blobs: [] })),
   });
   const record = structuredClone(writer.record);
   for (const entry of record.recordings) {
@@ -188,7 +192,7 @@ export async function changeLegalHold(
     entry.manifestStatus = (await readManifest(stores.archive, entry))?.status ?? null;
     const blobs = await listRecordingBlobs(stores.archive, entry);
     entry.blobs = blobs.map((b) => ({ name: b.name, versionId: b.versionId, outcome: 'failed', detail: null }));
-    await forEachLimited(entry.blobs, 8, async (target) => {
+    await inParallel(entry.blobs, 8, async (target) => {
       try {
         const client = stores.archive.getBlobClient(target.name);
         await (target.versionId ? client.withVersion(target.versionId) : client).setLegalHold(hold);

@@ -1,4 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
+import { isRecordingKey, isSafeToken } from '../archive/naming';
+import { inParallel } from '../concurrency';
 import { statusCode } from '../storage';
 import { BadInputError } from '../errors';
 import type { Logger } from '../logger';
@@ -15,15 +17,15 @@ export interface RecordingRef {
   recordingKey: string;
 }
 
-export const PARTICIPANTS_PREFIX = 'participants/';
+const PARTICIPANTS_PREFIX = 'participants/';
 /** Markers written at once per recording (a call has a handful of participants; a town hall a few hundred). */
 const WRITE_CONCURRENCY = 8;
 
-export function participantPrefix(hash: string): string {
+function participantPrefix(hash: string): string {
   return `${PARTICIPANTS_PREFIX}${hash}/`;
 }
 
-export function participantMarkerName(hash: string, ref: RecordingRef): string {
+function participantMarkerName(hash: string, ref: RecordingRef): string {
   return `${participantPrefix(hash)}${ref.callId}/${ref.recordingKey}`;
 }
 
@@ -71,8 +73,8 @@ export async function writeParticipantMarkers(
   return { ...(await writeMarkersFor(control, ref, [...hashes])), skipped };
 }
 
-/** Writes the markers of already hashed participants (index rebuild from hashes, or erasure bookkeeping). */
-export async function writeMarkersFor(
+/** Writes the markers of already hashed participants. */
+async function writeMarkersFor(
   control: ContainerClient,
   ref: RecordingRef,
   hashes: readonly string[],
@@ -80,7 +82,7 @@ export async function writeMarkersFor(
   checkRef(ref);
   let written = 0;
   let existing = 0;
-  await forEachLimited(hashes, WRITE_CONCURRENCY, async (hash) => {
+  await inParallel(hashes, WRITE_CONCURRENCY, async (hash) => {
     try {
       await control.getBlockBlobClient(participantMarkerName(hash, ref)).upload('', 0, {
         conditions: { ifNoneMatch: '*' },
@@ -102,7 +104,7 @@ export async function deleteMarkersFor(
   hashes: readonly string[],
 ): Promise<number> {
   let deleted = 0;
-  await forEachLimited(hashes, WRITE_CONCURRENCY, async (hash) => {
+  await inParallel(hashes, WRITE_CONCURRENCY, async (hash) => {
     const response = await control.getBlockBlobClient(participantMarkerName(hash, ref)).deleteIfExists();
     if (response.succeeded) deleted++;
   });
@@ -115,7 +117,10 @@ export interface RecordingPage {
   continuationToken: string | null;
 }
 
-/** One page of a participant's recordings, in index order (callId, then recordingKey). */
+/**
+ * One page of a participant's recordings, in index order (callId, then recordingKey). A continuation token Blob
+ * Storage refuses (400: not one it returned) is the caller's bad input.
+ */
 export async function participantRecordingsPage(
   control: ContainerClient,
   hash: string,
@@ -124,7 +129,15 @@ export async function participantRecordingsPage(
   const pages = control
     .listBlobsFlat({ prefix: participantPrefix(hash) })
     .byPage({ maxPageSize: options.pageSize, continuationToken: options.continuationToken });
-  const next = await pages.next();
+  let next;
+  try {
+    next = await pages.next();
+  } catch (error) {
+    if (options.continuationToken !== undefined && statusCode(error) === 400) {
+      throw new BadInputError('continuationToken is not one this API returned', 'continuationToken');
+    }
+    throw error;
+  }
   if (next.done) return { recordings: [], continuationToken: null };
   const page = next.value;
   const recordings: RecordingRef[] = [];
@@ -144,22 +157,10 @@ export async function* participantRecordings(control: ContainerClient, hash: str
 }
 
 function checkRef(ref: RecordingRef): void {
-  for (const field of ['callId', 'recordingKey'] as const) {
-    const value = ref[field];
-    if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/.test(value) || value.includes('..')) {
-      throw new BadInputError(`${field} is not a safe path segment`, field);
-    }
+  if (typeof ref.callId !== 'string' || !isSafeToken(ref.callId)) {
+    throw new BadInputError('callId is not a safe path segment', 'callId');
   }
-}
-
-export async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (typeof ref.recordingKey !== 'string' || !isRecordingKey(ref.recordingKey)) {
+    throw new BadInputError('recordingKey is not a recording key of the archive', 'recordingKey');
+  }
 }

@@ -1,9 +1,9 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Manifest, ManifestChunk } from '../archive/manifest';
-import { BadInputError } from '../errors';
+import { BadInputError, PermanentError } from '../errors';
 import type { Logger } from '../logger';
 import { participantHash } from './participantId';
-import { participantRecordingsPage } from './participantIndex';
+import { participantRecordingsPage, type RecordingRef } from './participantIndex';
 import { readManifest } from './recordingFolder';
 
 /**
@@ -14,8 +14,8 @@ import { readManifest } from './recordingFolder';
 export type ChunkView = Omit<ManifestChunk, 'contentLocation' | 'metadataLocation' | 'deleteLocation'>;
 export type RecordingView = Omit<Manifest, 'chunks'> & { chunks: ChunkView[] };
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
 const MAX_TOKEN_LENGTH = 2048;
 
 export function toRecordingView(manifest: Manifest): RecordingView {
@@ -48,8 +48,9 @@ export function parseContinuationToken(value: string | null | undefined): string
 }
 
 /**
- * One page. A page may hold fewer recordings than pageSize (an index marker whose recording was erased is skipped);
- * only a null continuationToken means the end. An unknown participant is an empty page, never an error.
+ * One page. A page may hold fewer recordings than pageSize (an index marker whose recording was erased, or whose
+ * manifest cannot be read, is skipped with a warning); only a null continuationToken means the end. An unknown
+ * participant is an empty page, never an error.
  */
 export async function participantRecordingViews(
   stores: { archive: ContainerClient; control: ContainerClient },
@@ -58,11 +59,26 @@ export async function participantRecordingViews(
   log: Logger,
 ): Promise<{ recordings: RecordingView[]; continuationToken: string | null }> {
   const found = await participantRecordingsPage(stores.control, participantHash(participantId), page);
-  const manifests = await Promise.all(found.recordings.map((ref) => readManifest(stores.archive, ref)));
-  const recordings: RecordingView[] = [];
-  manifests.forEach((manifest, i) => {
-    if (manifest) recordings.push(toRecordingView(manifest));
-    else log.warn(`participants: index marker for ${found.recordings[i]!.callId} without a manifest; skipped`);
-  });
-  return { recordings, continuationToken: found.continuationToken };
+  const views = await Promise.all(found.recordings.map((ref) => viewOf(stores.archive, ref, log)));
+  return { recordings: views.filter((v) => v !== null), continuationToken: found.continuationToken };
+}
+
+async function viewOf(archive: ContainerClient, ref: RecordingRef, log: Logger): Promise<RecordingView | null> {
+  let manifest: Manifest | null;
+  try {
+    manifest = await readManifest(archive, ref);
+  } catch (error) {
+    if (!(error instanceof PermanentError)) throw error;
+    log.warn(`participants: manifest of ${ref.callId}/${ref.recordingKey} cannot be read (${error.code}); skipped`);
+    return null;
+  }
+  if (!manifest) {
+    log.warn(`participants: index marker for ${ref.callId} without a manifest; skipped`);
+    return null;
+  }
+  if (!Array.isArray(manifest.chunks)) {
+    log.warn(`participants: manifest of ${ref.callId}/${ref.recordingKey} is not a manifest; skipped`);
+    return null;
+  }
+  return toRecordingView(manifest);
 }

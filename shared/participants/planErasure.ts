@@ -1,6 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
+import { erasedMarkerName } from '../archive/naming';
 import { ConflictError } from '../errors';
-import { AuditWriter, newAuditId, openAuditRecords, readAuditRecord } from './auditLog';
+import { AuditWriter, newAuditId, openAuditRecords } from './auditLog';
 import { decideErasure, type ErasureRecord, type ErasureRecording } from './erasureDecisions';
 import { readHoldTags } from './legalHold';
 import { participantRecordings, type RecordingRef } from './participantIndex';
@@ -46,10 +47,11 @@ async function planRecording(
   allParticipants: boolean,
   now: Date,
 ): Promise<ErasureRecording> {
-  const [manifest, blobs, holdTags] = await Promise.all([
+  const [manifest, blobs, holdTags, erasing] = await Promise.all([
     readManifest(stores.archive, ref),
     listRecordingBlobs(stores.archive, ref),
     readHoldTags(stores.control, ref),
+    stores.control.getBlobClient(erasedMarkerName(ref.callId, ref.recordingKey)).exists(),
   ]);
   const everyone = await recordingParticipantHashes(stores.archive, manifest, blobs);
   const otherParticipants = everyone.hashes.filter((h) => h !== hash).length;
@@ -61,7 +63,9 @@ async function planRecording(
     manifestStatus: manifest?.status ?? null,
     blobCount: blobs.length,
     otherParticipants,
+    participantsUncertain: uncertainty(everyone, hash),
     allParticipants,
+    erasing,
     holdTags,
     protectedBlobs,
     deadline: manifest?.deadline ?? null,
@@ -79,6 +83,19 @@ async function planRecording(
     blobs: blobsByName(blobs).map(({ name, versions }) => ({ name, versions, outcome: 'planned', detail: null })),
     indexMarkersDeleted: 0,
   };
+}
+
+/**
+ * Why the list of who is in a recording may be incomplete, or null when it is known to hold exactly who is in it:
+ * an entry or a metadata file that could not be read may be anyone, and a list without the participant the index
+ * names for it is not the whole list.
+ */
+function uncertainty(everyone: { hashes: string[]; problems: string[] }, hash: string): string | null {
+  const [first, ...more] = everyone.problems;
+  if (first !== undefined) return `${first}${more.length > 0 ? `; and ${more.length} more` : ''}`;
+  if (everyone.hashes.length === 0) return 'nobody is listed in its manifest or metadata files';
+  if (!everyone.hashes.includes(hash)) return 'this participant is not listed in it';
+  return null;
 }
 
 /** Writes the intent record; nothing is deleted yet. */
@@ -123,9 +140,9 @@ export async function replanErasure(
   id: string,
   now: Date = new Date(),
 ): Promise<{ writer: AuditWriter<ErasureRecord>; plan: ErasureRecording[] }> {
-  const { record } = await readAuditRecord<ErasureRecord>(stores.control, id);
+  const writer = await AuditWriter.open<ErasureRecord>(stores.control, id);
+  const record = writer.record;
   if (record.kind !== 'erase') throw new ConflictError(`audit record ${id} is not an erasure`, 'NotAnErasure');
-  const writer = await AuditWriter.open<ErasureRecord>(stores.control, id, { participant: record.participantSha256 });
   const done = record.recordings.filter((r) => r.outcome === 'erased');
   const doneKeys = new Set(done.map((r) => `${r.callId}/${r.recordingKey}`));
   const fresh = await planErasure(stores, record.participantSha256, {

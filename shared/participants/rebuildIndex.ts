@@ -1,4 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
+import { ArchiveStore } from '../archive/archiveStore';
 import { toError } from '../errors';
 import type { Logger } from '../logger';
 import { writeParticipantMarkers, type RecordingRef } from './participantIndex';
@@ -6,7 +7,7 @@ import { readManifest, recordingParticipantIds } from './recordingFolder';
 
 export interface RebuildReport {
   recordings: number;
-  /** Recordings whose manifest lists nobody, indexed from their metadata files instead. */
+  /** Recordings whose manifest lists nobody (archived before it kept them): indexed from their metadata files alone. */
   fromMetadata: number;
   /** Recordings in which nobody could be found at all. */
   withoutParticipants: RecordingRef[];
@@ -18,22 +19,17 @@ export interface RebuildReport {
 }
 
 /**
- * Writes the participant index for every recording in the archive, from each manifest's participants (or, for a
- * manifest that lists none, from its metadata files). Idempotent: markers already there stay; nothing in the archive
- * is written. For archives made before the index existed, and to repair one.
+ * Writes the participant index for every recording in the archive, from each manifest's participants and the ids in
+ * its metadata files (as the copier indexes each chunk). Idempotent: markers already there stay; nothing in the
+ * archive is written. For archives made before the index existed, and to repair one.
  */
 export async function rebuildParticipantIndex(
   stores: { archive: ContainerClient; control: ContainerClient },
   log: Logger,
-  options: { onProgress?: (label: string, done: number, total: number) => void } = {},
+  options: { onProgress?: (done: number, total: number) => void } = {},
 ): Promise<RebuildReport> {
-  const manifests: (RecordingRef & { size: number })[] = [];
-  for await (const item of stores.archive.listBlobsFlat()) {
-    const parts = item.name.split('/');
-    if (parts.length !== 3 || parts[2] !== 'manifest.json' || item.name.startsWith('_')) continue;
-    manifests.push({ callId: parts[0]!, recordingKey: parts[1]!, size: item.properties.contentLength ?? 0 });
-  }
-  const total = manifests.reduce((n, m) => n + m.size, 0);
+  const refs: RecordingRef[] = [];
+  for await (const ref of new ArchiveStore(stores.archive).manifestRefs()) refs.push(ref);
   const report: RebuildReport = {
     recordings: 0,
     fromMetadata: 0,
@@ -43,29 +39,25 @@ export async function rebuildParticipantIndex(
     problems: [],
     failed: [],
   };
-  let done = 0;
-  for (const [position, ref] of manifests.entries()) {
-    const label = `recording ${position + 1}/${manifests.length}`;
-    options.onProgress?.(label, done, total);
+  for (const [done, ref] of refs.entries()) {
+    options.onProgress?.(done, refs.length);
     try {
       const manifest = await readManifest(stores.archive, ref);
       if (!manifest) continue; // erased meanwhile
       report.recordings++;
       const found = await recordingParticipantIds(stores.archive, manifest);
-      if (found.source === 'metadata') report.fromMetadata++;
+      if ((manifest.participants ?? []).length === 0) report.fromMetadata++;
       report.problems.push(...found.problems.map((p) => `${ref.callId}/${ref.recordingKey}: ${p}`));
-      if (found.ids.length === 0)
-        report.withoutParticipants.push({ callId: ref.callId, recordingKey: ref.recordingKey });
+      if (found.ids.length === 0) report.withoutParticipants.push(ref);
       const written = await writeParticipantMarkers(stores.control, ref, found.ids, log);
       report.markersWritten += written.written;
       report.markersExisting += written.existing;
     } catch (error) {
       const message = toError(error).message.split('\n')[0]!;
-      report.failed.push({ callId: ref.callId, recordingKey: ref.recordingKey, error: message });
+      report.failed.push({ ...ref, error: message });
       log.warn(`Index rebuild: ${ref.callId}/${ref.recordingKey} failed: ${message}`);
     }
-    done += ref.size;
-    options.onProgress?.(label, done, total);
   }
+  options.onProgress?.(refs.length, refs.length);
   return report;
 }

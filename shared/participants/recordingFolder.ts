@@ -69,42 +69,48 @@ export async function readManifest(archive: ContainerClient, ref: RecordingRef):
 }
 
 /**
- * The hashes of everyone in a recording: the manifest's participants, or, when the manifest lists none (archives made
- * before the manifest kept them) or is gone (an erasure stopped part way), those of its metadata files.
+ * The hashes of everyone in a recording, as far as the archive tells (see recordingParticipantIds). `problems` not
+ * empty: someone may be missing from `hashes`.
  */
 export async function recordingParticipantHashes(
   archive: ContainerClient,
   manifest: Manifest | null,
-  blobs: readonly Pick<StoredBlob, 'name' | 'isCurrentVersion'>[] = [],
+  blobs?: readonly Pick<StoredBlob, 'name' | 'isCurrentVersion'>[],
 ): Promise<{ hashes: string[]; problems: string[] }> {
-  const ids = await recordingParticipantIds(archive, manifest, blobs);
-  return { hashes: [...new Set(ids.ids.map(participantHash))], problems: ids.problems };
+  const found = await recordingParticipantIds(archive, manifest, blobs);
+  return { hashes: found.ids.map(participantHash), problems: found.problems };
 }
 
-/** The ids of everyone in a recording (see recordingParticipantHashes). */
+/**
+ * The ids of everyone in a recording: the manifest's participants together with the ids of every metadata file still
+ * there (the manifest lists only the ids of chunks whose media was archived, and only those that could be read). The
+ * metadata files are those among `blobs` (the folder's listing) or, without a listing, those the manifest names.
+ * `problems` (positions and keys, never an id) says what could not be read for certain.
+ */
 export async function recordingParticipantIds(
   archive: ContainerClient,
   manifest: Manifest | null,
-  blobs: readonly Pick<StoredBlob, 'name' | 'isCurrentVersion'>[] = [],
-): Promise<{ ids: string[]; problems: string[]; source: 'manifest' | 'metadata' }> {
-  const listed = (manifest?.participants ?? []).filter((id) => participantIdProblem(id) === null);
-  if (listed.length > 0) return { ids: [...new Set(listed)], problems: [], source: 'manifest' };
-  const metadataBlobs = manifest
-    ? (manifest.chunks ?? []).map((c) => ({ label: `chunk ${c.index}`, name: c.metadataBlob }))
-    : blobs
-        .filter((b) => b.isCurrentVersion && b.name.endsWith('.metadata.json'))
-        .map((b) => ({ label: b.name.slice(b.name.lastIndexOf('/') + 1), name: b.name }));
+  blobs?: readonly Pick<StoredBlob, 'name' | 'isCurrentVersion'>[],
+): Promise<{ ids: string[]; problems: string[] }> {
   const ids = new Set<string>();
   const problems: string[] = [];
-  for (const { label, name } of metadataBlobs) {
-    if (!name) continue;
+  (manifest?.participants ?? []).forEach((id, position) => {
+    const problem = participantIdProblem(id);
+    if (problem) problems.push(`manifest participants[${position}]: the participant id ${problem}`);
+    else ids.add(id);
+  });
+  const metadataBlobs = blobs
+    ? blobs.filter((b) => b.isCurrentVersion && b.name.endsWith('.metadata.json')).map((b) => b.name)
+    : (manifest?.chunks ?? []).map((c) => c.metadataBlob);
+  for (const name of new Set(metadataBlobs)) {
     const text = await readSmallBlob(archive, name);
     if (text === null) continue;
     const found = participantsFromMetadata(text);
     found.ids.forEach((id) => ids.add(id));
-    problems.push(...found.problems.map((p) => `${label} metadata: ${p}`));
+    const label = name.slice(name.lastIndexOf('/') + 1);
+    problems.push(...found.problems.map((p) => `${label}: ${p}`));
   }
-  return { ids: [...ids], problems, source: 'metadata' };
+  return { ids: [...ids], problems };
 }
 
 /** A metadata file (kilobytes), or null when it is not there. */

@@ -1,5 +1,6 @@
 import { AppError, RetryableError } from '../errors';
 import { erasedMarkerName } from '../archive/naming';
+import { inParallel } from '../concurrency';
 import type { AuditWriter } from './auditLog';
 import {
   erasureStatus,
@@ -10,15 +11,16 @@ import {
   type ErasureRecord,
   type ErasureRecording,
 } from './erasureDecisions';
-import { deleteMarkersFor, forEachLimited } from './participantIndex';
+import { deleteMarkersFor, type RecordingRef } from './participantIndex';
 import type { ErasureStores } from './planErasure';
 import { listRecordingBlobs, readManifest, recordingParticipantHashes, type StoredBlob } from './recordingFolder';
 
 /**
  * The second half of an erasure, audited. The audit record is already written as an intent (`in-progress`,
  * planErasure.ts); it is rewritten after each recording, so an interrupted run is visible and a resume finishes it.
- * Within a recording the media and metadata go first and the manifest last, then the index markers, so that a crash
- * at any point leaves the recording findable and the next run picks it up.
+ * Within a recording the `erased/` marker goes first (the decision is final: from then on no late or redelivered event
+ * archives it again, and a resume erases the rest), then the media and metadata, the manifest last, then the index
+ * markers, so that a crash at any point leaves the recording findable and the next run picks it up.
  */
 
 export interface ErasureRunOptions {
@@ -54,6 +56,7 @@ export async function runErasure(
     if (recording.outcome !== 'planned') continue;
     if (options.signal?.aborted) throw interrupted(record.id);
     if (recording.decision === 'already-gone') {
+      await markErased(stores, recording, record.id);
       recording.indexMarkersDeleted = await deleteMarkersFor(stores.control, recording, [record.participantSha256]);
       recording.outcome = 'erased';
     } else {
@@ -75,6 +78,7 @@ async function eraseRecording(
   record: ErasureRecord,
   options: ErasureRunOptions,
 ): Promise<void> {
+  await markErased(stores, recording, record.id);
   // Everyone's markers go with the recording: read who is in it before the metadata files are deleted.
   const before = await listRecordingBlobs(stores.archive, recording);
   const everyone = await recordingParticipantHashes(
@@ -103,14 +107,14 @@ async function eraseRecording(
   };
   // 1. The current blobs: media and metadata, then the manifest. (With versioning, a delete keeps a previous version.)
   const names = orderForDeletion([...new Set(before.filter((b) => b.isCurrentVersion).map((b) => b.name))]);
-  await forEachLimited(names.rest, 4, (name) => remove({ name, versionId: null }, true));
+  await inParallel(names.rest, 4, (name) => remove({ name, versionId: null }, true));
   if (names.manifest && !hasFailures(outcomes)) await remove({ name: names.manifest, versionId: null }, true);
   // 2. Every version left (none where the account keeps no versions), the manifest's last.
   if (!hasFailures(outcomes)) {
     const versions = (await listRecordingBlobs(stores.archive, recording)).filter((b) => b.versionId !== null);
     const ordered = orderForDeletion(versions.map((v) => v.name));
     const manifestVersions = versions.filter((v) => v.name === ordered.manifest);
-    await forEachLimited(
+    await inParallel(
       versions.filter((v) => v.name !== ordered.manifest),
       4,
       (v) => remove(v, false),
@@ -122,9 +126,6 @@ async function eraseRecording(
   for (const blob of left) if (!outcomes.has(blob.name)) note(blob.name, 'failed', 'still there after the delete');
   recording.blobs = mergeBlobOutcomes(recording.blobs, outcomes, left);
   if (left.length === 0) {
-    await stores.control.getBlockBlobClient(erasedMarkerName(recording.callId, recording.recordingKey)).upload('', 0, {
-      metadata: { auditid: record.id },
-    });
     const hashes = [...new Set([...everyone.hashes, record.participantSha256])];
     recording.indexMarkersDeleted = await deleteMarkersFor(stores.control, recording, hashes);
     recording.outcome = 'erased';
@@ -132,6 +133,13 @@ async function eraseRecording(
     recording.outcome = 'incomplete';
     recording.detail = `${left.length} blob version(s) could not be deleted; the manifest and index markers are kept`;
   }
+}
+
+/** Marks the recording erased for ingest (which then ignores its events), before anything of it is deleted. */
+async function markErased(stores: ErasureStores, ref: RecordingRef, auditId: string): Promise<void> {
+  await stores.control.getBlockBlobClient(erasedMarkerName(ref.callId, ref.recordingKey)).upload('', 0, {
+    metadata: { auditid: auditId },
+  });
 }
 
 function mergeBlobOutcomes(

@@ -11,7 +11,8 @@ function jose(): typeof import('jose') {
   return joseModule;
 }
 import { request } from 'undici';
-import { RetryableError } from '../errors';
+import { PermanentError, RetryableError } from '../errors';
+import { streamToText } from '../storage';
 import { CallerRefusedError } from './callerRefused';
 
 /**
@@ -117,7 +118,7 @@ export class CallbackTokenValidator {
 
   private classify(error: unknown): Error {
     if (error instanceof CallerRefusedError || error instanceof RetryableError) return error;
-    if (error instanceof jose().errors.JWKSTimeout || error instanceof jose().errors.JWKSInvalid) {
+    if (error instanceof jose().errors.JWKSInvalid) {
       return new RetryableError('CallbackKeysUnavailable', 'The Call Automation signing keys could not be read', {
         cause: error,
       });
@@ -208,18 +209,10 @@ export class CallbackTokenValidator {
         await response.body.dump();
         throw unavailable(`HTTP ${response.statusCode}`);
       }
-      let bytes = 0;
-      for await (const piece of response.body) {
-        bytes += (piece as Buffer).length;
-        if (bytes > maxBytes) {
-          response.body.destroy();
-          throw unavailable(`larger than ${maxBytes} bytes`);
-        }
-        text += (piece as Buffer).toString('utf8');
-      }
+      text = await streamToText(response.body, maxBytes);
     } catch (error) {
       if (error instanceof RetryableError) throw error;
-      throw unavailable((error as Error).name, error);
+      throw unavailable(error instanceof PermanentError ? error.message : (error as Error).name, error);
     }
     try {
       return JSON.parse(text) as unknown;

@@ -1,10 +1,13 @@
 import type { Config } from '../config';
 import { foreignSourceReason, isEventGridSystemEvent, type EventEnvelope } from '../events/envelope';
+import { safeText } from '../text';
 import { CallerRefusedError } from './callerRefused';
 import { CallbackTokenValidator } from './callbackToken';
 
 /**
- * Who may send what (checked before anything in a delivery is acted on; one refused event refuses the delivery):
+ * Who may send what (checked before anything in a delivery is acted on; one refused event refuses the delivery).
+ * At /api/call-events (Event Grid's endpoint; callbacks are still taken there, for compatibility) and at
+ * /api/recording-state, checkSenders:
  * - an Event Grid system event (CallStarted, CallEnded, ...) must come from the ACS resource in ACS_RESOURCE_ID, when
  *   it is set: its `topic` (CloudEvents `source`) names the publisher, and Event Grid sets it, not the sender;
  * - any other event (the Call Automation callbacks CallConnected, CallDisconnected, RecordingStateChanged,
@@ -32,7 +35,32 @@ export async function checkSenders(
   }
 }
 
-/** Whether the event can only be believed with a Call Automation token (see SenderPolicy). */
+/**
+ * At the Call Automation callback endpoint (/api/call-automation-events), which takes callbacks only: an Event Grid
+ * event (a system event such as CallEnded, or Event Grid's own handshake) is refused with 403 whoever sent it. A
+ * system event needs no token, only the right `topic`, which is no secret: accepted at the URL Call Automation holds,
+ * it would let whoever learnt that URL stop or start any recording. Every callback needs a valid Call Automation JWT
+ * when ACS_IMMUTABLE_RESOURCE_ID is set.
+ */
+export async function checkCallbackSenders(
+  envelopes: readonly EventEnvelope[],
+  authorization: string | null | undefined,
+  policy: SenderPolicy,
+): Promise<void> {
+  const eventGrid = envelopes.find((envelope) => !needsCallbackToken(envelope));
+  if (eventGrid) {
+    throw new CallerRefusedError(
+      403,
+      'NotACallback',
+      `event ${safeText(eventGrid.id, 80)} (${safeText(eventGrid.type, 80)}) is an Event Grid event; this endpoint ` +
+        'takes only Call Automation callbacks: Event Grid subscriptions belong on /api/call-events',
+      'type',
+    );
+  }
+  if (policy.callbackTokens) await policy.callbackTokens.verify(authorization);
+}
+
+/** Whether the event is a callback, believed only with a Call Automation token (see SenderPolicy). */
 export function needsCallbackToken(envelope: Pick<EventEnvelope, 'type'>): boolean {
   return !isEventGridSystemEvent(envelope) && !envelope.type.toLowerCase().startsWith('microsoft.eventgrid.');
 }

@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { runCli } from '../../cli/main';
+import { retry, status } from '../../cli/archiveCommands';
+import { runCli, type CliIo } from '../../cli/main';
+import { createArchiveServices, type ArchiveServices } from '../../shared/archive/services';
 import { archiveHarness, BLOCK, listBlobs, readManifest, type ArchiveHarness } from '../helpers/archiveHarness';
 
 /** The operator CLI against Azurite (blobs and queues) and the emulator; `drain` plays the function app's copier. */
@@ -20,6 +22,11 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   const err: string[] = [];
   const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false, env: h.env, cwd });
   return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+function capture(): { io: CliIo; out: string[] } {
+  const out: string[] = [];
+  return { io: { out: (l) => out.push(l), err: (l) => out.push(l), isTTY: false, env: h.env, cwd }, out };
 }
 
 async function keyOf(callId: string): Promise<string> {
@@ -171,6 +178,43 @@ describe('call-recording-archiver CLI', () => {
     expect((await readManifest(h.container, files.callId, await keyOf(files.callId))).status).toBe('complete');
     const second = await run('redrive', '--container', container.containerName);
     expect(second.out).toMatch(/^COMPLETE /m);
+  });
+
+  it('calls a pending recording past its deadline only once the grace period is over, as the sweeper does', async () => {
+    const files = await h.emulator.createRecordingFiles({ chunks: 1, chunkSize: 1000 });
+    await h.ingest(h.emulator.recordingFileStatusEvent(files));
+    const { deadline } = await readManifest(h.container, files.callId, await keyOf(files.callId));
+    const rowAt = async (afterDeadlineMs: number) => {
+      const at = createArchiveServices(h.config, { now: () => new Date(Date.parse(deadline) + afterDeadlineMs) });
+      const { io, out } = capture();
+      await status(at, io, { all: true, json: true });
+      return JSON.parse(out.join('\n')).recordings.find((r: any) => r.callId === files.callId);
+    };
+    expect(h.config.deadlineGraceHours).toBe(1);
+    expect(await rowAt(30 * 60_000)).toMatchObject({ status: 'pending', hoursLeft: -0.5, pastDeadline: false });
+    expect(await rowAt(61 * 60_000)).toMatchObject({ status: 'pending', pastDeadline: true });
+    await h.drain();
+  });
+
+  it('retry takes each poison message out right after its own chunk is queued again', async () => {
+    const files = await h.emulator.createRecordingFiles({ chunks: 2, chunkSize: 1000 });
+    for (const c of files.chunks) h.emulator.setFault(c.documentId, { kind: 'status', status: 503, times: 1000 });
+    await h.archive(h.emulator.recordingFileStatusEvent(files));
+    for (const c of files.chunks) h.emulator.clearFaults(c.documentId);
+    const services: ArchiveServices = createArchiveServices(h.config);
+    const enqueue = jest.spyOn(services.queue, 'enqueue');
+    const remove = jest.spyOn(services.queue.poison, 'deleteMessage');
+    const { io, out } = capture();
+    expect(await retry(services, io, { callId: files.callId, json: true })).toBe(0);
+    expect(JSON.parse(out.join('\n')).results).toEqual([expect.objectContaining({ retried: [0, 1] })]);
+    const calls = [
+      ...enqueue.mock.invocationCallOrder.map((at) => [at, 'enqueue'] as const),
+      ...remove.mock.invocationCallOrder.map((at) => [at, 'delete'] as const),
+    ].sort((a, b) => a[0] - b[0]);
+    expect(calls.map(([, call]) => call)).toEqual(['enqueue', 'delete', 'enqueue', 'delete']);
+    expect((await h.services.queue.poison.peekMessages()).peekedMessageItems).toEqual([]);
+    await h.drain();
+    expect((await readManifest(h.container, files.callId, await keyOf(files.callId))).status).toBe('complete');
   });
 
   it('exits 2 with the setting named when settings are wrong, and with usage for a bad command', async () => {

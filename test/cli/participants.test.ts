@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
 import yauzl from 'yauzl';
 import { runCli } from '../../cli/main';
 import type { RecordingFiles } from '../../dev/emulator';
@@ -9,7 +10,14 @@ import type { PromptingIo } from '../../cli/commands/commandContext';
 import { planErasure, replanErasure, startErasure } from '../../shared/participants/planErasure';
 import { runErasure } from '../../shared/participants/runErasure';
 import { indexParticipants } from '../../shared/participants/participantIndex';
-import { archiveHarness, blobBytes, listBlobs, readManifest, type ArchiveHarness } from '../helpers/archiveHarness';
+import {
+  archiveHarness,
+  azuriteConnectionString,
+  blobBytes,
+  listBlobs,
+  readManifest,
+  type ArchiveHarness,
+} from '../helpers/archiveHarness';
 import { CapturedLog } from '../helpers/logs';
 import { archiveAndIndex } from '../helpers/participantArchive';
 
@@ -28,6 +36,8 @@ let cwd: string;
 beforeAll(async () => {
   h = await archiveHarness();
   cwd = mkdtempSync(path.join(os.tmpdir(), 'cra-participants-'));
+  // The deployment creates both containers; the participant commands never do.
+  await Promise.all([h.container.createIfNotExists(), h.control.createIfNotExists()]);
 });
 afterAll(async () => h?.stop());
 
@@ -53,6 +63,11 @@ async function cli(
   };
   const code = await runCli(args, io);
   return { code, out: out.join('\n'), err: err.join('\n'), asked };
+}
+
+/** No character a terminal would act on (escape sequences, carriage returns), newlines apart. */
+function printable(text: string): boolean {
+  return [...text].every((c) => c === '\n' || c.charCodeAt(0) >= 0x20);
 }
 
 async function recording(participants: string[], spec: { chunks?: number; chunkSize?: number } = {}) {
@@ -184,6 +199,30 @@ describe('participant export', () => {
     expect(readFileSync(path.join(out, 'README.txt'), 'utf8')).toContain('MISMATCH');
   });
 
+  it('reports each file the manifest says is archived but the archive lacks, and exits 1', async () => {
+    const alice = person();
+    const one = await recording([alice], { chunks: 2 });
+    await h.container.deleteBlob(`${one.folder}/chunk-0001.mp4`);
+    await h.container.deleteBlob(`${one.folder}/chunk-0000.metadata.json`);
+    const out = path.join(cwd, `export-${randomUUID().slice(0, 8)}`);
+    const result = await cli(['participant', 'export', alice, '--out', out]);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain(`${one.folder}/chunk-0000.metadata.json  MISSING (the manifest says it is archived)`);
+    expect(result.out).toContain(`${one.folder}/chunk-0001.mp4  MISSING (the manifest says it is archived)`);
+    expect(result.out).toMatch(
+      /1 recording\(s\), 3 file\(s\), \d+ bytes into .*; 0 mismatch\(es\), 2 MISSING file\(s\)\./,
+    );
+    const readme = readFileSync(path.join(out, 'README.txt'), 'utf8');
+    expect(readme).toContain("Missing files:    2 (the archive's manifest says archived; not in the archive)");
+    expect(readme).toContain('  MISSING: chunk-0001.mp4 (the manifest says it is archived)');
+    const dry = await cli(['participant', 'export', alice, '--dry-run', '--json']);
+    expect(dry.code).toBe(1);
+    expect(JSON.parse(dry.out)).toMatchObject({
+      missing: 2,
+      recordings: [{ missing: [`${one.folder}/chunk-0000.metadata.json`, `${one.folder}/chunk-0001.mp4`] }],
+    });
+  });
+
   it('lists only with --dry-run; an unknown participant is an empty result; a malformed id exits 2 naming it', async () => {
     const alice = person();
     const one = await recording([alice]);
@@ -283,6 +322,50 @@ describe('participant erase', () => {
     const stored = await auditRecord(record.id);
     expect(stored.recordings).toEqual(record.recordings);
     expect(JSON.stringify(stored)).not.toContain(alice);
+  });
+
+  it('keeps a recording whose participant list is not known to be complete, unless --all-participants', async () => {
+    const alice = person();
+    const bob = person();
+    // A second participant whose id cannot be read (a control character): the copier indexes alice alone, and the
+    // manifest lists only her.
+    const unreadable = await recording([alice, `8:acs:${RESOURCE}_\u0007${randomUUID()}`]);
+    expect(unreadable.manifest.participants).toEqual([alice]);
+    // Bob's chunk's media was never archived, so the manifest lists alice alone; his metadata file is there.
+    const partly = await recording([alice, bob]);
+    const manifest = JSON.stringify({ ...partly.manifest, participants: [alice] }, null, 2);
+    await h.container
+      .getBlockBlobClient(`${partly.folder}/manifest.json`)
+      .upload(manifest, Buffer.byteLength(manifest));
+
+    const args = ['participant', 'erase', alice, '--reason', 'request 6', '--operator', 'ops', '--yes', '--json'];
+    const kept = await cli(args);
+    expect(kept.code).toBe(1);
+    const byFolder = Object.fromEntries(
+      JSON.parse(kept.out).recordings.map((r: any) => [`${r.callId}/${r.recordingKey}`, r]),
+    );
+    expect(byFolder[unreadable.folder]).toMatchObject({
+      decision: 'shared-not-erased',
+      outcome: 'not-erased',
+      otherParticipants: 0,
+      detail:
+        'maybe shared: its participant list is not known to be complete (chunk-0000.metadata.json: participants[1]: ' +
+        'the participant id contains control or formatting characters; not indexed); erased only with --all-participants',
+    });
+    expect(byFolder[partly.folder]).toMatchObject({
+      decision: 'shared-not-erased',
+      outcome: 'not-erased',
+      otherParticipants: 1,
+    });
+    expect(await listBlobs(h.container, unreadable.folder)).toHaveLength(3);
+    expect(await listBlobs(h.container, partly.folder)).toHaveLength(3);
+
+    const all = await cli([...args, '--all-participants']);
+    expect(all.code).toBe(0);
+    expect(await listBlobs(h.container, unreadable.folder)).toEqual([]);
+    expect(await listBlobs(h.container, partly.folder)).toEqual([]);
+    // Bob's marker went with the recording, although the manifest never listed him.
+    expect(await listBlobs(h.control, `participants/${sha256(bob)}/`)).toEqual([]);
   });
 
   it('erases a shared recording whole with --all-participants, and everyone’s index markers with it', async () => {
@@ -394,7 +477,82 @@ describe('participant erase', () => {
     );
     // A completed erasure is not resumed again.
     const replanned = await replanErasure(stores, writer.record.id);
-    expect(replanned.plan.every((r) => r.outcome === 'erased')).toBe(true);
+    expect(replanned.plan).toEqual(record.recordings);
+    expect(replanned.plan.map((r) => [`${r.callId}/${r.recordingKey}`, r.outcome])).toEqual([[one.folder, 'erased']]);
+    // Asked to, it says so on stderr: with --json, stdout holds the record alone.
+    const done = await cli(['participant', 'erase', '--resume', writer.record.id, '--operator', 'ops3', '--json']);
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.out)).toMatchObject({ id: writer.record.id, status: 'completed' });
+    expect(done.err).toContain(`Erasure ${writer.record.id} is already complete; nothing to resume.`);
+  });
+
+  it('writes the erased/ marker before the first delete: a redelivered event never brings an interrupted one back', async () => {
+    const alice = person();
+    const one = await recording([alice], { chunks: 2 });
+    const stores = { archive: h.container, control: h.control };
+    const plan = await planErasure(stores, sha256(alice), { allParticipants: false });
+    const writer = await startErasure(stores, {
+      hash: sha256(alice),
+      operator: 'ops',
+      reason: 'request 7',
+      allParticipants: false,
+      plan,
+    });
+    const crash = new AbortController();
+    await expect(
+      runErasure(stores, writer, plan, { operator: 'ops', signal: crash.signal, onBlobDeleted: () => crash.abort() }),
+    ).rejects.toThrow(/erasure interrupted/);
+    expect(await listBlobs(h.control, `erased/${one.folder}`)).toEqual([`erased/${one.folder}`]);
+    const redelivered = await h.ingest(h.emulator.recordingFileStatusEvent(one.files));
+    expect(redelivered).toMatchObject({ outcome: 'rejected', failureCode: 'Erased' });
+    expect(await h.drain()).toEqual([]);
+    expect((await listBlobs(h.container, one.folder)).length).toBeLessThan(5);
+
+    // A recording already gone from the archive is marked too: its late event is ignored as well.
+    const gone = await recording([alice]);
+    for (const name of await listBlobs(h.container, gone.folder)) await h.container.deleteBlob(name);
+    const resumed = await cli(['participant', 'erase', alice, '--reason', 'r', '--operator', 'ops', '--yes', '--json']);
+    expect(resumed.code).toBe(0);
+    expect(
+      JSON.parse(resumed.out).recordings.map((r: any) => [`${r.callId}/${r.recordingKey}`, r.decision, r.outcome]),
+    ).toEqual(
+      [
+        [one.folder, 'erase', 'erased'],
+        [gone.folder, 'already-gone', 'erased'],
+      ].sort((a, b) => a[0]!.localeCompare(b[0]!)),
+    );
+    expect(await listBlobs(h.control, `erased/${gone.folder}`)).toEqual([`erased/${gone.folder}`]);
+    expect(await h.ingest(h.emulator.recordingFileStatusEvent(gone.files))).toMatchObject({
+      outcome: 'rejected',
+      failureCode: 'Erased',
+    });
+    expect(await listBlobs(h.container, gone.folder)).toEqual([]);
+  });
+
+  it('refuses to read a container that does not exist, naming the setting, and creates none', async () => {
+    const alice = person();
+    const one = await recording([alice]);
+    const missing = `missing-${randomUUID().slice(0, 8)}`;
+    const exported = await cli(['participant', 'export', alice, '--dry-run'], { env: { CONTROL_CONTAINER: missing } });
+    expect(exported.code).toBe(2);
+    expect(exported.err).toMatch(
+      new RegExp(`^participant export failed: CONTROL_CONTAINER: container "${missing}" does not exist`),
+    );
+    expect(exported.out).toBe('');
+    const erased = await cli(['participant', 'erase', alice, '--reason', 'r', '--operator', 'o', '--yes'], {
+      env: { ARCHIVE_CONTAINER: missing },
+    });
+    expect(erased.code).toBe(2);
+    expect(erased.err).toMatch(/ARCHIVE_CONTAINER: container "missing-[0-9a-f]{8}" does not exist/);
+    const rebuilt = await cli(['index', 'rebuild'], { env: { ARCHIVE_CONTAINER: missing } });
+    expect(rebuilt.code).toBe(2);
+    expect(
+      await BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(missing).exists(),
+    ).toBe(false);
+    // Nothing was erased or written: the recording, its marker, no audit record.
+    expect(await listBlobs(h.container, one.folder)).toHaveLength(3);
+    expect(await listBlobs(h.control, `participants/${sha256(alice)}/`)).toHaveLength(1);
+    expect(await auditRecordsOf(alice)).toEqual([]);
   });
 
   it('exits 2 for bad input: malformed id, missing reason or operator, an id and --resume together', async () => {
@@ -446,7 +604,10 @@ describe('hold and index rebuild', () => {
     const manifest = { ...b.manifest, participants: [] };
     const body = JSON.stringify(manifest, null, 2);
     await h.container.getBlockBlobClient(`${b.folder}/manifest.json`).upload(body, Buffer.byteLength(body));
-    for (const name of await listBlobs(h.control, 'participants/')) await h.control.deleteBlob(name);
+    // This test's markers only: other tests' recordings keep theirs.
+    for (const id of [alice, bob]) {
+      for (const name of await listBlobs(h.control, `participants/${sha256(id)}/`)) await h.control.deleteBlob(name);
+    }
 
     const result = await cli(['index', 'rebuild', '--json']);
     const report = JSON.parse(result.out);
@@ -471,8 +632,52 @@ describe('hold and index rebuild', () => {
       expect(help.out).toContain(verb);
     }
     expect(help.out.match(/ e\.g\. /g)?.length).toBeGreaterThanOrEqual(4);
+    const before = readdirSync(cwd).sort();
     const own = await cli(['participant', '--help']);
     expect(own.code).toBe(0);
-    expect(readdirSync(cwd)).toBeDefined();
+    expect(own.out).toContain('participant export <participantId>');
+    // Help writes nothing.
+    expect(readdirSync(cwd).sort()).toEqual(before);
+  });
+});
+
+describe('one entry path for every command', () => {
+  it('takes options anywhere, refuses those a command does not take, and prints failures one way', async () => {
+    const alice = person();
+    const one = await recording([alice]);
+    const first = await cli(['--json', 'participant', 'export', alice, '--dry-run']);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.out).recordings.map((r: any) => `${r.callId}/${r.recordingKey}`)).toEqual([one.folder]);
+
+    const resume = await cli([
+      'participant',
+      'erase',
+      '--resume',
+      '20260101T000000Z-erase-0000000f',
+      '--all-participants',
+      '--operator',
+      'o',
+    ]);
+    expect(resume.code).toBe(2);
+    expect(resume.err).toMatch(/--reason and --all-participants do not apply/);
+    for (const args of [
+      ['status', '--yes'],
+      ['participant', 'export', alice, '--dry-run', '--tag', 'CASE-1'],
+      ['index', 'rebuild', '--all'],
+      ['hold', 'set', one.files.callId, '--tag', 'CASE-1', '--yes'],
+    ]) {
+      const refused = await cli(args);
+      expect(refused.code).toBe(2);
+      expect(refused.err).toMatch(
+        /^--(yes|tag|all) does not apply to (status|participant export|index rebuild|hold set)\n/,
+      );
+    }
+    expect(await listBlobs(h.container, one.folder)).toHaveLength(3);
+
+    // A failure's text goes through the same filter for every command: no escape sequence reaches the terminal.
+    const hostile = await cli(['participant', 'erase', '--resume', '\u001b[2J\rforged', '--operator', 'o']);
+    expect(hostile.code).toBe(2);
+    expect(hostile.err).toMatch(/^participant erase failed: '\?\[2J\?forged' is not an audit record id/);
+    expect(printable(hostile.err)).toBe(true);
   });
 });

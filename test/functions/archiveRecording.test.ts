@@ -4,7 +4,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startEmulator, type AcsEmulator, type RecordingFiles } from '../../dev/emulator';
 import { parseEventLine } from '../../shared/telemetry';
 import { azuriteConnectionString, blobSha256, listBlobs, readManifest } from '../helpers/archiveHarness';
-import { startHostProcess, type HostProcess } from '../helpers/hostProcess';
+import { eventually, startHostProcess, type HostProcess } from '../helpers/hostProcess';
 
 /**
  * archiveRecording, archiveChunk and sweepArchives as Event Grid, the Storage queue and the timer reach them: through
@@ -63,16 +63,19 @@ async function folderOf(callId: string): Promise<string> {
 
 /** Polls the manifest until it is final; the host's last lines explain a timeout. */
 async function finalManifest(files: RecordingFiles, timeoutMs = 60_000, h = host) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const folder = await folderOf(files.callId).catch(() => undefined);
-    const manifest = folder ? await readManifest(container, files.callId, path.posix.basename(folder)) : undefined;
-    if (manifest && manifest.status !== 'pending') return manifest;
-    if (Date.now() > deadline) {
-      throw new Error(`manifest is ${manifest?.status ?? 'missing'}; host said:\n${h.lines.slice(-30).join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  let status = 'missing';
+  return eventually(
+    `the manifest of ${files.callId} to be final`,
+    async () => {
+      const folder = await folderOf(files.callId).catch(() => undefined);
+      const manifest = folder ? await readManifest(container, files.callId, path.posix.basename(folder)) : undefined;
+      status = manifest?.status ?? 'missing';
+      return manifest?.status !== 'pending' && manifest;
+    },
+    timeoutMs,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}: it is ${status}; host said:\n${h.lines.slice(-30).join('\n')}`);
+  });
 }
 
 async function expectArchived(files: RecordingFiles): Promise<void> {
@@ -157,12 +160,13 @@ describe('archiveRecording and archiveChunk through the Functions host', () => {
     const files = await emulator.createRecordingFiles({ chunks: 4, chunkSize: 4 * MiB });
     for (const chunk of files.chunks) emulator.setRateLimit(chunk.documentId, 8 * MiB);
     emulator.clearRequests();
+    const mark = host.lines.length; // earlier cases' invocations do not count
     expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(202);
     await expectArchived(files);
     // The host ran several archiveChunk invocations at once (host.json batchSize 4): count them from its own lines.
     let running = 0;
     let most = 0;
-    for (const line of host.lines) {
+    for (const line of host.lines.slice(mark)) {
       if (line.includes("Executing 'archiveChunk'")) most = Math.max(most, ++running);
       else if (line.includes("Executed 'archiveChunk'")) running--;
     }
@@ -171,8 +175,11 @@ describe('archiveRecording and archiveChunk through the Functions host', () => {
 });
 
 describe('a crash at every point converges to a complete, byte-exact archive', () => {
-  /** Runs a host that dies (SIGKILL) at `point`, then a healthy one; Event Grid redelivers what got no answer. */
-  async function crashAt(point: string, files: RecordingFiles): Promise<void> {
+  /**
+   * Runs a host that dies (SIGKILL) at `point`, then a healthy one; Event Grid redelivers what got no answer.
+   * `answer` is what the doomed host answered the delivery: nothing (0) when it died handling it.
+   */
+  async function crashAt(point: string, answer: 0 | 202, files: RecordingFiles): Promise<void> {
     await host.stop();
     const doomed = await startHostProcess(root, { ...env, ARCHIVE_CRASH_AT: point });
     const event = emulator.recordingFileStatusEvent(files);
@@ -185,15 +192,21 @@ describe('a crash at every point converges to a complete, byte-exact archive', (
       else doomed.child.once('exit', () => resolve());
     });
     expect(doomed.child.signalCode).toBe('SIGKILL');
+    expect(first).toBe(answer);
     host = await startHostProcess(root, env);
-    if (first !== 202) expect((await deliver(host.url, [event])).status).toBe(202); // Event Grid's redelivery
+    if (answer === 0) expect((await deliver(host.url, [event])).status).toBe(202); // Event Grid's redelivery
   }
 
-  it.each(['after-manifest', 'after-enqueue', 'after-commit'])(
+  // after-commit: the delivery was answered; the copier died, and its queue message comes back to the next host.
+  it.each([
+    ['after-manifest', 0],
+    ['after-enqueue', 0],
+    ['after-commit', 202],
+  ] as const)(
     'crash %s',
-    async (point) => {
+    async (point, answer) => {
       const files = await emulator.createRecordingFiles({ chunks: 2, chunkSize: 2 * MiB });
-      await crashAt(point, files);
+      await crashAt(point, answer, files);
       await expectArchived(files);
     },
     90_000,
@@ -207,18 +220,19 @@ describe('a crash at every point converges to a complete, byte-exact archive', (
     expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(202);
     // Wait until some blocks are staged, then kill the host without warning. (A blob with only uncommitted blocks is
     // not listed: its name comes from the manifest, which is written first.)
-    let staged = 0;
-    for (let i = 0; i < 400 && staged < 2; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      const folder = await folderOf(files.callId).catch(() => undefined);
-      if (!folder) continue;
-      const blocks = await container
-        .getBlockBlobClient(`${folder}/chunk-0000.mp4`)
-        .getBlockList('uncommitted')
-        .catch(() => undefined);
-      staged = blocks?.uncommittedBlocks?.length ?? 0;
-    }
-    expect(staged).toBeGreaterThanOrEqual(2);
+    await eventually(
+      'two staged blocks',
+      async () => {
+        const folder = await folderOf(files.callId).catch(() => undefined);
+        if (!folder) return false;
+        const blocks = await container
+          .getBlockBlobClient(`${folder}/chunk-0000.mp4`)
+          .getBlockList('uncommitted')
+          .catch(() => undefined);
+        return (blocks?.uncommittedBlocks?.length ?? 0) >= 2;
+      },
+      20_000,
+    );
     await host.kill();
     emulator.setRateLimit(doc, 0);
     host = await startHostProcess(root, env);
@@ -236,9 +250,11 @@ describe('a crash at every point converges to a complete, byte-exact archive', (
     expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(202);
     const before = host.lines.length;
     expect((await fetch(`${host.url}/admin/functions/sweepArchives`, { method: 'POST', body: '{}' })).status).toBe(202);
-    for (let i = 0; i < 600 && !host.lines.slice(before).some((l) => l.includes("Executed 'sweepArchives'")); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually(
+      'the sweep to finish',
+      () => host.lines.slice(before).some((l) => l.includes("Executed 'sweepArchives'")),
+      60_000,
+    );
     const sweep = host.lines
       .slice(before)
       .map((l) => parseEventLine(l))

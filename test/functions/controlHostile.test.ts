@@ -1,23 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
-import { startEmulator, type AcsEmulator } from '../../dev/emulator';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { startEmulator, type AcsEmulator, type EmulatorClock } from '../../dev/emulator';
+import { CallStore } from '../../shared/control/callStore';
 import { azuriteConnectionString } from '../helpers/archiveHarness';
 import { eventually, startHostProcess, type HostProcess } from '../helpers/hostProcess';
 import {
   callbackEvent,
-  freePort,
   hasControlCharacters,
   pausesAtAcs,
   recordingPath,
   recordingsOf,
   systemEvent,
 } from '../shared/control/hostCalls';
+import { corpusEvent } from '../helpers/corpus';
 
 /**
  * Recording control under attack, through the local host with everything on: function keys (LOCAL_HOST_KEYS), the
  * topic check (ACS_RESOURCE_ID) and Call Automation JWTs (ACS_IMMUTABLE_RESOURCE_ID, the emulator's OpenID
  * configuration). Each attack has a precise assertion on what reached ACS and what the app answered and logged.
+ * The emulator's clock is gated: a start delay holds ACS's answer until the test releases it.
  */
 
 const root = path.join(__dirname, '..', '..');
@@ -25,6 +28,7 @@ const KEYS = {
   master: `master-${randomUUID()}`,
   functions: {
     callEvents: `call-events-${randomUUID()}`,
+    callAutomationEvents: `call-automation-events-${randomUUID()}`,
     recordingState: `recording-state-${randomUUID()}`,
     recordings: `recordings-${randomUUID()}`,
   },
@@ -32,32 +36,39 @@ const KEYS = {
 const FOREIGN_TOPIC =
   '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/attacker/providers/Microsoft.Communication/communicationServices/evil';
 
+const CONTROL_CONTAINER = `ctl-${randomUUID().slice(0, 8)}`;
+
 let emulator: AcsEmulator;
 let host: HostProcess;
+/** Every sleep of the emulator (here only start delays) waits for the test to call its release. */
+const held: Array<() => void> = [];
+const gatedClock: EmulatorClock = {
+  now: () => Date.now(),
+  sleep: () => new Promise<void>((resolve) => held.push(resolve)),
+};
 
 beforeAll(async () => {
-  const port = await freePort();
-  emulator = await startEmulator();
-  host = await startHostProcess(root, {
-    PORT: String(port),
+  emulator = await startEmulator({ clock: gatedClock });
+  host = await startHostProcess(root, (port) => ({
     LOCAL_HOST_KEYS: JSON.stringify(KEYS),
     ACS_CONNECTION_STRING: emulator.connectionString,
     ARCHIVE_STORAGE_CONNECTION_STRING: azuriteConnectionString(),
-    CONTROL_CONTAINER: `ctl-${randomUUID().slice(0, 8)}`,
+    CONTROL_CONTAINER,
     RECORDING_STATE_CALLBACK_URL: `http://127.0.0.1:${port}/api/recording-state?code=${KEYS.functions.recordingState}`,
     ACS_RESOURCE_ID: emulator.resourceId,
     ACS_IMMUTABLE_RESOURCE_ID: emulator.immutableResourceId,
     ACS_CALLBACK_OPENID_CONFIG_URL: emulator.openIdConfigUrl,
-  });
+  }));
 });
 afterAll(async () => {
   await host?.stop();
   await emulator?.stop();
 });
 
-type Endpoint = 'callEvents' | 'recordingState' | 'recordings';
+type Endpoint = 'callEvents' | 'callAutomationEvents' | 'recordingState' | 'recordings';
 const routeOf: Record<Endpoint, string> = {
   callEvents: 'call-events',
+  callAutomationEvents: 'call-automation-events',
   recordingState: 'recording-state',
   recordings: 'recordings',
 };
@@ -96,7 +107,7 @@ async function recordedCall(): Promise<{ serverCallId: string; recordingId: stri
 }
 
 describe('function keys', () => {
-  it.each(['callEvents', 'recordingState', 'recordings'] as const)(
+  it.each(['callEvents', 'callAutomationEvents', 'recordingState', 'recordings'] as const)(
     '%s refuses a request without its key',
     async (endpoint) => {
       expect((await call(endpoint, { key: null, body: [] })).status).toBe(401);
@@ -139,6 +150,39 @@ describe('the topic check', () => {
   });
 });
 
+describe('the Call Automation callback URL (/api/call-automation-events)', () => {
+  it('refuses a forged CallEnded with the right topic and no token (403): the recording keeps running', async () => {
+    const { serverCallId, recordingId } = await recordedCall();
+    const forged = systemEvent('CallEnded', serverCallId, emulator.resourceId);
+    emulator.clearRequests();
+    const refused = await call('callAutomationEvents', { body: [forged] });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({
+      error: {
+        code: 'NotACallback',
+        message: `event ${forged.id} (Microsoft.Communication.CallEnded) is an Event Grid event; this endpoint takes only Call Automation callbacks: Event Grid subscriptions belong on /api/call-events`,
+      },
+    });
+    // Not even with a valid callback token (a leaked one): Call Automation never sends CallEnded.
+    const withToken = await call('callAutomationEvents', { body: [forged], headers: bearer(emulator.callbackToken()) });
+    expect(withToken.status).toBe(403);
+    expect(emulator.requests.filter((r) => r.port === 'endpoint')).toEqual([]);
+    expect(emulator.recordings.get(recordingId)?.state).toBe('active');
+    expect((await viewOf(serverCallId)).state).toBe('active');
+  });
+
+  it('refuses a CallStarted and an Event Grid handshake there too, and starts nothing', async () => {
+    const { serverCallId } = await emulator.startCall();
+    const started = systemEvent('CallStarted', serverCallId, emulator.resourceId);
+    expect((await call('callAutomationEvents', { body: [started] })).status).toBe(403);
+    const handshake = corpusEvent('learn/webhook-event-delivery.SubscriptionValidationEvent.json');
+    const answer = await call('callAutomationEvents', { body: [handshake] });
+    expect(answer.status).toBe(403);
+    expect(await answer.json()).not.toHaveProperty('validationResponse');
+    expect(recordingsOf(emulator, serverCallId)).toEqual([]);
+  });
+});
+
 describe('Call Automation JWTs', () => {
   const inactiveFor = (serverCallId: string, recordingId: string) =>
     callbackEvent('RecordingStateChanged', {
@@ -161,7 +205,7 @@ describe('Call Automation JWTs', () => {
     ],
   ])('refuses a callback with %s (401) and changes nothing', async (_name, headers, code) => {
     const { serverCallId, recordingId } = await recordedCall();
-    for (const endpoint of ['recordingState', 'callEvents'] as const) {
+    for (const endpoint of ['recordingState', 'callAutomationEvents', 'callEvents'] as const) {
       const response = await call(endpoint, { body: [inactiveFor(serverCallId, recordingId)], headers: headers() });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
@@ -180,19 +224,22 @@ describe('Call Automation JWTs', () => {
     expect((await viewOf(serverCallId)).state).toBe('paused');
   });
 
-  it('refuses an unsigned CallConnected: nothing starts', async () => {
-    const call_ = await emulator.startCall();
-    const connected = callbackEvent('CallConnected', {
-      callConnectionId: call_.legs[0],
-      serverCallId: call_.serverCallId,
-      correlationId: call_.callId,
-    });
-    expect((await call('callEvents', { body: [connected] })).status).toBe(401);
-    expect(recordingsOf(emulator, call_.serverCallId)).toEqual([]);
-    const signed = await call('callEvents', { body: [connected], headers: bearer(emulator.callbackToken()) });
-    expect(signed.status).toBe(200);
-    expect(recordingsOf(emulator, call_.serverCallId).map((r) => r.state)).toEqual(['active']);
-  });
+  it.each(['callAutomationEvents', 'callEvents'] as const)(
+    '%s refuses an unsigned CallConnected: nothing starts',
+    async (endpoint) => {
+      const call_ = await emulator.startCall();
+      const connected = callbackEvent('CallConnected', {
+        callConnectionId: call_.legs[0],
+        serverCallId: call_.serverCallId,
+        correlationId: call_.callId,
+      });
+      expect((await call(endpoint, { body: [connected] })).status).toBe(401);
+      expect(recordingsOf(emulator, call_.serverCallId)).toEqual([]);
+      const signed = await call(endpoint, { body: [connected], headers: bearer(emulator.callbackToken()) });
+      expect(signed.status).toBe(200);
+      expect(recordingsOf(emulator, call_.serverCallId).map((r) => r.state)).toEqual(['active']);
+    },
+  );
 });
 
 describe('a state machine no callback can bend', () => {
@@ -237,14 +284,25 @@ describe('a state machine no callback can bend', () => {
 
   it('a stop during a slow start wins: nobody hears "stopped" while ACS records', async () => {
     const { serverCallId } = await emulator.startCall();
-    emulator.setStartDelay(1500);
+    const store = new CallStore(
+      BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(CONTROL_CONTAINER),
+    );
+    emulator.setStartDelay(45_000); // on the gated clock: ACS holds its answer until released below
     try {
       const starting = call('recordings', { body: { serverCallId } });
-      await eventually('the start to be claimed', async () => {
-        const response = await call('recordings', { path: recordingPath(serverCallId), method: 'GET' });
-        return response.status === 200 && ((await response.json()) as { state: string }).state === 'starting';
+      await eventually('ACS to hold its answer to the start', () => held.length === 1);
+      expect(recordingsOf(emulator, serverCallId).map((r) => r.state)).toEqual(['active']);
+      let stopAnswered = false;
+      const stopping = call('recordings', { path: recordingPath(serverCallId), method: 'DELETE' }).then((response) => {
+        stopAnswered = true;
+        return response;
       });
-      const stop = await call('recordings', { path: recordingPath(serverCallId), method: 'DELETE' });
+      // The stop is waiting for the start: its mark is stored, no DELETE reached ACS, and nobody heard "stopped".
+      await eventually('the stop to be recorded', async () => (await store.get(serverCallId))?.record.stopRequested);
+      expect(emulator.requests.filter((r) => r.serverCallId === serverCallId && r.method === 'DELETE')).toEqual([]);
+      expect(stopAnswered).toBe(false);
+      held.shift()!();
+      const stop = await stopping;
       // When the stop answers, ACS has stopped: no recording of this call is active.
       const statesWhenStopAnswered = recordingsOf(emulator, serverCallId).map((r) => r.state);
       expect(stop.status).toBe(200);
@@ -254,6 +312,7 @@ describe('a state machine no callback can bend', () => {
       expect(await start.json()).toMatchObject({ serverCallId, state: 'stopped' });
     } finally {
       emulator.setStartDelay(0);
+      for (const release of held.splice(0)) release();
     }
   });
 });
@@ -281,7 +340,7 @@ describe('bodies and logs', () => {
     });
   }
 
-  it.each(['callEvents', 'recordingState', 'recordings'] as const)(
+  it.each(['callEvents', 'callAutomationEvents', 'recordingState', 'recordings'] as const)(
     '%s answers a 5 MiB chunked body with 413 and acts on nothing',
     async (endpoint) => {
       const before = emulator.recordings.size;
@@ -299,6 +358,7 @@ describe('bodies and logs', () => {
     const marker = `FORGED-${randomUUID().slice(0, 8)}`;
     const plantedId = `x\r\nRecordingStopped {"serverCallId":"${marker}"}\u001b[2J\u001b]0;pwned\u0007`;
     const answers: string[] = [];
+    const mark = host.lines.length; // what this test makes the app log comes after
     // A foreign topic with escape codes, an event id with CR/LF, a serverCallId with CR/LF, a bad action.
     const foreign = {
       ...systemEvent('CallEnded', serverCallId, `${FOREIGN_TOPIC}\u001b[31m\r\n${marker}`),
@@ -318,12 +378,19 @@ describe('bodies and logs', () => {
       expect(hasControlCharacters(answer)).toBe(false);
       expect(answer).not.toMatch(/\\r|\\n|\\u00[01][0-9a-f]/i);
     }
-    await host.waitForLine(/RecordingStarted \{/);
-    const lines = host.lines.join('\n');
-    expect(hasControlCharacters(lines, ['\n', '\t'])).toBe(false);
-    expect(host.lines.some((line) => line.startsWith(`RecordingStopped {"serverCallId":"${marker}"`))).toBe(false);
-    expect(
-      host.lines.filter((line) => line.includes(marker)).every((line) => !line.trimStart().startsWith(marker)),
-    ).toBe(true);
+    // This test's own lines: the good CallStarted's RecordingStarted, and the refusal of the last request.
+    const started = `RecordingStarted {"serverCallId":"${serverCallId.slice(0, 24)}…"`;
+    const lastRefusal = (line: string) =>
+      line.includes('RequestRejected {"endpoint":"recordings"') && line.includes(marker);
+    await eventually("this test's RecordingStarted and last RequestRejected lines", () => {
+      const since = host.lines.slice(mark);
+      return since.some((line) => line.includes(started)) && since.some(lastRefusal);
+    });
+    const logged = host.lines.slice(mark);
+    expect(hasControlCharacters(logged.join('\n'), ['\n', '\t'])).toBe(false);
+    expect(logged.some((line) => line.startsWith(`RecordingStopped {"serverCallId":"${marker}"`))).toBe(false);
+    expect(logged.filter((line) => line.includes(marker)).every((line) => !line.trimStart().startsWith(marker))).toBe(
+      true,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { HttpRequest } from '@azure/functions';
 import { answerFailure, methodNotAllowed, readJsonBody, responseFor } from '../../functions/http';
-import { AcsAccessDeniedError } from '../../shared/acs/controlClient';
+import { AccessDeniedError } from '../../shared/acs/download';
 import {
   BadInputError,
   ConfigError,
@@ -80,7 +80,7 @@ describe('responseFor', () => {
       jsonBody: { error: { code: 'AcsUnavailable', message: 'Temporarily unavailable; retry later' } },
       headers: { 'Content-Type': 'application/json', 'Retry-After': '5' },
     });
-    expect(responseFor(new AcsAccessDeniedError(acsText, 403))).toMatchObject({
+    expect(responseFor(new AccessDeniedError(403, acsText))).toMatchObject({
       status: 503,
       jsonBody: { error: { code: 'AcsAccessDenied', message: 'Temporarily unavailable; retry later' } },
     });

@@ -48,9 +48,11 @@ const replayed = corpusIndex().filter((e) => e.target !== 'none' && e.expected !
 const CALLBACK_TYPES =
   /\.(CallConnected|CallDisconnected|ParticipantsUpdated|RecordingStateChanged|CallRecordingStateChanged|StartRecordingFailed)$/;
 
+const isCallback = (entry: CorpusEntry): boolean => CALLBACK_TYPES.test(entry.eventType ?? '');
+
 /** Posts a payload the way its sender does: Event Grid (aeg-event-type), or a Call Automation callback with its JWT. */
 async function post(entry: CorpusEntry, url: string, body: string): Promise<Response> {
-  const callback = CALLBACK_TYPES.test(entry.eventType ?? '');
+  const callback = isCallback(entry);
   return fetch(url, {
     method: 'POST',
     headers: {
@@ -68,7 +70,8 @@ function endpoint(entry: CorpusEntry): string {
     case 'archiveRecording':
       return `${host.url}/runtime/webhooks/eventgrid?functionName=archiveRecording`;
     case 'callEvents':
-      return `${host.url}/api/call-events`;
+      // Call Automation sends its callbacks to the callback URL it was given; Event Grid to its subscription's.
+      return `${host.url}/api/${isCallback(entry) ? 'call-automation-events' : 'call-events'}`;
     case 'recordingState':
       return `${host.url}/api/recording-state`;
     default:

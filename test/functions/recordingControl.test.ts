@@ -5,7 +5,6 @@ import { azuriteConnectionString } from '../helpers/archiveHarness';
 import { eventually, startHostProcess, type HostProcess } from '../helpers/hostProcess';
 import {
   callbackEvent,
-  freePort,
   recordingPath,
   recordingsOf,
   startsFor,
@@ -24,15 +23,13 @@ let emulator: AcsEmulator;
 let host: HostProcess;
 
 beforeAll(async () => {
-  const port = await freePort();
   emulator = await startEmulator();
-  host = await startHostProcess(root, {
-    PORT: String(port),
+  host = await startHostProcess(root, (port) => ({
     ACS_CONNECTION_STRING: emulator.connectionString,
     ARCHIVE_STORAGE_CONNECTION_STRING: azuriteConnectionString(),
     CONTROL_CONTAINER: `ctl-${randomUUID().slice(0, 8)}`,
     RECORDING_STATE_CALLBACK_URL: `http://127.0.0.1:${port}/api/recording-state`,
-  });
+  }));
 });
 afterAll(async () => {
   await host?.stop();
@@ -115,19 +112,19 @@ describe.each(['padded', 'unpadded'] as const)('with %s serverCallIds', (form) =
   });
 });
 
-describe('Call Automation callbacks on /api/call-events', () => {
+describe('Call Automation callbacks on /api/call-automation-events', () => {
   it('starts a CallConnected without serverCallId by its callConnectionId; CallDisconnected never stops', async () => {
     const call = await emulator.startCall();
     const callConnectionId = call.legs[0]!;
     const connected = callbackEvent('CallConnected', { callConnectionId, correlationId: call.callId });
-    expect((await send('call-events', { body: [connected] })).status).toBe(200);
+    expect((await send('call-automation-events', { body: [connected] })).status).toBe(200);
     expect(recordingsOf(emulator, call.serverCallId).map((r) => r.state)).toEqual(['active']);
     expect(await json(await get(recordingPath(callConnectionId)))).toMatchObject({
       serverCallId: callConnectionId,
       state: 'active',
     });
     const disconnected = callbackEvent('CallDisconnected', { callConnectionId, correlationId: call.callId });
-    expect((await send('call-events', { body: [disconnected] })).status).toBe(200);
+    expect((await send('call-automation-events', { body: [disconnected] })).status).toBe(200);
     expect(recordingsOf(emulator, call.serverCallId).map((r) => r.state)).toEqual(['active']);
     expect(await stateOf(callConnectionId)).toBe('active');
   });
@@ -160,11 +157,37 @@ describe('Call Automation callbacks on /api/call-events', () => {
       dataVersion: null,
     });
     expect(
-      (await send('call-events', { body: [leg('Established', 'leg-1'), leg('Established', 'leg-2')] })).status,
+      (await send('call-automation-events', { body: [leg('Established', 'leg-1'), leg('Established', 'leg-2')] }))
+        .status,
     ).toBe(200);
     expect(startsFor(emulator, serverCallId)).toBe(1);
-    expect((await send('call-events', { body: [leg('Terminated', 'leg-1')] })).status).toBe(200);
+    expect((await send('call-automation-events', { body: [leg('Terminated', 'leg-1')] })).status).toBe(200);
     expect(recordingsOf(emulator, serverCallId).map((r) => r.state)).toEqual(['stopped']);
+  });
+
+  it('still takes a callback at /api/call-events (an older setup), and warns that it belongs elsewhere', async () => {
+    const call = await emulator.startCall();
+    const mark = host.lines.length;
+    const connected = callbackEvent('CallConnected', {
+      callConnectionId: call.legs[0],
+      serverCallId: call.serverCallId,
+      correlationId: call.callId,
+    });
+    expect((await send('call-events', { body: [connected] })).status).toBe(200);
+    expect(recordingsOf(emulator, call.serverCallId).map((r) => r.state)).toEqual(['active']);
+    await eventually('the warning', () =>
+      host.lines
+        .slice(mark)
+        .some((line) => line.includes('a Call Automation callback arrived at /api/call-events; give Call Automation')),
+    );
+    // Event Grid's own deliveries there draw no such warning (it would come before the line that says what was done).
+    const before = host.lines.length;
+    const ended = systemEvent('CallEnded', call.serverCallId, emulator.resourceId);
+    expect((await send('call-events', { body: [ended] })).status).toBe(200);
+    await eventually('the CallEnded to be handled', () =>
+      host.lines.slice(before).some((line) => line.includes(`call events: event ${ended.id} `)),
+    );
+    expect(host.lines.slice(before).some((line) => line.includes('arrived at /api/call-events'))).toBe(false);
   });
 });
 

@@ -14,7 +14,7 @@ const root = path.join(__dirname, '..', '..');
 
 function registeredFunctions(env: Record<string, string> = {}): any[] {
   const script = `
-    const { loadApp } = require(${JSON.stringify(path.join(root, 'dist', 'dev', 'host', 'localHost.js'))});
+    const { loadApp } = require(${JSON.stringify(path.join(root, 'dist', 'dev', 'host', 'index.js'))});
     const fns = loadApp(${JSON.stringify(root)}).map(({ name, trigger, route, methods, authLevel, schedule, queueName, connection }) =>
       ({ name, trigger, route, methods: methods && [...methods].sort(), authLevel, schedule, queueName, connection }));
     process.stdout.write(JSON.stringify(fns));`;
@@ -30,6 +30,7 @@ describe('function registrations', () => {
     expect(Object.keys(byName).sort()).toEqual([
       'archiveChunk',
       'archiveRecording',
+      'callAutomationEvents',
       'callEvents',
       'participants',
       'recordingState',
@@ -48,6 +49,14 @@ describe('function registrations', () => {
         trigger: 'http',
         route: 'call-events',
         methods: ['OPTIONS', 'POST'],
+        authLevel: 'function',
+      }),
+    );
+    expect(byName.callAutomationEvents).toEqual(
+      expect.objectContaining({
+        trigger: 'http',
+        route: 'call-automation-events',
+        methods: ['POST'],
         authLevel: 'function',
       }),
     );

@@ -22,6 +22,7 @@ const FUNCTIONS: Record<string, string> = {
   archiveRecording: 'eventGrid',
   archiveChunk: 'storageQueue',
   callEvents: 'http',
+  callAutomationEvents: 'http',
   recordings: 'http',
   recordingState: 'http',
   participants: 'http',

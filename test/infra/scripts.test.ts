@@ -140,8 +140,8 @@ describe('postdeploy.sh (run with stand-ins for az, azd and curl)', () => {
     ]);
     // Backoff: 5 s then 10 s for the warm-up, 5 s for the functions, 5 s then 10 s for the subscriptions.
     expect(sleeps(result.calls)).toEqual([5, 10, 5, 5, 10]);
-    // Four functions checked once they are indexed (the first check failed on the first).
-    expect(kinds(result.calls).filter((k) => k === 'function-show').length).toBe(1 + 4);
+    // Five functions checked once they are indexed (the first check failed on the first).
+    expect(kinds(result.calls).filter((k) => k === 'function-show').length).toBe(1 + 5);
     expect(result.calls.filter((c) => c.startsWith('curl'))[0]).toContain('https://func-abc123.azurewebsites.net/');
   });
 

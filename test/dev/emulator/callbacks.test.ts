@@ -147,4 +147,13 @@ describe('callbacks the emulator sends', () => {
     const [first, second] = await Promise.all(tokens.map((token) => verify(token)));
     expect(first!.jti).not.toBe(second!.jti);
   });
+
+  it("carries none of Event Grid's aeg-* headers, on any attempt (ACS sends callbacks itself)", async () => {
+    callbacks.script.push(500);
+    const before = callbacks.received.length;
+    await recordWithCallback();
+    const attempts = callbacks.received.slice(before);
+    expect(attempts).toHaveLength(2);
+    expect(attempts.map((r) => Object.keys(r.headers).filter((name) => name.startsWith('aeg-')))).toEqual([[], []]);
+  });
 });

@@ -1,4 +1,5 @@
 import { startEmulator, type AcsEmulator, type EmulatorClock } from '../../../dev/emulator';
+import { eventually } from '../../helpers/hostProcess';
 import { control } from './signedFetch';
 import { startWebhookReceiver, type WebhookReceiver } from './webhookReceiver';
 
@@ -36,9 +37,6 @@ const startOf = async (serverCallId: string): Promise<string> =>
 /** The callbacks received so far for one recording (the receiver is shared by the file's tests). */
 const callbacksOf = (recordingId: string): any[] =>
   callbacks.received.flatMap((r) => r.body as any[]).filter((e) => e.data.recordingId === recordingId);
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
-}
 
 describe('calling (GA)', () => {
   it('requires api-version', async () => {
@@ -158,7 +156,7 @@ describe('calling (GA)', () => {
       serverCallId: call.serverCallId,
       callConnectionId: call.legs[1],
     });
-    await until(() => callbacksOf(recordingId).length === 1);
+    await eventually('the callback', () => callbacksOf(recordingId).length === 1);
     expect(callbacksOf(recordingId)[0].data).toMatchObject({
       callConnectionId: call.legs[1],
       serverCallId: call.serverCallId,
@@ -186,7 +184,7 @@ describe('calling (GA)', () => {
     expect(response.status).toBe(202);
     const { recordingId, recordingState } = (await response.json()) as { recordingId: string; recordingState: string };
     expect(recordingState).toBe('inactive');
-    await until(() => callbacksOf(recordingId).length === 1);
+    await eventually('the callback', () => callbacksOf(recordingId).length === 1);
     expect(callbacksOf(recordingId).map((e) => [e.type, e.data.state])).toEqual([
       ['Microsoft.Communication.RecordingStateChanged', 'active'],
     ]);
@@ -199,7 +197,7 @@ describe('calling (GA)', () => {
     const { recordingId } = (await (await control(emulator, 'POST', START, startBody(serverCallId))).json()) as {
       recordingId: string;
     };
-    await until(() => callbacksOf(recordingId).length === 1);
+    await eventually('the callback', () => callbacksOf(recordingId).length === 1);
     expect(callbacksOf(recordingId)[0]).toMatchObject({
       type: 'Microsoft.Communication.StartRecordingFailed',
       data: { recordingId, serverCallId, resultInformation: { code: 500 } },
@@ -270,7 +268,7 @@ describe('a slow start', () => {
           return response;
         },
       );
-      await until(() => releases.length === 1);
+      await eventually('the start delay to begin', () => releases.length === 1);
       const [recording] = [...slow.recordings.values()];
       expect([recording!.state, answered, sleeps]).toEqual(['active', false, [45_000]]);
       const stop = await control(slow, 'DELETE', at(recording!.recordingId));
@@ -354,7 +352,7 @@ describe('conversations (2021 preview)', () => {
     const gone = await control(emulator, 'GET', base);
     expect(gone.status).toBe(404);
     expect(await gone.json()).toEqual({ code: '8522', message: 'Recording not found.', target: null, details: [] });
-    await until(() => callbacksOf(recordingId).length === 4);
+    await eventually('four callbacks', () => callbacksOf(recordingId).length === 4);
     expect(callbacksOf(recordingId).map((e) => [e.type, e.data.state])).toEqual([
       ['Microsoft.Communication.CallRecordingStateChanged', 'active'],
       ['Microsoft.Communication.CallRecordingStateChanged', 'inactive'],

@@ -94,10 +94,20 @@ describe('recording files', () => {
     expect(expired.status).toBe(404);
     expect(await expired.json()).toMatchObject({ error: { code: 'NotFound' } });
 
-    const shortLived = await startEmulator({ retentionSeconds: 0 });
+    // Retention runs on the emulator's clock: a virtual one, moved by hand.
+    const clock = {
+      at: 0,
+      now: () => clock.at,
+      sleep: async (ms: number) => {
+        clock.at += ms;
+      },
+    };
+    const shortLived = await startEmulator({ retentionSeconds: 60, clock });
     try {
       const old = await shortLived.createRecordingFiles({});
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      clock.at = 60_000;
+      expect((await signedFetch(shortLived, old.chunks[0]!.contentLocation)).status).toBe(200);
+      clock.at = 60_001;
       expect((await signedFetch(shortLived, old.chunks[0]!.contentLocation)).status).toBe(404);
     } finally {
       await shortLived.stop();

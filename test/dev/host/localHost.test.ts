@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { matchRoute, nextOccurrence, parseSchedule } from '../../../dev/host';
+import { matchRoute, nextOccurrence, parseSchedule, spawnLocalHost } from '../../../dev/host';
 import { eventually, startHostProcess, type HostProcess } from '../../helpers/hostProcess';
 
 /**
@@ -222,6 +223,93 @@ describe('disabled functions', () => {
     }
   });
 });
+
+describe('local.settings.json', () => {
+  /** The fixture app in a folder of its own, with a developer's local.settings.json that turns `open` off. */
+  function appWithLocalSettings(): string {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'cra-app-'));
+    cpSync(appRoot, root, { recursive: true });
+    symlinkSync(path.join(__dirname, '..', '..', '..', 'node_modules'), path.join(root, 'node_modules'), 'dir');
+    const values = { 'AzureWebJobs.open.Disabled': 'true' };
+    writeFileSync(path.join(root, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: values }));
+    return root;
+  }
+
+  it('is not read by a spawned host unless asked for: a test gets exactly the settings it sets', async () => {
+    const root = appWithLocalSettings();
+    try {
+      const spawned = await startHostProcess(root, { FIXTURE_LOG: fixtureLog });
+      try {
+        expect((await fetch(`${spawned.url}/api/open`)).status).toBe(200);
+        expect(spawned.lines.join('\n')).not.toMatch(/local\.settings\.json|is disabled/);
+      } finally {
+        await spawned.stop();
+      }
+      // What `npm run serve` and `npm start` do: the file's Values fill in what the environment does not set.
+      const serve = await spawnLocalHost({ appRoot: root, env: { FIXTURE_LOG: fixtureLog }, localSettings: true });
+      try {
+        expect((await fetch(`${serve.url}/api/open`)).status).toBe(404);
+        expect(serve.lines.join('\n')).toMatch(/Function 'open' is disabled/);
+      } finally {
+        await serve.stop();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('starting the host process', () => {
+  it('kills a host that does not come up in time, and says why', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'cra-app-'));
+    writeFileSync(path.join(root, 'package.json'), JSON.stringify({ main: 'hang.js' }));
+    // An app whose loading never ends (it prints its pid first, so the test can look for the process afterwards).
+    writeFileSync(
+      path.join(root, 'hang.js'),
+      "require('node:fs').writeSync(1, `fixture pid ${process.pid}\\n`);\n" +
+        'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);\n',
+    );
+    const lines: string[] = [];
+    let pid = 0;
+    try {
+      const started = spawnLocalHost({ appRoot: root, startTimeoutMs: 1500, onLine: (line) => lines.push(line) });
+      await expect(started).rejects.toThrow(/no host line matched .*Host listening/);
+      pid = Number(/^fixture pid (\d+)$/m.exec(lines.join('\n'))?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      expect(alive(pid)).toBe(false);
+    } finally {
+      if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('starts on another port when the one chosen for it was taken before the host could bind it', async () => {
+    const ports: number[] = [];
+    const squatter = createServer();
+    const host = await startHostProcess(appRoot, (port) => {
+      if (ports.push(port) === 1) squatter.listen(port, '127.0.0.1');
+      return { FIXTURE_LOG: fixtureLog };
+    });
+    try {
+      expect(ports).toHaveLength(2);
+      expect(host.url).toBe(`http://127.0.0.1:${ports[1]}`);
+      expect((await fetch(`${host.url}/api/open`)).status).toBe(200);
+    } finally {
+      await host.stop();
+      squatter.close();
+    }
+  });
+});
+
+/** Whether a process with this pid exists (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('host helpers', () => {
   it('matches route templates like the Functions host', () => {

@@ -263,7 +263,7 @@ describe('queue trigger: messageEncoding none, batchSize, a literal queue name a
 describe('queue trigger registration', () => {
   it('describes a queue function as loadApp reports it', () => {
     const script = `
-      const { loadApp } = require(${JSON.stringify(path.join(root, 'dist', 'dev', 'host', 'localHost.js'))});
+      const { loadApp } = require(${JSON.stringify(path.join(root, 'dist', 'dev', 'host', 'appLoader.js'))});
       const fns = loadApp(${JSON.stringify(appRoot)}).filter((f) => f.trigger === 'storageQueue')
         .map(({ name, trigger, queueName, connection }) => ({ name, trigger, queueName, connection }));
       process.stdout.write(JSON.stringify(fns));`;

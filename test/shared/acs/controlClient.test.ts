@@ -1,11 +1,9 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { startEmulator, type AcsEmulator } from '../../../dev/emulator';
-import {
-  AcsAccessDeniedError,
-  createControlClient,
-  parseAcsError,
-  type RecordingControlClient,
-} from '../../../shared/acs/controlClient';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createControlClient, parseAcsError, type RecordingControlClient } from '../../../shared/acs/controlClient';
+import { AccessDeniedError } from '../../../shared/acs/download';
 import { loadConfig, type AcsSettings, type RecordingOptions } from '../../../shared/config';
 import { NotFoundError, PermanentError, RetryableError } from '../../../shared/errors';
 
@@ -96,7 +94,7 @@ describe.each(['calling', 'conversations'] as const)('%s dialect against the emu
     });
     emulator.setControlFault({ status: 401, times: 1 });
     const denied = await client.start({ locator: byServerCallId(serverCallId), recording }).catch((e: unknown) => e);
-    expect(denied).toBeInstanceOf(AcsAccessDeniedError);
+    expect(denied).toBeInstanceOf(AccessDeniedError);
     expect(denied).toBeInstanceOf(RetryableError);
     expect(denied).toMatchObject({ status: 401, code: 'AcsAccessDenied' });
     const missing = await client.state(serverCallId, 'no+such/recording=').catch((e: unknown) => e);
@@ -155,8 +153,37 @@ describe('Entra mode', () => {
     const bad = createControlClient(settings('calling', true), { credential: credentialFor('some-other-token') });
     const other = await emulator.startCall();
     await expect(bad.start({ locator: byServerCallId(other.serverCallId), recording })).rejects.toBeInstanceOf(
-      AcsAccessDeniedError,
+      AccessDeniedError,
     );
     expect(controlRequests().at(-1)?.authorized).toBe(false);
+  });
+});
+
+describe('Retry-After', () => {
+  it('is read as an HTTP-date too (RFC 9110 section 10.2.3), not only as seconds', async () => {
+    // ACS (or a gateway before it) answering 503 with the date form; the emulator's faults send only seconds.
+    const retryAt = new Date(Date.now() + 120_000);
+    const busy = createServer((req, res) => {
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': retryAt.toUTCString() });
+      res.end('{"error":{"code":"ServiceUnavailable","message":"busy"}}');
+    });
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(busy.address() as AddressInfo).port}/`;
+      const acs = loadConfig({
+        ACS_CONNECTION_STRING: `endpoint=${endpoint};accesskey=${Buffer.from('key').toString('base64')}`,
+        ARCHIVE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+      }).acs;
+      const error = await createControlClient(acs)
+        .start({ locator: byServerCallId('c2VydmVy'), recording })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'AcsUnavailable' });
+      // Whole seconds of the date, less the time the request took.
+      expect((error as RetryableError).retryAfterMs).toBeGreaterThan(100_000);
+      expect((error as RetryableError).retryAfterMs).toBeLessThanOrEqual(120_000);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
   });
 });

@@ -1,4 +1,6 @@
 import type { RecordingFiles } from '../../../dev/emulator';
+import { ArchiveStore } from '../../../shared/archive/archiveStore';
+import { copyChunk } from '../../../shared/archive/copyChunk';
 import { parseEventLine } from '../../../shared/telemetry';
 import { CapturedLog } from '../../helpers/logs';
 import {
@@ -122,8 +124,9 @@ describe('archiving a recording through the queue', () => {
     expect(events(log, 'RecordingComplete')).toEqual([
       expect.objectContaining({ callId: files.callId, recordingKey: key, chunks: 2 }),
     ]);
-    // The bookkeeping is in the control container, and nothing is left to do.
+    // The bookkeeping is in the control container, and nothing is left to do (no marker, no copy lease).
     expect(await listBlobs(h.control, `pending/${files.callId}/`)).toEqual([]);
+    expect(await listBlobs(h.control, `leases/${files.callId}/`)).toEqual([]);
     expect(await listBlobs(h.container, '_')).toEqual([]);
   });
 
@@ -152,7 +155,6 @@ describe('archiving a recording through the queue', () => {
       const [message] = await first.services.queue.queue
         .receiveMessages({ numberOfMessages: 1 })
         .then((r) => r.receivedMessageItems);
-      const { copyChunk } = await import('../../../shared/archive/copyChunk');
       const body = JSON.parse(Buffer.from(message!.messageText, 'base64').toString('utf8'));
       await expect(copyChunk(first.services, body, { dequeueCount: 1 }, new CapturedLog())).rejects.toMatchObject({
         code: 'NetworkError',
@@ -339,6 +341,38 @@ describe('archiving a recording through the queue', () => {
     expect(drained.every((d) => d.outcome !== 'threw')).toBe(true);
     await expectArchived(files);
     for (const chunk of files.chunks) expect(contentGets(chunk.documentId)).toHaveLength(1);
+  });
+
+  it('does nothing for a duplicate that gets the lease just after the copy it duplicates finished', async () => {
+    const files = await h.emulator.createRecordingFiles({ chunks: 1, chunkSize: BLOCK });
+    await h.ingest(h.emulator.recordingFileStatusEvent(files));
+    const key = await keyOf(files);
+    // The duplicate read the manifest (chunk pending) before asking for the lease; the copy then finished.
+    const stale = (await h.services.store.readManifest(files.callId, key))!;
+    expect((await h.drain()).map((d) => d.outcome)).toEqual(['archived']);
+    const archived = (await h.services.store.readManifest(files.callId, key))!;
+    const store = new ArchiveStore(h.services.store.container);
+    let reads = 0;
+    store.readManifest = async (callId, recordingKey) =>
+      ++reads === 1 ? stale : ArchiveStore.prototype.readManifest.call(store, callId, recordingKey);
+    h.emulator.clearRequests();
+    const log = new CapturedLog();
+    const message = { callId: files.callId, recordingKey: key, index: 0 };
+    expect(await copyChunk({ ...h.services, store }, message, { dequeueCount: 1 }, log)).toBe('done');
+    expect(events(log, 'ChunkArchived')).toEqual([]);
+    expect(h.emulator.requests).toEqual([]);
+    expect((await h.services.store.readManifest(files.callId, key))!.etag).toBe(archived.etag);
+  });
+
+  it('deletes the copy leases a crashed copier left once the recording is complete', async () => {
+    const files = await h.emulator.createRecordingFiles({ chunks: 2, chunkSize: 1000 });
+    await h.ingest(h.emulator.recordingFileStatusEvent(files));
+    const key = await keyOf(files);
+    // A copier of chunk 1 died holding its lease, which has long expired.
+    await h.control.getBlockBlobClient(`leases/${files.callId}/${key}/1`).upload('', 0);
+    await h.drain();
+    await expectArchived(files);
+    expect(await listBlobs(h.control, `leases/${files.callId}/`)).toEqual([]);
   });
 
   it('downloads and queues nothing when a complete recording is delivered again', async () => {

@@ -229,6 +229,21 @@ describe('the manifest decisions', () => {
     ).toBe('archived');
   });
 
+  it('markFailed never brings back to pending a chunk the sweeper failed past its deadline while its copy ran', () => {
+    const passed = markDeadlinePassed(base(), new Date('2026-11-24T11:00:02Z'));
+    const late = markFailed(
+      passed,
+      0,
+      { status: 'pending', failureCode: 'Http503', error: 'answered 503', attempts: 2 },
+      later,
+    )!;
+    expect(late.status).toBe('failed');
+    expect(late.chunks[0]).toEqual(passed.chunks[0]);
+    const expired = markFailed(base(), 1, { status: 'expired', failureCode: 'SourceExpired', error: '404' }, later)!;
+    const transient = markFailed(expired, 1, { status: 'pending', failureCode: 'Http503', error: '503' }, later)!;
+    expect(transient.chunks[1]).toMatchObject({ status: 'expired', failureCode: 'SourceExpired', lastError: '404' });
+  });
+
   it('markForRetry makes failed chunks pending again, markEnqueued stamps them', () => {
     const failed = markFailed(base(), 1, { status: 'failed', failureCode: 'LocationRefused', error: 'host' }, later)!;
     expect(failed.status).toBe('failed');

@@ -13,7 +13,7 @@ import { hasControlCharacters } from './hostCalls';
  * recordingControl.test.ts). The control here is a recorder of what it was asked, with scripted failures.
  */
 
-type Control = Pick<RecordingControl, 'start' | 'stop' | 'applyCallback' | 'noteDisconnected'>;
+type Control = Pick<RecordingControl, 'start' | 'stop' | 'applyCallback'>;
 
 function recorder(fail: { start?: Error } = {}) {
   const calls: Array<[string, unknown]> = [];
@@ -29,10 +29,6 @@ function recorder(fail: { start?: Error } = {}) {
     },
     applyCallback: (ids, callback) => {
       calls.push(['applyCallback', { ids, callback }]);
-      return Promise.resolve(undefined);
-    },
-    noteDisconnected: (ids) => {
-      calls.push(['noteDisconnected', ids]);
       return Promise.resolve(undefined);
     },
   };
@@ -94,19 +90,16 @@ describe('handleCallEvents', () => {
     ]);
   });
 
-  it('only notes a CallDisconnected; it never stops', async () => {
+  it('only logs a CallDisconnected; it never stops, and asks nothing of recording control', async () => {
     const { control, calls } = recorder();
     const event = cloudEvent('Microsoft.Communication.CallDisconnected', {
       callConnectionId: 'conn-1',
       serverCallId: PADDED_SERVER_CALL_ID,
     });
-    await handleCallEvents(parseEventEnvelopes(event), control, new CapturedLog());
-    expect(calls).toEqual([
-      [
-        'noteDisconnected',
-        expect.objectContaining({ serverCallId: PADDED_SERVER_CALL_ID, callConnectionId: 'conn-1' }),
-      ],
-    ]);
+    const log = new CapturedLog();
+    await expect(handleCallEvents(parseEventEnvelopes(event), control, log)).resolves.toBeNull();
+    expect(calls).toEqual([]);
+    expect(log.text).toContain('a call connection left; the recording (if any) goes on');
   });
 
   it('answers 400 (returns the error) only for a delivery of one event that can never succeed', async () => {

@@ -1,9 +1,5 @@
-import {
-  nextStateForCallback,
-  recordAfterDisconnect,
-  type StateCallback,
-} from '../../../shared/control/callbackDecisions';
-import { at, EXAMPLE_RECORDING_ID, inFlightRecord, recordWith } from './fixtures';
+import { nextStateForCallback, type StateCallback } from '../../../shared/control/callbackDecisions';
+import { EXAMPLE_RECORDING_ID, inFlightRecord, recordWith } from './fixtures';
 
 // recordingKind values as the REST specification spells them (camelCase enum; PascalCase x-ms-enum values):
 // Azure/azure-rest-api-specs .../CallAutomation/stable/2025-06-15/communicationservicescallautomation.json, RecordingKind.
@@ -90,18 +86,6 @@ describe('nextStateForCallback', () => {
     expect(nextStateForCallback(recordWith(), stateChanged('paused'))).toEqual({
       kind: 'ignore',
       reason: 'the state is not one ACS documents',
-    });
-  });
-});
-
-describe('recordAfterDisconnect', () => {
-  it('notes that the connection is gone and leaves the recording as it is', () => {
-    const record = recordAfterDisconnect(recordWith({ state: 'active', connection: 'connected' }), 'conn-1', at(9));
-    expect(record).toMatchObject({ state: 'active', connection: 'disconnected', callConnectionId: 'conn-1' });
-    expect(record.history.at(-1)).toEqual({
-      state: 'active',
-      at: '2026-03-01T10:00:09.000Z',
-      reason: 'CallDisconnected: the connection left; the recording goes on',
     });
   });
 });

@@ -30,7 +30,6 @@ export function recordWith(overrides: Partial<CallRecord> = {}): CallRecord {
     version: 2,
     locator: { kind: 'serverCallId', id: PADDED_SERVER_CALL_ID },
     callConnectionId: null,
-    connection: null,
     recordingId: EXAMPLE_RECORDING_ID,
     state: 'active',
     start: {

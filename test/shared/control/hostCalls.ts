@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { AcsEmulator } from '../../../dev/emulator';
+import { corpusEvent } from '../../helpers/corpus';
 
 /**
  * Helpers of the recording-control tests that run through the local host (test/functions/recordingControl.test.ts
@@ -8,22 +8,11 @@ import type { AcsEmulator } from '../../../dev/emulator';
  * must, and what the emulator saw for one call.
  */
 
-/** A free TCP port on loopback (so that a URL of the host can be known before the host starts). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
- * An Event Grid system event from the ACS resource, in the shape of Microsoft's CallStarted/CallEnded examples
- * (test/fixtures/acs-public/eventgrid-examples/legacy.call_started.json): `topic` is the resource's ARM id.
+ * An Event Grid system event from the ACS resource: Microsoft's published CallStarted / CallEnded
+ * (test/fixtures/acs-public/learn/event-grid-voice-video.2022.CallStarted.json and .CallEnded.json), with the id,
+ * topic, serverCallId (data and subject) and time of this test put in. Set as values, never spliced into the JSON
+ * text: tests pass ids that hold CR/LF on purpose.
  */
 export function systemEvent(
   type: 'CallStarted' | 'CallEnded',
@@ -31,21 +20,14 @@ export function systemEvent(
   topic: string,
   id: string = randomUUID(),
 ) {
+  const event = corpusEvent(`learn/event-grid-voice-video.2022.${type}.json`);
+  const subject = (event.subject as string).replace(event.data.serverCallId as string, () => serverCallId);
   return {
+    ...event,
     id,
     topic,
-    subject: `call/${randomUUID()}/startedBy/8:acs:${randomUUID()}`,
-    data: {
-      startedBy: { communicationIdentifier: { rawId: `8:acs:${randomUUID()}` }, role: 'Attendee' },
-      serverCallId,
-      group: { id: randomUUID() },
-      isTwoParty: false,
-      correlationId: randomUUID(),
-      isRoomsCall: false,
-    },
-    eventType: `Microsoft.Communication.${type}`,
-    dataVersion: '1.0',
-    metadataVersion: '1',
+    subject,
+    data: { ...event.data, serverCallId },
     eventTime: new Date().toISOString(),
   };
 }

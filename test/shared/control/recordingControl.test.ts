@@ -7,12 +7,15 @@ import {
   type StartRecordingInput,
 } from '../../../shared/acs/controlClient';
 import { loadConfig, type Config } from '../../../shared/config';
+import { handleCallEvents } from '../../../shared/control/callEventHandler';
 import { CallStore } from '../../../shared/control/callStore';
 import { RecordingControl } from '../../../shared/control/recordingControl';
 import type { Trigger } from '../../../shared/control/startDecisions';
 import { ConflictError, NotFoundError, RetryableError } from '../../../shared/errors';
+import { parseEventEnvelopes } from '../../../shared/events/envelope';
+import { corpusEvent } from '../../helpers/corpus';
 import { CapturedLog } from '../../helpers/logs';
-import { unpaddedServerCallId } from './hostCalls';
+import { callbackEvent, unpaddedServerCallId } from './hostCalls';
 
 /** RecordingControl against the ACS emulator and Azurite: the I/O around the pure decisions. */
 
@@ -217,6 +220,35 @@ describe('RecordingControl', () => {
     await expect(starting).resolves.toMatchObject({ state: 'stopped' });
   });
 
+  it('a stop that re-sends an uncertain start answers "stopped" when ACS refuses that start for good', async () => {
+    const log = new CapturedLog();
+    const uncertainStart = async (): Promise<string> => {
+      const { serverCallId } = await emulator.startCall();
+      emulator.setControlFault({ status: 503, times: 1, operation: 'start' });
+      await expect(
+        control.start({ locator: locatorOf(serverCallId), trigger: callStarted }, log),
+      ).rejects.toBeInstanceOf(RetryableError);
+      expect((await store.get(serverCallId))!.record).toMatchObject({ state: 'failed', start: { uncertain: true } });
+      // The stop asks ACS again (same repeatability headers) to learn what to stop; ACS refuses it for good.
+      emulator.setControlFault({ status: 400, code: 'BadRequest', times: 1, operation: 'start' });
+      return serverCallId;
+    };
+    // The API: nothing records, so the answer is "stopped", not 502.
+    const byApi = await uncertainStart();
+    await expect(control.stop(byApi, api, log)).resolves.toMatchObject({ state: 'stopped', recordingId: null });
+    expect(recordingsOf(byApi)).toEqual([]);
+    // A CallEnded: handled (the delivery succeeds), never reported as "failed for good".
+    const byEvent = await uncertainStart();
+    const eventLog = new CapturedLog();
+    const ended = parseEventEnvelopes(
+      corpusEvent('learn/event-grid-voice-video.2022.CallEnded.json', { '{serverCallId}': byEvent }),
+    );
+    await expect(handleCallEvents(ended, control, eventLog)).resolves.toBeNull();
+    expect(eventLog.text).toMatch(/recording stopped$/m);
+    expect(eventLog.text).not.toMatch(/failed for good/);
+    expect((await store.get(byEvent))!.record.state).toBe('stopped');
+  });
+
   it('starts a call known only by its callConnectionId, and a CallDisconnected never stops it', async () => {
     const call = await emulator.startCall();
     const callConnectionId = call.legs[0]!;
@@ -227,10 +259,12 @@ describe('RecordingControl', () => {
     );
     expect(view).toMatchObject({ serverCallId: callConnectionId, state: 'active' });
     expect(recordingsOf(call.serverCallId).map((r) => r.state)).toEqual(['active']);
-    await expect(control.noteDisconnected({ serverCallId: null, callConnectionId }, log)).resolves.toMatchObject({
-      state: 'active',
-    });
-    expect((await store.get(callConnectionId))!.record.connection).toBe('disconnected');
+    const before = (await store.get(callConnectionId))!;
+    const disconnected = callbackEvent('CallDisconnected', { callConnectionId, correlationId: call.callId });
+    await expect(handleCallEvents(parseEventEnvelopes(disconnected), control, log)).resolves.toBeNull();
+    // Nothing is written for it (no blob read or write is spent), and nothing is stopped.
+    expect((await store.get(callConnectionId))!.etag).toBe(before.etag);
+    expect(await control.get(callConnectionId)).toMatchObject({ state: 'active' });
     expect(recordingsOf(call.serverCallId).map((r) => r.state)).toEqual(['active']);
   });
 

@@ -49,7 +49,7 @@ describe('claimFor', () => {
     };
     expect(claimed(claimFor(undefined, request, timingAt(0), newId))).toMatchObject({
       locator: { kind: 'callConnectionId', id: '421f0b00-1f4e-4f2a-a8b1-8a6c6a3c7d21' },
-      connection: 'connected',
+      callConnectionId: '421f0b00-1f4e-4f2a-a8b1-8a6c6a3c7d21',
     });
   });
 

@@ -44,10 +44,13 @@ describe('audit records', () => {
     const id = newAuditId('erase', new Date());
     const writer = await AuditWriter.create(control, record(id), { participant: 'ab'.repeat(32) });
     await expect(AuditWriter.create(control, record(id))).rejects.toMatchObject({ statusCode: 409 });
-    const other = await AuditWriter.open(control, id, { participant: 'ab'.repeat(32) });
+    const other = await AuditWriter.open(control, id);
     await other.save({ ...other.record, status: 'incomplete' });
     await expect(writer.save({ ...writer.record, status: 'completed' })).rejects.toBeInstanceOf(ConflictError);
-    expect((await readAuditRecord(control, id)).record.status).toBe('incomplete');
+    const stored = await readAuditRecord(control, id);
+    expect(stored.record.status).toBe('incomplete');
+    // The run that took it over kept the participant it was created with (open records are found by it).
+    expect(stored.metadata).toEqual({ participant: 'ab'.repeat(32), kind: 'erase', status: 'incomplete' });
   });
 
   it('finds open records of a participant by listing alone, newest first', async () => {

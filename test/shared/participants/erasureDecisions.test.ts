@@ -13,7 +13,9 @@ const facts = (over: Partial<RecordingFacts> = {}): RecordingFacts => ({
   manifestStatus: 'complete',
   blobCount: 3,
   otherParticipants: 0,
+  participantsUncertain: null,
   allParticipants: false,
+  erasing: false,
   holdTags: [],
   protectedBlobs: [],
   deadline: '2026-05-13T10:00:00.000Z',
@@ -49,6 +51,30 @@ describe('erasure decisions', () => {
       decision: 'erase',
       detail: 'erased whole, with the records of 2 other participant(s) (--all-participants)',
     });
+  });
+
+  it('keeps a recording whose participant list is not known to be complete, unless --all-participants', () => {
+    const unread = 'chunk-0000.metadata.json: participants[1]: is a number, not a participant';
+    expect(decideErasure(facts({ participantsUncertain: unread }))).toEqual({
+      decision: 'shared-not-erased',
+      detail: `maybe shared: its participant list is not known to be complete (${unread}); erased only with --all-participants`,
+    });
+    expect(decideErasure(facts({ participantsUncertain: unread, otherParticipants: 1 }))).toEqual({
+      decision: 'shared-not-erased',
+      detail: 'shared with 1 other participant(s) and maybe more; erased only with --all-participants',
+    });
+    expect(decideErasure(facts({ participantsUncertain: unread, allParticipants: true }))).toEqual({
+      decision: 'erase',
+      detail: 'erased whole, with the records of anyone else in it (--all-participants)',
+    });
+  });
+
+  it('finishes a recording an erasure began to delete, whoever else is in it; a hold still wins', () => {
+    expect(decideErasure(facts({ erasing: true, otherParticipants: 2, participantsUncertain: 'x' }))).toEqual({
+      decision: 'erase',
+      detail: 'an erasure of it had begun (its erased/ marker is written); the rest is erased',
+    });
+    expect(decideErasure(facts({ erasing: true, holdTags: ['CASE-1'] })).decision).toBe('held-not-erased');
   });
 
   it('refuses a held recording, by our hold record or by a blob legal hold, before anything else', () => {

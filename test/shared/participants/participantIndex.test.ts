@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../../dev/azurite';
+import { BadInputError } from '../../../shared/errors';
 import {
   indexParticipants,
   participantRecordingsPage,
@@ -49,17 +53,21 @@ describe('participant index (Azurite)', () => {
     expect(log.text).not.toContain('secret');
   });
 
-  it('refuses a recording reference that could escape its prefix', async () => {
+  it('refuses a recording reference that could escape its prefix, or that the archive never names', async () => {
     await expect(
       indexParticipants(control, { callId: '../x', recordingKey: 'k' }, [PHONE], new CapturedLog()),
     ).rejects.toThrow(/callId is not a safe path segment/);
+    await expect(
+      indexParticipants(control, { callId: 'call-1', recordingKey: '../../audit' }, [PHONE], new CapturedLog()),
+    ).rejects.toThrow(/recordingKey is not a recording key of the archive/);
+    expect(await listBlobs(control, `participants/${PHONE_SHA}/call-1/`)).toEqual([]);
   });
 
   it('pages a participant’s recordings in index order; an unknown participant is an empty last page', async () => {
     for (let i = 0; i < 5; i++) {
       await indexParticipants(
         control,
-        { callId: `call-${i}`, recordingKey: `key-${i}` },
+        { callId: `call-${i}`, recordingKey: `20260512T10150${i}Z-0000000${i}` },
         [ACS_USER],
         new CapturedLog(),
       );
@@ -67,7 +75,7 @@ describe('participant index (Azurite)', () => {
     const first = await participantRecordingsPage(control, ACS_USER_SHA, { pageSize: 2 });
     expect(first.recordings).toEqual([
       { callId: 'a6d0c2b4-5e1f-4c3a-9b8d-7e6f5a4b3c2d', recordingKey: '20260512T101500Z-1a2b3c4d' },
-      { callId: 'call-0', recordingKey: 'key-0' },
+      { callId: 'call-0', recordingKey: '20260512T101500Z-00000000' },
     ]);
     expect(first.continuationToken).toEqual(expect.any(String));
     const seen = [...first.recordings];
@@ -90,6 +98,39 @@ describe('participant index (Azurite)', () => {
       recordings: [],
       continuationToken: null,
     });
+  });
+
+  it('answers a continuation token Blob Storage refuses as bad input naming it; other failures pass as they are', async () => {
+    // Blob Storage refuses a List Blobs marker it did not issue with 400 InvalidQueryParameterValue. Azurite takes any
+    // marker, so a stand-in on loopback answers the way the service does; the SDK parses it as it parses Azure's.
+    const server = http.createServer((_request, response) => {
+      response.writeHead(400, { 'Content-Type': 'application/xml', 'x-ms-error-code': 'InvalidQueryParameterValue' });
+      response.end(
+        '<?xml version="1.0" encoding="utf-8"?><Error><Code>InvalidQueryParameterValue</Code><Message>Value for one ' +
+          'of the query parameters specified in the request URI is invalid.</Message>' +
+          '<QueryParameterName>marker</QueryParameterName></Error>',
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const refusing = BlobServiceClient.fromConnectionString(
+        `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+          `BlobEndpoint=http://127.0.0.1:${port}/${AZURITE_ACCOUNT};`,
+      ).getContainerClient('control');
+      const forged = participantRecordingsPage(refusing, ACS_USER_SHA, { pageSize: 2, continuationToken: 'forged' });
+      await expect(forged).rejects.toBeInstanceOf(BadInputError);
+      await expect(forged).rejects.toMatchObject({
+        field: 'continuationToken',
+        message: 'continuationToken is not one this API returned',
+      });
+      await expect(participantRecordingsPage(refusing, ACS_USER_SHA, { pageSize: 2 })).rejects.toMatchObject({
+        name: 'RestError',
+        statusCode: 400,
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('reads marker names back, and nothing else', () => {

@@ -48,6 +48,7 @@ describe('the recordings API, pure parts', () => {
         },
       ],
     } as unknown as Manifest;
+    const before = structuredClone(manifest);
     const view = toRecordingView(manifest);
     expect(view).toEqual({
       schemaVersion: 1,
@@ -66,7 +67,8 @@ describe('the recordings API, pure parts', () => {
         },
       ],
     });
-    expect(manifest.chunks[0]!.contentLocation).toMatch(/^https:/);
+    // The manifest it was given is left as it was.
+    expect(manifest).toEqual(before);
   });
 });
 
@@ -79,6 +81,7 @@ describe('the export README', () => {
     files: 3,
     bytes: 1234,
     mismatches: 1,
+    missing: 1,
     recordings: [
       {
         callId: 'c',
@@ -88,6 +91,7 @@ describe('the export README', () => {
         recordingDurationMs: 6620,
         participants: 2,
         chunksNotArchived: [{ index: 1, status: 'expired' }],
+        missing: ['c/20260512T101500Z-1a2b3c4d/chunk-0002.metadata.json'],
         problems: [],
         files: [
           {
@@ -133,6 +137,8 @@ describe('the export README', () => {
     );
     expect(text).toContain('Recordings found: 1');
     expect(text).toContain('Hash mismatches:  1');
+    expect(text).toContain("Missing files:    1 (the archive's manifest says archived; not in the archive)");
+    expect(text).toContain('  MISSING: chunk-0002.metadata.json (the manifest says it is archived)');
     expect(text).toContain('Recording c/20260512T101500Z-1a2b3c4d');
     expect(text).toContain('  chunk 1 is not in the archive (expired)');
     expect(text).toContain('    manifest.json  900 bytes  sha256 aa  no reference hash in the archive');
@@ -142,7 +148,7 @@ describe('the export README', () => {
   });
 
   it('says so when nothing was found', () => {
-    expect(renderExportReadme({ ...report, recordings: [], files: 0, bytes: 0, mismatches: 0 })).toContain(
+    expect(renderExportReadme({ ...report, recordings: [], files: 0, bytes: 0, mismatches: 0, missing: 0 })).toContain(
       'No recording of this participant was found in the archive.',
     );
   });

@@ -14,6 +14,8 @@ import { RetryableError } from '../../../shared/errors';
 const ISSUER = 'https://acscallautomation.communication.azure.com';
 // An immutable resource id has the form of a GUID (the audience of Call Automation tokens).
 const AUDIENCE = '5e2d7c4a-1b3f-4d6e-8a9b-0c1d2e3f4a5b';
+/** An issuer with a character of two UTF-8 bytes, served split between them. */
+const SPLIT_ISSUER = 'https://acscallautomation.communication.azure.com/ü';
 
 interface Signer {
   kid: string;
@@ -42,6 +44,12 @@ beforeAll(async () => {
     if (req.url === '/calling/.well-known/acsopenidconfiguration') {
       res.writeHead(configStatus, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ issuer: ISSUER, jwks_uri: `${base}/calling/keys` }));
+    } else if (req.url === '/split/.well-known/acsopenidconfiguration') {
+      // The body in two pieces, cut inside the two bytes of the issuer's 'ü'.
+      const body = Buffer.from(JSON.stringify({ issuer: SPLIT_ISSUER, jwks_uri: `${base}/calling/keys` }));
+      const cut = body.indexOf(Buffer.from('ü')) + 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(body.subarray(0, cut), () => setTimeout(() => res.end(body.subarray(cut)), 50));
     } else if (req.url === '/calling/keys') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ keys: published.map((s) => s.jwk) }));
@@ -196,6 +204,11 @@ describe('CallbackTokenValidator', () => {
       );
     expect(error).toBeInstanceOf(RetryableError);
     expect(error).toMatchObject({ code: 'CallbackKeysUnavailable' });
+  });
+
+  it('reads a configuration whose multibyte character arrives split across two pieces', async () => {
+    const v = validator({ openIdConfigUrl: new URL(`${base}/split/.well-known/acsopenidconfiguration`) });
+    await expect(v.verify(`Bearer ${await token(signer, { iss: SPLIT_ISSUER })}`)).resolves.toBeUndefined();
   });
 
   it('never puts the token in its messages', async () => {

@@ -1,4 +1,7 @@
-/** Runs `work` over `items`, at most `parallel` at once; rejects with the first failure once all have settled. */
+/**
+ * Runs `work` over `items`, at most `parallel` at once. A failure ends its own lane only; the promise rejects with the
+ * first failure once every lane has settled, so nothing is still running (writing, deleting) when the caller goes on.
+ */
 export async function inParallel<T>(
   items: readonly T[],
   parallel: number,

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * `node dist/dev/bench/profileSummary.js DIR [DIR...]`: where the CPU of the V8 CPU profiles that BENCH_PROFILE wrote
+ * `node dist-dev/dev/bench/profileSummary.js DIR [DIR...]`: where the CPU of the V8 CPU profiles that BENCH_PROFILE wrote
  * went, by category (self time, so every sample counts once) and by function. Each thread writes its own profile;
  * all profiles under a folder are summed.
  */

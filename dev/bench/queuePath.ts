@@ -4,7 +4,7 @@ import { repoRoot } from '../repoRoot';
 import { treeCpuSeconds, treePeakRssMiB } from './procStat';
 
 /**
- * One run of the queue path: the local Functions host in a fresh child process (`node dist/dev/host/serve.js`, the
+ * One run of the queue path: the local Functions host in a fresh child process (`node dist-dev/dev/host/serve.js`, the
  * compiled app), an Event Grid delivery to archiveRecording, and archiveChunk copying the chunks from the queue as
  * host.json says (batchSize, newBatchThreshold). CPU and peak RSS are the host's process tree's, from /proc.
  */

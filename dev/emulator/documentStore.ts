@@ -117,7 +117,7 @@ let mediaCache: Record<'mp4' | 'mp3' | 'wav', Buffer> | undefined;
 /** The small real media files a player opens (3 s each; mp4 is 1920x1080 at 8 fps with mono 16 kHz audio). */
 export function realMedia(format: 'mp4' | 'mp3' | 'wav'): Buffer {
   if (!mediaCache) {
-    // NOTE: compiled code runs from dist/dev/emulator, the media stay in the source tree (tsc does not copy them).
+    // NOTE: compiled code runs from dist-dev/dev/emulator, the media stay in the source tree (tsc does not copy them).
     const folder = [join(__dirname, 'media'), join(__dirname, '..', '..', '..', 'dev', 'emulator', 'media')].find((f) =>
       existsSync(join(f, 'sample.mp4')),
     );

@@ -1,7 +1,7 @@
 import { startEmulator } from './index';
 
 /**
- * Runs the ACS emulator standalone: `node dist/dev/emulator/main.js`. Everything comes from the environment:
+ * Runs the ACS emulator standalone: `node dist-dev/dev/emulator/main.js`. Everything comes from the environment:
  * - ports: ACS_EMULATOR_PORT (8443), ACS_EMULATOR_STORAGE_PORT (8444), ACS_EMULATOR_REGIONAL_PORT (8445);
  * - webhooks (comma-separated URLs): ACS_EMULATOR_RECORDING_FILES_WEBHOOKS, ACS_EMULATOR_CALL_EVENTS_WEBHOOKS;
  * - events: ACS_EMULATOR_EVENT_SCHEMA (EventGrid | CloudEvents), ACS_EMULATOR_EVENT_FORM (ga | 2021),

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { repoRoot } from '../repoRoot';
+import { devBuild } from '../repoRoot';
 import { NO_LOCAL_SETTINGS } from './settings';
 
 /**
- * The local host in its own process (`node dist/dev/host/serve.js`, what `npm run serve` runs), like the worker
+ * The local host in its own process (`node dist-dev/dev/host/serve.js`, what `npm run serve` runs), like the worker
  * process Azure starts: its settings are its environment. Used by `npm start`, the benchmark, the load run and tests,
  * whose module systems must not load the app (jest's bypasses the @azure/functions-core stand-in).
  */
@@ -43,7 +42,7 @@ export interface HostProcess {
   kill(): Promise<void>;
 }
 
-const SERVE = path.join(repoRoot(), 'dist', 'dev', 'host', 'serve.js');
+const SERVE = devBuild('dev', 'host', 'serve.js');
 
 export async function spawnLocalHost(options: SpawnHostOptions): Promise<HostProcess> {
   const args = options.localSettings ? [SERVE] : [SERVE, NO_LOCAL_SETTINGS];

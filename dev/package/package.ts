@@ -17,7 +17,8 @@ import { repoRoot } from '../repoRoot';
 /**
  * Builds the deployment package of the function app: exactly what the Functions host needs and nothing else.
  *
- *   dist/            compiled app (functions/, shared/), without dist/dev (local tools), dist/test and dist/cli
+ *   dist/            the product build (tsconfig.json: functions/ and shared/ only; local tools and the CLI build
+ *                    into dist-dev/); anything else found in dist/ (a stale file of an older layout) stops the package
  *   host.json        the host's configuration
  *   package.json     `main` tells the Node worker where the functions are; + package-lock.json
  *   node_modules/    the production dependency closure only: what `npm ls --omit=dev` lists, copied from the
@@ -51,7 +52,8 @@ export interface PackageReport {
 }
 
 /** Top-level folders of dist/ that are not part of the app the host runs. */
-const EXCLUDED_DIST = new Set(['dev', 'test', 'cli']);
+/** What the product build (tsconfig.json) writes into dist/; nothing else may be deployed. */
+const PRODUCT_DIST = new Set(['functions', 'shared']);
 /** Compiled output the app needs at run time (source maps give readable stack traces). */
 const DIST_FILE = /\.(js|cjs|mjs|json|js\.map)$/;
 /** Files at the root of the package. */
@@ -156,9 +158,13 @@ export async function buildPackage(options: PackageOptions): Promise<PackageRepo
   mkdirSync(stageDir, { recursive: true });
 
   // The compiled app.
-  const distFiles = walk(dist, (relative) => !relative.includes('/') && EXCLUDED_DIST.has(relative)).filter((f) =>
-    DIST_FILE.test(f),
-  );
+  const foreign = readdirSync(dist).filter((entry) => !PRODUCT_DIST.has(entry));
+  if (foreign.length > 0) {
+    throw new Error(
+      `${dist} holds ${foreign.join(', ')}, which the product build does not write: delete dist/ and run npm run build`,
+    );
+  }
+  const distFiles = walk(dist, () => false).filter((f) => DIST_FILE.test(f));
   for (const file of distFiles) copyInto(path.join(dist, file), path.join(stageDir, 'dist', file));
   for (const file of ROOT_FILES) copyInto(path.join(root, file), path.join(stageDir, file));
 

@@ -1,9 +1,10 @@
 // @ts-check
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import walls from './dev/lint/walls.cjs';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.local/', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/', 'dist-dev/', 'node_modules/', 'coverage/', '.local/', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -29,5 +30,11 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/unbound-method': 'off',
     },
+  },
+  {
+    // The architecture's walls (dev/lint/walls.cjs says which folder may import which).
+    files: ['functions/**/*.ts', 'shared/**/*.ts', 'dev/**/*.ts', 'cli/**/*.ts'],
+    plugins: { walls: walls.plugin },
+    rules: { 'walls/architecture': ['error', { root: import.meta.dirname }] },
   },
 );

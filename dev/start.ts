@@ -10,7 +10,7 @@ import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteHandle } from '
 import { startEmulator, type AcsEmulator } from './emulator';
 import { spawnLocalHost, type HostProcess } from './host/spawnHost';
 import { repoRoot } from './repoRoot';
-import { ArchiveStore } from '../shared/archive/archiveStore';
+import { ArchiveStore } from '../shared/archive';
 
 /**
  * `npm start`: the whole product on this machine with embedded defaults and no Azure account: Azurite's blob and queue

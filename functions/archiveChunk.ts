@@ -1,7 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { archiveQueueName } from '../shared/config';
-import { copyChunk } from '../shared/archive/copyChunk';
-import { archiveServicesForProcess } from '../shared/archive/services';
+import { copyChunk, archiveServicesForProcess } from '../shared/archive';
 
 /**
  * One queue message -> one chunk copied, verified and recorded. Throwing hands the message back to the queue

@@ -1,6 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { ingestEvent } from '../shared/archive/ingest';
-import { archiveServicesForProcess } from '../shared/archive/services';
+import { ingestEvent, archiveServicesForProcess } from '../shared/archive';
 
 /**
  * Event Grid -> the intent to archive: validate, write the manifest and enqueue one copy per chunk, then return, so

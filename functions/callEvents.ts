@@ -1,9 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { getConfig } from '../shared/config';
-import { handleCallEvents } from '../shared/control/callEventHandler';
-import { recordingControlForProcess } from '../shared/control/createRecordingControl';
-import { parseEventEnvelopes, subscriptionValidationCode } from '../shared/events/envelope';
-import { checkSenders, needsCallbackToken, senderPolicyFor } from '../shared/security/senderCheck';
+import { handleCallEvents, recordingControlForProcess } from '../shared/control';
+import { parseEventEnvelopes, subscriptionValidationCode } from '../shared/events';
+import { checkSenders, needsCallbackToken, senderPolicyFor } from '../shared/security';
 import { answerFailure, jsonResponse, readJsonBody } from './http';
 
 /**

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { AppError, BadInputError, RetryableError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { CallerRefusedError } from '../shared/security/callerRefused';
+import { CallerRefusedError } from '../shared/security';
 import { logEvent } from '../shared/telemetry';
 import { safeText } from '../shared/text';
 

@@ -1,13 +1,13 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { getConfig } from '../shared/config';
 import { AppError, ConfigError, RetryableError } from '../shared/errors';
-import { parseParticipantId } from '../shared/participants/participantId';
+import { parseParticipantId } from '../shared/recording';
 import {
   parseContinuationToken,
   parsePageSize,
   participantRecordingViews,
-} from '../shared/participants/participantRecordingViews';
-import { participantStores } from '../shared/participants/participantStores';
+  participantStores,
+} from '../shared/participants';
 import { answerFailure, jsonResponse } from './http';
 
 /**

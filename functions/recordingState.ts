@@ -1,9 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { getConfig } from '../shared/config';
-import { handleCallEvents } from '../shared/control/callEventHandler';
-import { recordingControlForProcess } from '../shared/control/createRecordingControl';
-import { parseEventEnvelopes } from '../shared/events/envelope';
-import { checkSenders, senderPolicyFor } from '../shared/security/senderCheck';
+import { handleCallEvents, recordingControlForProcess } from '../shared/control';
+import { parseEventEnvelopes } from '../shared/events';
+import { checkSenders, senderPolicyFor } from '../shared/security';
 import { answerFailure, readJsonBody } from './http';
 
 /**

@@ -1,7 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { recordingsRouteOf, startRequestOf } from '../shared/control/apiRequest';
-import { recordingControlForProcess } from '../shared/control/createRecordingControl';
-import type { RecordingView } from '../shared/control/callRecord';
+import { recordingsRouteOf, startRequestOf, recordingControlForProcess, type RecordingView } from '../shared/control';
 import { answerFailure, jsonResponse, methodNotAllowed, readJsonBody } from './http';
 
 /**

@@ -1,6 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { archiveServicesForProcess } from '../shared/archive/services';
-import { sweep } from '../shared/archive/sweep';
+import { archiveServicesForProcess, sweep } from '../shared/archive';
 
 /**
  * Every 5 minutes: report archives close to their deadline, mark those past it failed, re-enqueue chunks nobody is

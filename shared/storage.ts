@@ -1,5 +1,6 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { Config } from './config';
+import { azureCredential } from './credential';
 import { PermanentError } from './errors';
 
 /**
@@ -16,10 +17,7 @@ export function blobServiceClientFor(config: Pick<Config, 'storage'>): BlobServi
   if (storage.kind === 'connectionString') {
     client = BlobServiceClient.fromConnectionString(storage.connectionString);
   } else {
-    // NOTE: required lazily so key-based (local) runs never load @azure/identity at cold start.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { DefaultAzureCredential } = require('@azure/identity') as typeof import('@azure/identity');
-    client = new BlobServiceClient(storage.url.href, new DefaultAzureCredential());
+    client = new BlobServiceClient(storage.url.href, azureCredential());
   }
   cached = { key, client };
   return client;

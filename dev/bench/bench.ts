@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { ArchiveStore } from '../../shared/archive/archiveStore';
+import { ArchiveStore } from '../../shared/archive';
 import { loadConfig } from '../../shared/config';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteHandle } from '../azurite';
 import { startEmulator, type AcsEmulator, type RecordingFiles } from '../emulator';

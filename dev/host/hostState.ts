@@ -1,7 +1,9 @@
 import type { CoreBinding, ProgrammingModel, Registration } from './coreStandIn';
 import type { HostKeys } from './keys';
 import type { Schedule } from './ncrontab';
-import type { HostJson } from './settings';
+import type { HostJson, LogLevel } from './settings';
+
+export type { LogLevel } from './settings';
 
 /**
  * The one state every part of the local host works over: what the app registered, the settings it runs with, the
@@ -30,8 +32,6 @@ export interface LoadedFunction extends RegisteredFunction {
   triggerBinding: CoreBinding;
   parsedSchedule?: Schedule;
 }
-
-export type LogLevel = 'Trace' | 'Debug' | 'Information' | 'Warning' | 'Error' | 'Critical';
 
 export interface HostState {
   appRoot: string;

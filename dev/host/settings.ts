@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { LogLevel } from './hostState';
 
 /**
  * Host settings, read as the Functions host reads them: host.json, with any value overridden by an app setting named
@@ -163,6 +162,9 @@ function scalarText(value: unknown): string {
     ? String(value)
     : JSON.stringify(value);
 }
+
+/** host.json `logging.logLevel` values, least to most severe. */
+export type LogLevel = 'Trace' | 'Debug' | 'Information' | 'Warning' | 'Error' | 'Critical';
 
 const LEVELS: LogLevel[] = ['Trace', 'Debug', 'Information', 'Warning', 'Error', 'Critical'];
 

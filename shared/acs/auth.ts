@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { AcsSettings } from '../config';
 import { RetryableError } from '../errors';
 import { signRequest } from './signing';
+import { azureCredential } from '../credential';
 
 /** Entra ID scope of ACS. NOTE: the double slash is what the service expects. */
 export const ACS_TOKEN_SCOPE = 'https://communication.azure.com//.default';
@@ -37,8 +38,7 @@ export function createAcsAuthenticator(settings: AcsSettings, credential?: Token
   let tokenCredential = credential;
   return {
     async headers() {
-      // NOTE: loaded on first use, not at cold start: key-based deployments never pay for @azure/identity.
-      tokenCredential ??= new (await import('@azure/identity')).DefaultAzureCredential();
+      tokenCredential ??= azureCredential();
       let token;
       try {
         token = await tokenCredential.getToken(ACS_TOKEN_SCOPE);

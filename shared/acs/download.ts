@@ -5,7 +5,7 @@ import { chunkLocationRefusal, deleteLocationRefusal, locationRefusal } from './
 import type { AcsAuthenticator } from './auth';
 
 /**
- * Signed, allow-listed requests to the recording store (SPEC section 3). Requests are signed as if sent to the ACS
+ * Signed, allow-listed requests to the recording store. Requests are signed as if sent to the ACS
  * endpoint (host = the endpoint's host, path and query of the location, plus `x-ms-host`), and sent to the location;
  * redirects are followed and signed again, each hop checked exactly as the first location was (a redirect must not
  * aim a signed request anywhere the location itself could not). Every failure is classified: 404 is permanent
@@ -115,7 +115,7 @@ export class SourceClient {
   async open(location: string, start = 0, signal?: AbortSignal, documentId?: string): Promise<OpenedDownload> {
     const headers: Record<string, string> = start > 0 ? { range: `bytes=${start}-` } : {};
     const response = await this.send('GET', location, headers, signal, (hop) => this.checkLocation(hop, documentId));
-    const what = describe(location);
+    const what = redactUrl(location);
     if (response.statusCode !== 200 && response.statusCode !== 206) {
       throw await failureOf(response, what);
     }
@@ -178,7 +178,7 @@ export class SourceClient {
       await response.body.dump();
       return;
     }
-    throw await failureOf(response, describe(location));
+    throw await failureOf(response, redactUrl(location));
   }
 
   /** Sends the request, following redirects; `check` vets the location and every hop before anything is signed. */
@@ -203,7 +203,7 @@ export class SourceClient {
         });
       } catch (error) {
         if (signal?.aborted) throw error;
-        throw new RetryableError('NetworkError', `${method} ${describe(url.href)} failed: ${errorCode(error)}`, {
+        throw new RetryableError('NetworkError', `${method} ${redactUrl(url.href)} failed: ${errorCode(error)}`, {
           cause: error,
         });
       }
@@ -213,7 +213,7 @@ export class SourceClient {
       if (hop >= this.maxRedirects) {
         throw new RetryableError(
           'TooManyRedirects',
-          `${describe(location)} redirected more than ${this.maxRedirects} times`,
+          `${redactUrl(location)} redirected more than ${this.maxRedirects} times`,
         );
       }
       url = check(new URL(redirect, url).href);
@@ -247,7 +247,7 @@ export function discard(body: Readable): void {
 }
 
 /** A location for logs and errors: host and path, never the query (it may carry a signature). */
-export function describe(location: string): string {
+export function redactUrl(location: string): string {
   try {
     const url = new URL(location);
     return `${url.host}${url.pathname}`;

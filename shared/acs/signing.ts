@@ -1,7 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
 
 /**
- * ACS access-key request signing (HMAC-SHA256), SPEC section 2. Pure: the caller passes the date.
+ * ACS access-key request signing (HMAC-SHA256): x-ms-content-sha256 of the body, and the signature over
+ * `METHOD\npathAndQuery\ndate;host;contentHash`, host with its port when not the default. Pure: the caller passes the date.
  * NOTE: `host` is the host as it appears in the Host header, with the port when it is not the default one; for
  * downloads it is the ACS endpoint's host, not the storage host the request goes to (see shared/acs/download.ts).
  */

@@ -1,7 +1,7 @@
 import type { BlobLeaseClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '../logger';
 import { statusCode } from '../storage';
-import { chunkLeaseName, chunkLeasePrefix } from './naming';
+import { chunkLeaseName, chunkLeasePrefix } from '../recording';
 
 /**
  * One copier per chunk: a blob lease on `leases/{callId}/{recordingKey}/{index}` in the control container, renewed

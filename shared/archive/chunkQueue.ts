@@ -2,10 +2,11 @@ import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import type { QueueSettings } from '../config';
 import { BadInputError, ConfigError } from '../errors';
 import { statusCode } from '../storage';
-import { isRecordingKey, isSafeToken, MAX_CHUNK_INDEX } from './naming';
+import { isRecordingKey, isSafeToken, MAX_CHUNK_INDEX } from '../recording';
+import { azureCredential } from '../credential';
 
 /**
- * The queue of chunk copies (SPEC section 5): one message `{callId, recordingKey, index}` per chunk to copy. The
+ * The queue of chunk copies: one message `{callId, recordingKey, index}` per chunk to copy. The
  * message names a chunk and nothing else: the manifest is the truth, never a location or a secret in a queue.
  */
 export interface ChunkMessage {
@@ -109,12 +110,7 @@ function queueServiceFor(settings: QueueSettings): QueueServiceClient {
   if (storage.kind === 'connectionString') {
     client = Client.fromConnectionString(storage.connectionString);
   } else {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { DefaultAzureCredential } = require('@azure/identity') as typeof import('@azure/identity');
-    client = new Client(
-      storage.url.href,
-      new DefaultAzureCredential(storage.clientId ? { managedIdentityClientId: storage.clientId } : {}),
-    );
+    client = new Client(storage.url.href, azureCredential(storage.clientId));
   }
   cached = { key, client };
   return client;

@@ -1,19 +1,20 @@
-import { AccessDeniedError, DeleteRefusedError, describe, SourceExpiredError } from '../acs/download';
+import { AccessDeniedError, DeleteRefusedError, redactUrl, SourceExpiredError } from '../acs';
 import { AppError, BadInputError, PermanentError, RetryableError, toError } from '../errors';
 import type { Logger } from '../logger';
 import { logEvent } from '../telemetry';
 import { safeText } from '../text';
 import { ChunkLease } from './chunkLease';
 import { MAX_DEQUEUE_COUNT, parseChunkMessage, type ChunkMessage } from './chunkQueue';
-import { copyFileToBlob } from './copyFile';
+import { copyFileToBlob } from './copy/copyFile';
 import { crashPoint } from './crashPoints';
-import { markArchived, markFailed, type Manifest, type ManifestChunk } from './manifest';
-import { indexParticipants } from '../participants/participantIndex';
-import { participantsFromMetadata } from '../participants/participantsFromMetadata';
-import { copyMetadataToBlob } from './metadataFile';
-import { mimeTypeFor } from './naming';
-import { settleRecording } from './outcome';
-import { ensureContainers, type ArchiveServices } from './services';
+import { type Manifest, type ManifestChunk } from './manifest/manifest';
+import { indexParticipants } from './participantIndex';
+import { participantsFromMetadata } from './participantsFromMetadata';
+import { copyMetadataToBlob } from './copy/metadataFile';
+import { mimeTypeFor } from '../recording';
+import { settleRecording } from './settle';
+import { ensureContainers, type ArchiveServices } from './archiveServices';
+import { markArchived, markFailed } from './manifest/marks';
 
 /** What happened to one queue message. */
 export type CopyOutcome =
@@ -170,7 +171,7 @@ async function copyLeased(
         operation: 'download',
         status: failure.status,
         failureCode: failure.code,
-        target: describe(target),
+        target: redactUrl(target),
       });
     }
     if (failure instanceof PermanentError || failure instanceof BadInputError) {
@@ -265,7 +266,7 @@ async function deleteSource(
   try {
     await services.source.delete(chunk.deleteLocation!, chunk.documentId, signal);
     outcome = { sourceDeletedAt: services.now().toISOString() };
-    log.info(`${tag}: deleted from the recording store (${describe(chunk.deleteLocation!)})`);
+    log.info(`${tag}: deleted from the recording store (${redactUrl(chunk.deleteLocation!)})`);
   } catch (error) {
     const message = toError(error).message;
     outcome = { sourceDeleteError: message };
@@ -274,7 +275,7 @@ async function deleteSource(
         operation: 'delete',
         status: error.status,
         failureCode: error.code,
-        target: describe(chunk.deleteLocation!),
+        target: redactUrl(chunk.deleteLocation!),
       });
     }
     // The archive is safe either way; the source expires on its own.

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { BadInputError } from '../errors';
-import { foreignSourceReason, toEventEnvelope, type EventEnvelope } from '../events/envelope';
-import { planFromEvent, type RecordingPlan } from '../events/recordingFileStatus';
+import { foreignSourceReason, toEventEnvelope, type EventEnvelope, planFromEvent, type RecordingPlan } from '../events';
 import type { Logger } from '../logger';
 import { logEvent } from '../telemetry';
 import { safeText } from '../text';
 import { crashPoint } from './crashPoints';
-import { chunksToCopy, markEnqueued, mergePlan, sameManifest, type Manifest } from './manifest';
-import { erasedMarkerName, isSafeToken } from './naming';
-import { settleRecording } from './outcome';
-import { ensureContainers, type ArchiveServices } from './services';
+import { chunksToCopy, mergePlan, sameManifest, type Manifest } from './manifest/manifest';
+import { erasedMarkerName, isSafeToken } from '../recording';
+import { settleRecording } from './settle';
+import { ensureContainers, type ArchiveServices } from './archiveServices';
+import { markEnqueued } from './manifest/marks';
 
 export type IngestOutcome =
   | { outcome: 'rejected'; failureCode: string; reason: string; rejectedBlob: string }

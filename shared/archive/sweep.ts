@@ -2,18 +2,11 @@ import { toError } from '../errors';
 import type { Logger } from '../logger';
 import { logEvent } from '../telemetry';
 import { isChunkLeased } from './chunkLease';
-import {
-  chunksToCopy,
-  isNearDeadline,
-  isPastDeadline,
-  markDeadlinePassed,
-  markEnqueued,
-  unarchivedSummary,
-  type Manifest,
-} from './manifest';
-import { settleRecording } from './outcome';
-import { migrateLegacyMarkers } from './pendingMarkers';
-import { ensureContainers, type ArchiveServices } from './services';
+import { chunksToCopy, unarchivedSummary, type Manifest } from './manifest/manifest';
+import { settleRecording } from './settle';
+import { migrateLegacyMarkers } from './manifest/pendingMarkers';
+import { ensureContainers, type ArchiveServices } from './archiveServices';
+import { isNearDeadline, isPastDeadline, markDeadlinePassed, markEnqueued } from './manifest/marks';
 
 /** A pending chunk whose last enqueue is older than this (and that nobody is copying) is enqueued again. */
 export const REENQUEUE_AFTER_MS = 10 * 60_000;

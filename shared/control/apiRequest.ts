@@ -1,5 +1,5 @@
-import type { CallLocator } from '../acs/controlClient';
-import { callIdFromRouteValue, parseServerCallId, serverCallIdFromConversationUrl } from '../acs/serverCallId';
+import type { CallLocator } from '../acs';
+import { callIdFromRouteValue, parseServerCallId, serverCallIdFromConversationUrl } from '../recording';
 import { BadInputError } from '../errors';
 import { safeText } from '../text';
 

@@ -1,6 +1,5 @@
 import { AppError, BadInputError, isRetryable, toError } from '../errors';
-import { callMomentOf, type CallMoment } from '../events/callEvents';
-import type { EventEnvelope } from '../events/envelope';
+import { callMomentOf, type CallMoment, type EventEnvelope } from '../events';
 import type { Logger } from '../logger';
 import { safeText, shortId } from '../text';
 import type { RecordingControl } from './recordingControl';

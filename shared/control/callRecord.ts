@@ -1,4 +1,4 @@
-import type { CallLocator } from '../acs/controlClient';
+import type { CallLocator } from '../acs';
 import type { RecordingApiDialect } from '../config';
 
 /**

@@ -1,5 +1,4 @@
-import type { RecordingControlClient } from '../acs/controlClient';
-import { AccessDeniedError } from '../acs/download';
+import { type RecordingControlClient, AccessDeniedError } from '../acs';
 import type { Config } from '../config';
 import { NotFoundError, RetryableError } from '../errors';
 import type { Logger } from '../logger';

@@ -1,4 +1,4 @@
-import { createControlClient } from '../acs/controlClient';
+import { createControlClient } from '../acs';
 import { getConfig } from '../config';
 import { containerFor } from '../storage';
 import { CallStore } from './callStore';

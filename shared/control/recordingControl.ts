@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RecordingControlClient } from '../acs/controlClient';
+import type { RecordingControlClient } from '../acs';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { viewOf, withChange, type RecordingView } from './callRecord';

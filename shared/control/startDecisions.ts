@@ -1,4 +1,4 @@
-import type { CallLocator, StartRecordingResult } from '../acs/controlClient';
+import type { CallLocator, StartRecordingResult } from '../acs';
 import type { RecordingApiDialect } from '../config';
 import { withChange, type CallRecord, type RecordingState, type StartAttempt } from './callRecord';
 

@@ -1,4 +1,4 @@
-import type { CallLocator, StartRecordingResult } from '../acs/controlClient';
+import type { CallLocator, StartRecordingResult } from '../acs';
 import { AppError, toError } from '../errors';
 import type { Logger } from '../logger';
 import { logEvent } from '../telemetry';

@@ -1,5 +1,5 @@
 import type { AcsCallEndedEventData, AcsCallStartedEventData } from '@azure/eventgrid';
-import { parseServerCallId } from '../acs/serverCallId';
+import { parseServerCallId } from '../recording';
 import { BadInputError } from '../errors';
 import type { EventEnvelope } from './envelope';
 

@@ -1,15 +1,19 @@
 import type { AcsRecordingChunkInfo, AcsRecordingFileStatusUpdatedEventData } from '@azure/eventgrid';
-import { isPrintableAscii, parseServerCallId } from '../acs/serverCallId';
 import {
+  isPrintableAscii,
+  parseServerCallId,
   formatFor,
   isSafeDocumentId,
   isSafeToken,
   MAX_CHUNK_INDEX,
   recordingKeyFor,
-  type MediaFormat,
-} from '../archive/naming';
+  type ChunkRef,
+  type RecordingFields,
+} from '../recording';
 import { BadInputError } from '../errors';
 import { safeText } from '../text';
+
+export type { ChunkRef } from '../recording/identity';
 
 export const RECORDING_FILE_STATUS_UPDATED = 'Microsoft.Communication.RecordingFileStatusUpdated';
 
@@ -23,35 +27,11 @@ export interface IncomingEvent {
   data: unknown;
 }
 
-export interface ChunkRef {
-  index: number;
-  documentId: string;
-  /** null when the event does not say; such a chunk counts as the last one. */
-  endReason: string | null;
-  /** null when the event gives no location and none can be built (2021 form without the conversations dialect). */
-  contentLocation: string | null;
-  metadataLocation: string | null;
-  deleteLocation: string | null;
-}
-
 /** A validated RecordingFileStatusUpdated event: everything the archive needs, nothing unchecked. */
-export interface RecordingPlan {
+export interface RecordingPlan extends RecordingFields {
   eventId: string;
   eventTime: string;
   form: 'ga' | '2021';
-  callId: string;
-  serverCallId: string | null;
-  recordingId: string | null;
-  recordingKey: string;
-  recordingStartTime: string | null;
-  recordingDurationMs: number | null;
-  sessionEndReason: string | null;
-  contentType: string | null;
-  channelType: string | null;
-  formatType: string | null;
-  format: MediaFormat;
-  /** ISO time the source files expire. */
-  deadline: string;
   /** Sorted by index, one per index. */
   chunks: ChunkRef[];
 }
@@ -65,7 +45,7 @@ export interface PlanOptions {
 
 /**
  * The event data as the service sends it. NOTE: `@azure/eventgrid` types every chunk field as required, but the schema
- * (SPEC section 3) requires only documentId and index, and 2021 events carry neither locations nor formats; so the
+ * (docs/architecture.md) requires only documentId and index, and 2021 events carry neither locations nor formats; so the
  * SDK's shape is taken as the vocabulary and every other field is optional here, and open-ended strings.
  */
 type LenientData = Partial<Omit<AcsRecordingFileStatusUpdatedEventData, 'recordingStorageInfo'>> & {
@@ -235,7 +215,7 @@ function parseChunk(raw: unknown, path: string, options: PlanOptions): ChunkRef 
   }
   if (contentLocation === null && options.dialect === 'conversations') {
     // NOTE: the 2021 preview's download paths; today's service refuses built URLs, so they are built only for the
-    // conversations dialect and only when the event gives no locations (SPEC section 3).
+    // conversations dialect and only when the event gives no locations: today's service refuses built URLs.
     const base = new URL(`recording/download/${encodeURIComponent(documentId)}`, options.endpoint);
     contentLocation = base.href;
     metadataLocation = `${base.href}/metadata`;

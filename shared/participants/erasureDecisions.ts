@@ -1,4 +1,4 @@
-import type { ManifestStatus } from '../archive/manifest';
+import type { ManifestStatus } from '../archive';
 import type { AuditRecordBase } from './auditLog';
 import type { Protection } from './recordingFolder';
 

@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { Manifest } from '../archive/manifest';
+export type { ExportedFile, ExportedRecording, ExportReport, FileCheck } from './exportReport';
+import type { Manifest } from '../archive';
 import { renderExportReadme } from './exportReadme';
+import type { ExportedFile, ExportedRecording, ExportReport } from './exportReport';
 import type { ExportSink } from './exportSinks';
-import { participantHash } from './participantId';
-import { participantRecordings, type RecordingRef } from './participantIndex';
+import { participantHash, type RecordingRef } from '../recording';
+import { participantRecordings } from './participantIndex';
 import { listRecordingBlobs, readManifest, recordingParticipantHashes, type StoredBlob } from './recordingFolder';
 
 /**
@@ -14,48 +16,6 @@ import { listRecordingBlobs, readManifest, recordingParticipantHashes, type Stor
  * into a sink with the SHA-256 of each file computed on the way and compared with the archive's own record of it (the
  * manifest for media, the blob's sha256 metadata for metadata files), and a README.txt saying what was found.
  */
-
-export type FileCheck = 'ok' | 'mismatch' | 'no-reference' | 'listed';
-
-export interface ExportedFile {
-  /** Path inside the export: `{callId}/{recordingKey}/{file}`. */
-  path: string;
-  size: number;
-  sha256: string | null;
-  expectedSha256: string | null;
-  expectedSize: number | null;
-  reference: 'manifest' | 'blob-metadata' | 'none';
-  check: FileCheck;
-  problem: string | null;
-}
-
-export interface ExportedRecording {
-  callId: string;
-  recordingKey: string;
-  status: string | null;
-  recordingStartTime: string | null;
-  recordingDurationMs: number | null;
-  participants: number;
-  /** Chunks the manifest knows that are not archived (pending, expired, failed). */
-  chunksNotArchived: { index: number; status: string }[];
-  files: ExportedFile[];
-  /** Files the manifest says are archived that are not in the archive (paths as in `files`). */
-  missing: string[];
-  problems: string[];
-}
-
-export interface ExportReport {
-  participantSha256: string;
-  exportedAt: string;
-  destination: string | null;
-  dryRun: boolean;
-  recordings: ExportedRecording[];
-  files: number;
-  bytes: number;
-  mismatches: number;
-  /** Files missing from the archive, all recordings together. */
-  missing: number;
-}
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 

@@ -1,4 +1,4 @@
-import type { ExportReport } from './exportParticipant';
+import type { ExportReport } from './exportReport';
 
 /** The README.txt of an export: what was found, when, and the SHA-256 of every file with the result of its check. Pure. */
 export function renderExportReadme(report: ExportReport): string {

@@ -3,7 +3,7 @@ import { statusCode, streamToText } from '../storage';
 import { BadInputError, NotFoundError, RetryableError, toError } from '../errors';
 import { inParallel } from '../concurrency';
 import { AuditWriter, newAuditId, type AuditRecordBase } from './auditLog';
-import type { RecordingRef } from './participantIndex';
+import type { RecordingRef } from '../recording';
 import { listRecordingBlobs, readManifest } from './recordingFolder';
 
 /**

@@ -1,33 +1,22 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { isRecordingKey, isSafeToken } from '../archive/naming';
 import { inParallel } from '../concurrency';
-import { statusCode } from '../storage';
 import { BadInputError } from '../errors';
-import type { Logger } from '../logger';
-import { isParticipantHash, participantHash, participantIdProblem } from './participantId';
+import {
+  type RecordingRef,
+  participantMarkerName,
+  participantPrefix,
+  PARTICIPANTS_PREFIX,
+  isParticipantHash,
+} from '../recording';
+import { statusCode } from '../storage';
 
 /**
- * The participant index in the control container: one empty marker per participant and recording,
- * `participants/{sha256hex(participantId)}/{callId}/{recordingKey}`. The name carries no personal data in clear; a
- * participant's recordings are one prefix listing away.
+ * The read side of the participant index (archive/participantIndex.ts writes it): a participant's recordings, by
+ * the SHA-256 of the id; and the deletion of its markers when an erasure is done.
  */
 
-export interface RecordingRef {
-  callId: string;
-  recordingKey: string;
-}
-
-const PARTICIPANTS_PREFIX = 'participants/';
-/** Markers written at once per recording (a call has a handful of participants; a town hall a few hundred). */
-const WRITE_CONCURRENCY = 8;
-
-function participantPrefix(hash: string): string {
-  return `${PARTICIPANTS_PREFIX}${hash}/`;
-}
-
-function participantMarkerName(hash: string, ref: RecordingRef): string {
-  return `${participantPrefix(hash)}${ref.callId}/${ref.recordingKey}`;
-}
+/** Markers deleted at once. */
+const DELETE_CONCURRENCY = 8;
 
 /** The recording a marker names, or null for a name that is not a marker. */
 export function recordingOfMarker(name: string): (RecordingRef & { hash: string }) | null {
@@ -39,64 +28,6 @@ export function recordingOfMarker(name: string): (RecordingRef & { hash: string 
   return { hash, callId, recordingKey };
 }
 
-/**
- * Writes the markers of `participantIds` for one recording. Idempotent: a marker that exists is left as it is. An id
- * that cannot be one is logged (by position, never in clear) and skipped, never an error; a storage failure throws,
- * so that the chunk is not marked archived and a redelivery writes the index again.
- */
-export async function indexParticipants(
-  control: ContainerClient,
-  ref: RecordingRef,
-  participantIds: string[],
-  log: Logger,
-): Promise<void> {
-  await writeParticipantMarkers(control, ref, participantIds, log);
-}
-
-/** indexParticipants, telling how many markers were new. */
-export async function writeParticipantMarkers(
-  control: ContainerClient,
-  ref: RecordingRef,
-  participantIds: readonly string[],
-  log: Logger,
-): Promise<{ written: number; existing: number; skipped: number }> {
-  checkRef(ref);
-  const hashes = new Set<string>();
-  let skipped = 0;
-  participantIds.forEach((id, position) => {
-    const problem = participantIdProblem(id);
-    if (problem) {
-      skipped++;
-      log.warn(`Participant index of ${ref.callId}/${ref.recordingKey}: participant ${position} ${problem}; skipped`);
-    } else hashes.add(participantHash(id));
-  });
-  return { ...(await writeMarkersFor(control, ref, [...hashes])), skipped };
-}
-
-/** Writes the markers of already hashed participants. */
-async function writeMarkersFor(
-  control: ContainerClient,
-  ref: RecordingRef,
-  hashes: readonly string[],
-): Promise<{ written: number; existing: number }> {
-  checkRef(ref);
-  let written = 0;
-  let existing = 0;
-  await inParallel(hashes, WRITE_CONCURRENCY, async (hash) => {
-    try {
-      await control.getBlockBlobClient(participantMarkerName(hash, ref)).upload('', 0, {
-        conditions: { ifNoneMatch: '*' },
-      });
-      written++;
-    } catch (error) {
-      const status = statusCode(error);
-      if (status !== 409 && status !== 412) throw error;
-      existing++;
-    }
-  });
-  return { written, existing };
-}
-
 /** Deletes markers; a marker already gone is fine. Returns how many existed. */
 export async function deleteMarkersFor(
   control: ContainerClient,
@@ -104,8 +35,9 @@ export async function deleteMarkersFor(
   hashes: readonly string[],
 ): Promise<number> {
   let deleted = 0;
-  await inParallel(hashes, WRITE_CONCURRENCY, async (hash) => {
-    const response = await control.getBlockBlobClient(participantMarkerName(hash, ref)).deleteIfExists();
+  await inParallel(hashes, DELETE_CONCURRENCY, async (hash) => {
+    const marker = participantMarkerName(hash, ref.callId, ref.recordingKey);
+    const response = await control.getBlockBlobClient(marker).deleteIfExists();
     if (response.succeeded) deleted++;
   });
   return deleted;
@@ -153,14 +85,5 @@ export async function* participantRecordings(control: ContainerClient, hash: str
   for await (const item of control.listBlobsFlat({ prefix: participantPrefix(hash) })) {
     const ref = recordingOfMarker(item.name);
     if (ref?.hash === hash) yield { callId: ref.callId, recordingKey: ref.recordingKey };
-  }
-}
-
-function checkRef(ref: RecordingRef): void {
-  if (typeof ref.callId !== 'string' || !isSafeToken(ref.callId)) {
-    throw new BadInputError('callId is not a safe path segment', 'callId');
-  }
-  if (typeof ref.recordingKey !== 'string' || !isRecordingKey(ref.recordingKey)) {
-    throw new BadInputError('recordingKey is not a recording key of the archive', 'recordingKey');
   }
 }

@@ -1,9 +1,9 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import type { Manifest, ManifestChunk } from '../archive/manifest';
+import type { Manifest, ManifestChunk } from '../archive';
 import { BadInputError, PermanentError } from '../errors';
 import type { Logger } from '../logger';
-import { participantHash } from './participantId';
-import { participantRecordingsPage, type RecordingRef } from './participantIndex';
+import { participantHash, type RecordingRef } from '../recording';
+import { participantRecordingsPage } from './participantIndex';
 import { readManifest } from './recordingFolder';
 
 /**

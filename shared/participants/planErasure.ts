@@ -1,10 +1,10 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { erasedMarkerName } from '../archive/naming';
+import { erasedMarkerName, type RecordingRef } from '../recording';
 import { ConflictError } from '../errors';
 import { AuditWriter, newAuditId, openAuditRecords } from './auditLog';
 import { decideErasure, type ErasureRecord, type ErasureRecording } from './erasureDecisions';
 import { readHoldTags } from './legalHold';
-import { participantRecordings, type RecordingRef } from './participantIndex';
+import { participantRecordings } from './participantIndex';
 import {
   listRecordingBlobs,
   protectionOf,

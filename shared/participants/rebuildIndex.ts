@@ -1,8 +1,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { ArchiveStore } from '../archive/archiveStore';
+import { ArchiveStore, indexParticipants } from '../archive';
 import { toError } from '../errors';
 import type { Logger } from '../logger';
-import { writeParticipantMarkers, type RecordingRef } from './participantIndex';
+import type { RecordingRef } from '../recording';
 import { readManifest, recordingParticipantIds } from './recordingFolder';
 
 export interface RebuildReport {
@@ -49,7 +49,7 @@ export async function rebuildParticipantIndex(
       if ((manifest.participants ?? []).length === 0) report.fromMetadata++;
       report.problems.push(...found.problems.map((p) => `${ref.callId}/${ref.recordingKey}: ${p}`));
       if (found.ids.length === 0) report.withoutParticipants.push(ref);
-      const written = await writeParticipantMarkers(stores.control, ref, found.ids, log);
+      const written = await indexParticipants(stores.control, ref, found.ids, log);
       report.markersWritten += written.written;
       report.markersExisting += written.existing;
     } catch (error) {

@@ -1,11 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { ArchiveStore } from '../archive/archiveStore';
+import { ArchiveStore, type Manifest, participantsFromMetadata } from '../archive';
 import { statusCode, streamToText } from '../storage';
-import type { Manifest } from '../archive/manifest';
-import { recordingFolder } from '../archive/naming';
-import { participantHash, participantIdProblem } from './participantId';
-import type { RecordingRef } from './participantIndex';
-import { participantsFromMetadata } from './participantsFromMetadata';
+import { recordingFolder, participantHash, participantIdProblem, type RecordingRef } from '../recording';
 
 /** What the archive holds for one recording: its manifest, its blobs (every version), who is in it. */
 

@@ -1,5 +1,5 @@
 import { AppError, RetryableError } from '../errors';
-import { erasedMarkerName } from '../archive/naming';
+import { erasedMarkerName, type RecordingRef } from '../recording';
 import { inParallel } from '../concurrency';
 import type { AuditWriter } from './auditLog';
 import {
@@ -11,7 +11,7 @@ import {
   type ErasureRecord,
   type ErasureRecording,
 } from './erasureDecisions';
-import { deleteMarkersFor, type RecordingRef } from './participantIndex';
+import { deleteMarkersFor } from './participantIndex';
 import type { ErasureStores } from './planErasure';
 import { listRecordingBlobs, readManifest, recordingParticipantHashes, type StoredBlob } from './recordingFolder';
 

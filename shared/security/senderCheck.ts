@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { foreignSourceReason, isEventGridSystemEvent, type EventEnvelope } from '../events/envelope';
+import { foreignSourceReason, isEventGridSystemEvent, type EventEnvelope } from '../events';
 import { safeText } from '../text';
 import { CallerRefusedError } from './callerRefused';
 import { CallbackTokenValidator } from './callbackToken';

@@ -1,6 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { statusCode } from '../storage';
-import { isRecordingKey, isSafeToken, LEGACY_PENDING_PREFIX, PENDING_PREFIX, pendingMarkerName } from './naming';
+import { statusCode } from '../../storage';
+import { isRecordingKey, isSafeToken, LEGACY_PENDING_PREFIX, PENDING_PREFIX, pendingMarkerName } from '../../recording';
 
 /**
  * Empty marker blobs `pending/{callId}/{recordingKey}` in the control container: the recordings with work left, so

@@ -2,8 +2,8 @@ import { toError } from '../errors';
 import type { Logger } from '../logger';
 import { logEvent } from '../telemetry';
 import { deleteRecordingLeases } from './chunkLease';
-import { unarchivedSummary, type Manifest } from './manifest';
-import type { ArchiveServices } from './services';
+import { unarchivedSummary, type Manifest } from './manifest/manifest';
+import type { ArchiveServices } from './archiveServices';
 
 /**
  * What every writer of a manifest does after its write: report a recording that just became complete or failed, and

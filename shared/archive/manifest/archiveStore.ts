@@ -1,8 +1,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { PermanentError, RetryableError } from '../errors';
-import { statusCode, streamToText } from '../storage';
+import { PermanentError, RetryableError } from '../../errors';
+import { statusCode, streamToText } from '../../storage';
 import type { Manifest } from './manifest';
-import { manifestBlobName, rejectedBlobName } from './naming';
+import { manifestBlobName, rejectedBlobName } from '../../recording';
 
 /** A manifest is kilobytes; a recording with every one of its 10,000 possible chunks stays far below this. */
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import { safeText } from '../text';
-import { participantIdProblem } from './participantId';
+import { participantIdProblem } from '../recording';
 
 /** A metadata file lists a call's participants; far more than this is not a participant list. */
 const MAX_PARTICIPANTS = 10_000;

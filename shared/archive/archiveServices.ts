@@ -1,13 +1,12 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { ContainerClient } from '@azure/storage-blob';
-import { createAcsAuthenticator } from '../acs/auth';
-import { SourceClient } from '../acs/download';
+import { createAcsAuthenticator, SourceClient } from '../acs';
 import { getConfig, type Config } from '../config';
 import type { RetryPolicy } from '../retry';
 import { blobServiceClientFor, containerFor } from '../storage';
-import { ArchiveStore } from './archiveStore';
+import { ArchiveStore } from './manifest/archiveStore';
 import { chunkQueueFor, type ChunkQueue } from './chunkQueue';
-import { PendingMarkers } from './pendingMarkers';
+import { PendingMarkers } from './manifest/pendingMarkers';
 
 /** Progress of a chunk copy, for terminals (the CLI's progress bars). */
 export type CopyProgress = (progress: {

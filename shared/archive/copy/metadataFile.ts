@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlockBlobClient } from '@azure/storage-blob';
-import { discard, type SourceClient } from '../acs/download';
-import { PermanentError, RetryableError } from '../errors';
-import { withRetries, type RetryPolicy } from '../retry';
-import { statusCode, streamToText } from '../storage';
+import { discard, type SourceClient } from '../../acs';
+import { PermanentError, RetryableError } from '../../errors';
+import { withRetries, type RetryPolicy } from '../../retry';
+import { statusCode, streamToText } from '../../storage';
 import { archivedFrom } from './copyFile';
 
 /** A chunk's metadata JSON is small (kilobytes); anything above this is not a metadata file. */

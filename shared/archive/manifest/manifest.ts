@@ -1,10 +1,9 @@
-import { chunkLocationRefusal } from '../acs/allowList';
-import { BadInputError } from '../errors';
-import type { ChunkRef, RecordingPlan } from '../events/recordingFileStatus';
-import { chunkBlobName, chunkMetadataBlobName, type MediaFormat } from './naming';
-
+import { chunkLocationRefusal } from '../../acs';
+import { BadInputError } from '../../errors';
+import type { RecordingPlan } from '../../events';
+import { type ChunkRef, type RecordingFields, chunkBlobName, chunkMetadataBlobName } from '../../recording';
 /**
- * The manifest (SPEC section 6): what was archived, and the intent record of what is still to do. Every decision
+ * The manifest (its keys: docs/architecture.md): what was archived, and the intent record of what is still to do. Every decision
  * about it is a pure function here; the I/O around them (ingest, copyChunk, sweep) only reads, applies and writes.
  */
 
@@ -32,27 +31,15 @@ export interface ManifestChunk extends ChunkRef {
   sourceDeleteError?: string | null;
 }
 
-export interface Manifest {
+/** manifest.json (the archive's record of truth; keys are part of the contract: more may be added, none renamed). */
+export interface Manifest extends RecordingFields {
   schemaVersion: 1;
-  callId: string;
-  serverCallId: string | null;
-  recordingId: string | null;
-  recordingKey: string;
-  recordingStartTime: string | null;
-  recordingDurationMs: number | null;
-  sessionEndReason: string | null;
-  contentType: string | null;
-  channelType: string | null;
-  formatType: string | null;
   status: ManifestStatus;
-  deadline: string;
   eventIds: string[];
   participants: string[];
   chunks: ManifestChunk[];
   createdAt: string;
   updatedAt: string;
-  /** The file extension of the chunks (mp4, mp3, wav, bin): lets the copier work from the manifest alone. */
-  format: MediaFormat;
 }
 
 export const MORE_CHUNKS_FOLLOW = 'chunkmaximumsizeexceeded';
@@ -220,101 +207,6 @@ export function missingIndices(manifest: Pick<Manifest, 'chunks'>): number[] {
 }
 
 /** What a verified copy of a chunk established. */
-export interface ArchivedChunk {
-  size: number;
-  sha256: string;
-  md5: string;
-  attempts: number;
-  participants: readonly string[];
-}
-
-/** The manifest with chunk `index` archived; null when the manifest does not know the chunk. Pure. */
-export function markArchived(manifest: Manifest, index: number, result: ArchivedChunk, now: Date): Manifest | null {
-  return changeChunk(manifest, index, now, (chunk, next) => {
-    chunk.status = 'archived';
-    chunk.size = result.size;
-    chunk.sha256 = result.sha256;
-    chunk.md5 = result.md5;
-    chunk.attempts += result.attempts;
-    chunk.lastError = null;
-    chunk.failureCode = null;
-    chunk.archivedAt ??= now.toISOString();
-    for (const p of result.participants) if (!next.participants.includes(p)) next.participants.push(p);
-  });
-}
-
-/**
- * The manifest after a failed copy of chunk `index`: `expired`/`failed` for good, or still `pending` with the
- * error recorded (a transient failure). An archived chunk is never downgraded, and a transient failure never touches
- * a chunk that is no longer pending (the sweeper may have failed it past its deadline while the copy ran). Pure.
- */
-export function markFailed(
-  manifest: Manifest,
-  index: number,
-  failure: { status: 'expired' | 'failed' | 'pending'; failureCode: string; error: string; attempts?: number },
-  now: Date,
-): Manifest | null {
-  return changeChunk(manifest, index, now, (chunk) => {
-    if (chunk.status === 'archived' || (failure.status === 'pending' && chunk.status !== 'pending')) return;
-    chunk.status = failure.status;
-    chunk.failureCode = failure.failureCode;
-    chunk.lastError = failure.error;
-    chunk.attempts += failure.attempts ?? 0;
-  });
-}
-
-/** The manifest with the given chunks marked as just put on the queue. Pure. */
-export function markEnqueued(manifest: Manifest, indices: readonly number[], now: Date): Manifest {
-  const next = structuredClone(manifest);
-  for (const chunk of next.chunks) if (indices.includes(chunk.index)) chunk.enqueuedAt = now.toISOString();
-  return next;
-}
-
-/** Failed chunks given another chance (the CLI's `retry`): pending again, error kept for the record. Pure. */
-export function markForRetry(manifest: Manifest, indices: readonly number[], now: Date): Manifest {
-  const next = structuredClone(manifest);
-  for (const chunk of next.chunks) {
-    if (indices.includes(chunk.index) && chunk.status !== 'archived') chunk.status = 'pending';
-  }
-  next.status = statusOf(next);
-  next.updatedAt = now.toISOString();
-  return next;
-}
-
-/** Every chunk not archived marked failed with DeadlinePassed: the source files are gone. Pure. */
-export function markDeadlinePassed(manifest: Manifest, now: Date): Manifest {
-  const next = structuredClone(manifest);
-  for (const chunk of next.chunks) {
-    if (chunk.status !== 'pending') continue;
-    chunk.status = 'failed';
-    chunk.failureCode = FailureCodes.deadlinePassed;
-    chunk.lastError = `not archived before the source files expired at ${manifest.deadline}`;
-  }
-  // NOTE: a recording that lacks chunks (a gap, or the last chunk said more would follow) fails too.
-  next.status = statusOf(next) === 'complete' ? 'complete' : 'failed';
-  next.updatedAt = now.toISOString();
-  return next;
-}
-
-/** Not complete, and its source files expire within `warningHours`. Shared by the sweeper and the CLI. */
-export function isNearDeadline(
-  manifest: Pick<Manifest, 'status' | 'deadline'>,
-  now: Date,
-  warningHours: number,
-): boolean {
-  return manifest.status === 'pending' && Date.parse(manifest.deadline) - now.getTime() < warningHours * 3_600_000;
-}
-
-/** Past its deadline plus the grace period: what is not archived now cannot be. */
-export function isPastDeadline(
-  manifest: Pick<Manifest, 'status' | 'deadline'>,
-  now: Date,
-  graceHours: number,
-): boolean {
-  return manifest.status === 'pending' && now.getTime() > Date.parse(manifest.deadline) + graceHours * 3_600_000;
-}
-
-/** The same content apart from `updatedAt` (so an unchanged merge writes nothing). */
 export function sameManifest(a: Manifest, b: Manifest): boolean {
   return JSON.stringify({ ...a, updatedAt: '' }) === JSON.stringify({ ...b, updatedAt: '' });
 }
@@ -324,19 +216,4 @@ export function unarchivedSummary(manifest: Manifest): string {
   const left = manifest.chunks.filter((c) => c.status !== 'archived').map((c) => `${c.index} (${c.status})`);
   const missing = missingIndices(manifest).map((i) => `${i} (no event yet)`);
   return [...left, ...missing].join(', ') || 'none known';
-}
-
-function changeChunk(
-  manifest: Manifest,
-  index: number,
-  now: Date,
-  change: (chunk: ManifestChunk, next: Manifest) => void,
-): Manifest | null {
-  const next = structuredClone(manifest);
-  const chunk = next.chunks.find((c) => c.index === index);
-  if (!chunk) return null;
-  change(chunk, next);
-  next.status = statusOf(next);
-  next.updatedAt = now.toISOString();
-  return next;
 }

@@ -98,6 +98,19 @@ export function erasedMarkerName(callId: string, recordingKey: string): string {
   return `erased/${recordingFolder(callId, recordingKey)}`;
 }
 
+/**
+ * Control container: the participant index, one empty marker per participant and recording,
+ * `participants/{sha256hex(participantId)}/{callId}/{recordingKey}`. The name carries no personal data in clear; a
+ * participant's recordings are one prefix listing away.
+ */
+export const PARTICIPANTS_PREFIX = 'participants/';
+export function participantPrefix(hash: string): string {
+  return `${PARTICIPANTS_PREFIX}${hash}/`;
+}
+export function participantMarkerName(hash: string, callId: string, recordingKey: string): string {
+  return `${participantPrefix(hash)}${callId}/${recordingKey}`;
+}
+
 /** The archive container's marker prefix before bookkeeping moved to the control container (migrated by the sweeper). */
 export const LEGACY_PENDING_PREFIX = '_pending/';
 

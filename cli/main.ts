@@ -2,16 +2,23 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createArchiveServices, type ArchiveServices } from '../shared/archive/services';
 import { loadConfig, type Config } from '../shared/config';
 import { AppError, BadInputError, ConfigError, isRetryable, toError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { participantStores } from '../shared/participants/participantStores';
+import { participantStores } from '../shared/participants';
 import { safeText } from '../shared/text';
-import { archiveFile, redrive, retry, status, verify } from './archiveCommands';
+import { archiveCommand } from './commands/archive';
 import { UsageError, type Command, type CommandContext, type Flags, type PromptingIo } from './commands/commandContext';
-import { PARTICIPANT_COMMANDS, PARTICIPANT_USAGE } from './commands/participantCommands';
-import { Progress } from './progress';
+import { holdClearCommand, holdSetCommand } from './commands/hold';
+import { indexRebuildCommand } from './commands/indexRebuild';
+import { participantEraseCommand } from './commands/participantErase';
+import { participantExportCommand } from './commands/participantExport';
+import { redriveCommand } from './commands/redrive';
+import { retryCommand } from './commands/retry';
+import { statusCommand } from './commands/status';
+import { verifyCommand } from './commands/verify';
+import type { CliIo } from './io';
+import { USAGE } from './usage';
 
 /**
  * Operator tool with the app's own settings (environment, then local.settings.json `Values`).
@@ -19,85 +26,18 @@ import { Progress } from './progress';
  * 2 bad usage or settings; 3 a transient failure (try again later).
  */
 
-const USAGE = `Usage: call-recording-archiver <command> [options]
-
-Commands:
-  status [--all] [--json]              recordings that are pending, failed or close to their deadline; queued and
-                                       poison chunk copies
-  verify <callId> | --all [--json]     re-read archived blobs; check size, Content-MD5 and SHA-256
-  archive <event.json> [--wait] [--timeout S] [--json]
-                                       archive from a saved event (one event or an array; either schema): the
-                                       intent is recorded and the copies queued, as for an Event Grid delivery;
-                                       --wait until the function app has copied them (default 600 s)
-  redrive [--container NAME] [--prefix P] [--wait] [--timeout S] [--json]
-                                       the same for the RecordingFileStatusUpdated events Event Grid dead-lettered
-                                       (container default: DEAD_LETTER_CONTAINER or eventgrid-deadletter)
-  retry <callId> [<recordingKey>] [--json]
-                                       failed or poison chunks still before their deadline: pending again, queued
-
-${PARTICIPANT_USAGE}
-
-Settings are the app's (ACS_CONNECTION_STRING or ACS_ENDPOINT, ARCHIVE_STORAGE_CONNECTION_STRING or
-ARCHIVE_STORAGE_URL, ARCHIVE_CONTAINER, CONTROL_CONTAINER, AzureWebJobsStorage, ARCHIVE_QUEUE, ...), from the
-environment or ./local.settings.json.
-Options go anywhere; one a command does not take is refused.
-Exit codes: 0 ok, 1 needs attention, 2 usage or settings, 3 transient failure (try again).`;
-
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  isTTY: boolean;
-  env: Record<string, string | undefined>;
-  cwd: string;
-}
-
 /** Every command: one word, or two for the participants' data commands (`participant export`, `hold set`, …). */
 const COMMANDS: Record<string, Command> = {
-  status: {
-    flags: ['all'],
-    run: (ctx, args, flags) => {
-      if (args.length > 0) throw new UsageError('status takes no arguments');
-      return status(archiveServices(ctx), ctx.io, { all: flags.all === true, json: ctx.json });
-    },
-  },
-  verify: {
-    flags: ['all'],
-    run: (ctx, args, flags) => {
-      if (args.length !== (flags.all ? 0 : 1)) throw new UsageError('verify needs a call id or --all');
-      return verify(archiveServices(ctx), ctx.io, { callId: args[0], json: ctx.json });
-    },
-  },
-  archive: {
-    flags: ['wait', 'timeout'],
-    run: (ctx, args, flags) => {
-      if (args.length !== 1) throw new UsageError('archive needs the path of a saved event');
-      const options = { json: ctx.json, wait: flags.wait === true, timeoutSeconds: timeoutOf(flags) };
-      return archiveFile(archiveServices(ctx), ctx.io, ctx.log, args[0]!, options);
-    },
-  },
-  redrive: {
-    flags: ['container', 'prefix', 'wait', 'timeout'],
-    run: (ctx, args, flags) => {
-      if (args.length > 0) throw new UsageError('redrive takes no arguments (--container, --prefix)');
-      return redrive(archiveServices(ctx), ctx.io, ctx.log, {
-        container: flags.container ?? ctx.io.env.DEAD_LETTER_CONTAINER ?? 'eventgrid-deadletter',
-        prefix: flags.prefix ?? '',
-        json: ctx.json,
-        wait: flags.wait === true,
-        timeoutSeconds: timeoutOf(flags),
-      });
-    },
-  },
-  retry: {
-    flags: [],
-    run: (ctx, args) => {
-      if (args.length < 1 || args.length > 2) {
-        throw new UsageError('retry needs a call id and optionally a recording key');
-      }
-      return retry(archiveServices(ctx), ctx.io, { callId: args[0]!, recordingKey: args[1], json: ctx.json });
-    },
-  },
-  ...PARTICIPANT_COMMANDS,
+  status: statusCommand,
+  verify: verifyCommand,
+  archive: archiveCommand,
+  redrive: redriveCommand,
+  retry: retryCommand,
+  'participant export': participantExportCommand,
+  'participant erase': participantEraseCommand,
+  'hold set': holdSetCommand,
+  'hold clear': holdClearCommand,
+  'index rebuild': indexRebuildCommand,
 };
 
 /** Words that start a two-word command. */
@@ -191,20 +131,6 @@ function usage(io: CliIo, message: string): number {
   return 2;
 }
 
-/** The archiver's services, with a progress bar for copies on a terminal. */
-function archiveServices(ctx: CommandContext): ArchiveServices {
-  const progress = new Progress(ctx.io, 'copy');
-  return createArchiveServices(ctx.config, {
-    onProgress: (p) => progress.update(`${p.callId} chunk ${p.index}`, p.staged, p.total),
-  });
-}
-
-function timeoutOf(flags: Flags): number {
-  const seconds = Number(flags.timeout ?? '600');
-  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError('--timeout must be a number of seconds');
-  return seconds;
-}
-
 /** The environment over local.settings.json `Values` (as the Functions host reads them). */
 function settingsFrom(io: CliIo): Record<string, string | undefined> {
   const file = path.join(io.cwd, 'local.settings.json');
@@ -220,13 +146,13 @@ function settingsFrom(io: CliIo): Record<string, string | undefined> {
 }
 
 function cliLogger(io: CliIo, json: boolean): Logger {
-  // With --json, stdout carries only the result; logs go to stderr.
+  // With --json, stdout carries only the result; logs go to stderr. LOG_LEVEL=debug shows the debug lines too.
   const write =
     (prefix: string) =>
     (...args: unknown[]) =>
       io.err(prefix + args.map(String).join(' '));
   return {
-    debug: () => undefined,
+    debug: io.env.LOG_LEVEL?.trim().toLowerCase() === 'debug' ? write('debug: ') : () => undefined,
     info: json ? () => undefined : write(''),
     warn: write('warning: '),
     error: write('error: '),

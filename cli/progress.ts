@@ -1,4 +1,4 @@
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 
 /** A one-line progress bar on a terminal (stderr); nothing when not a TTY, where log lines say enough. */
 export class Progress {

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Config } from '../../shared/config';
 import { BadInputError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import type { CliIo } from '../main';
+import type { CliIo } from '../io';
 
 /**
  * What every command gets from main.ts, the one entry path: the flags (parsed once), the app's settings (loaded

@@ -1,10 +1,19 @@
 import os from 'node:os';
-import { isRecordingKey, isSafeToken } from '../../shared/archive/naming';
+import { isRecordingKey, isSafeToken } from '../../shared/recording';
 import { BadInputError } from '../../shared/errors';
-import { auditBlobName } from '../../shared/participants/auditLog';
-import { changeLegalHold, parseHoldTag } from '../../shared/participants/legalHold';
+import { auditBlobName, changeLegalHold, parseHoldTag } from '../../shared/participants';
 import { safeText } from '../../shared/text';
-import { UsageError, type CommandContext, type Flags } from './commandContext';
+import { UsageError, type Command, type CommandContext, type Flags } from './commandContext';
+
+export const holdSetCommand: Command = {
+  flags: ['tag', 'operator', 'reason'],
+  run: (ctx, args, flags) => hold(ctx, 'set', args, flags),
+};
+
+export const holdClearCommand: Command = {
+  flags: ['tag', 'operator', 'reason'],
+  run: (ctx, args, flags) => hold(ctx, 'clear', args, flags),
+};
 
 /**
  * `hold set|clear <callId> [<recordingKey>] --tag CASE-123 [--operator NAME] [--reason "…"] [--json]`
@@ -12,7 +21,7 @@ import { UsageError, type CommandContext, type Flags } from './commandContext';
  * recorded in the audit log. Needs a container with version-level immutability: anywhere else (Azurite) it says so and
  * exits 2 without changing anything. Exit 0 done; 1 some blob could not be changed or nothing matched; 3 transient.
  */
-export async function hold(
+async function hold(
   ctx: CommandContext,
   action: 'set' | 'clear',
   args: readonly string[],

@@ -1,13 +1,15 @@
-import { rebuildParticipantIndex } from '../../shared/participants/rebuildIndex';
+import { rebuildParticipantIndex } from '../../shared/participants';
 import { Progress } from '../progress';
-import { UsageError, type CommandContext } from './commandContext';
+import { UsageError, type Command, type CommandContext } from './commandContext';
+
+export const indexRebuildCommand: Command = { flags: [], run: indexRebuild };
 
 /**
  * `index rebuild [--json]`: writes the participant index from every manifest in the archive (for archives made before
  * the index existed, or to repair it). Safe to run any time, and again. Exit 0 done; 1 some recording failed or had
  * nobody in it; 3 transient failure.
  */
-export async function indexRebuild(ctx: CommandContext, args: readonly string[]): Promise<number> {
+async function indexRebuild(ctx: CommandContext, args: readonly string[]): Promise<number> {
   const { io } = ctx;
   if (args.length > 0) throw new UsageError('index rebuild takes no arguments');
   const stores = await ctx.stores();

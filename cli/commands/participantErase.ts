@@ -1,22 +1,25 @@
-import { auditBlobName } from '../../shared/participants/auditLog';
 import {
+  auditBlobName,
   openErasures,
   planErasure,
   replanErasure,
   startErasure,
   type ErasureStores,
-} from '../../shared/participants/planErasure';
-import { runErasure } from '../../shared/participants/runErasure';
-import {
+  runErasure,
   erasureExitCode,
   type ErasureDecision,
   type ErasureRecord,
   type ErasureRecording,
-} from '../../shared/participants/erasureDecisions';
-import { parseParticipantId, participantHash } from '../../shared/participants/participantId';
+} from '../../shared/participants';
+import { parseParticipantId, participantHash } from '../../shared/recording';
 import { BadInputError } from '../../shared/errors';
 import { safeText } from '../../shared/text';
-import { confirm, UsageError, type CommandContext, type Flags } from './commandContext';
+import { confirm, UsageError, type Command, type CommandContext, type Flags } from './commandContext';
+
+export const participantEraseCommand: Command = {
+  flags: ['reason', 'operator', 'yes', 'all-participants', 'resume'],
+  run: participantErase,
+};
 
 /**
  * `participant erase <participantId> --reason "…" --operator NAME [--yes] [--all-participants] [--json]`
@@ -27,7 +30,7 @@ import { confirm, UsageError, type CommandContext, type Flags } from './commandC
  * says which), or the confirmation was declined (nothing erased); 2 bad input, or no terminal to confirm on and no
  * --yes; 3 transient failure (the record stays open: resume it).
  */
-export async function participantErase(ctx: CommandContext, args: readonly string[], flags: Flags): Promise<number> {
+async function participantErase(ctx: CommandContext, args: readonly string[], flags: Flags): Promise<number> {
   const { io } = ctx;
   if (args.length > 1) throw new UsageError('participant erase takes one participant id (quote it)');
   const [id] = args;

@@ -1,8 +1,9 @@
-import { exportParticipant, type ExportReport } from '../../shared/participants/exportParticipant';
-import { directorySink, zipSink } from '../../shared/participants/exportSinks';
-import { parseParticipantId } from '../../shared/participants/participantId';
+import { exportParticipant, type ExportReport, directorySink, zipSink } from '../../shared/participants';
+import { parseParticipantId } from '../../shared/recording';
 import { Progress } from '../progress';
-import { UsageError, type CommandContext, type Flags } from './commandContext';
+import { UsageError, type Command, type CommandContext, type Flags } from './commandContext';
+
+export const participantExportCommand: Command = { flags: ['out', 'zip', 'dry-run'], run: participantExport };
 
 /**
  * `participant export <participantId> --out DIR | --zip FILE [--dry-run] [--json]`: every recording folder the
@@ -10,7 +11,7 @@ import { UsageError, type CommandContext, type Flags } from './commandContext';
  * Exit 0 all copied and matching; 1 a hash or size mismatch, or a file the manifest says is archived is missing;
  * 2 bad input; 3 transient failure.
  */
-export async function participantExport(ctx: CommandContext, args: readonly string[], flags: Flags): Promise<number> {
+async function participantExport(ctx: CommandContext, args: readonly string[], flags: Flags): Promise<number> {
   const { io } = ctx;
   if (args.length !== 1) throw new UsageError('participant export needs one participant id (quote it)');
   const participantId = parseParticipantId(args[0], 'participantId');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { Manifest } from '../shared/archive/manifest';
+import type { Manifest } from '../shared/archive';
 
 export interface BlobCheck {
   callId: string;

@@ -1,12 +1,5 @@
-import type { Command } from './commandContext';
-import { hold } from './hold';
-import { indexRebuild } from './indexRebuild';
-import { participantErase } from './participantErase';
-import { participantExport } from './participantExport';
-
 /** The data-subject commands: `participant export|erase`, `hold set|clear`, `index rebuild`. */
-
-export const PARTICIPANT_USAGE = `Participants' data (access and erasure requests, legal holds):
+const PARTICIPANT_USAGE = `Participants' data (access and erasure requests, legal holds):
 
   participant export <participantId> --out DIR | --zip FILE [--dry-run] [--json]
       Every recording the participant appears in (manifest, metadata, media), streamed, each file's SHA-256 checked
@@ -29,11 +22,27 @@ export const PARTICIPANT_USAGE = `Participants' data (access and erasure request
       Writes the participant index from every manifest (archives made before it existed). Safe to repeat.
       e.g. index rebuild`;
 
-/** By name (two words); main.ts dispatches to them like to every other command. */
-export const PARTICIPANT_COMMANDS: Record<string, Command> = {
-  'participant export': { flags: ['out', 'zip', 'dry-run'], run: participantExport },
-  'participant erase': { flags: ['reason', 'operator', 'yes', 'all-participants', 'resume'], run: participantErase },
-  'hold set': { flags: ['tag', 'operator', 'reason'], run: (ctx, args, flags) => hold(ctx, 'set', args, flags) },
-  'hold clear': { flags: ['tag', 'operator', 'reason'], run: (ctx, args, flags) => hold(ctx, 'clear', args, flags) },
-  'index rebuild': { flags: [], run: indexRebuild },
-};
+/** Printed by --help, and after the message of bad usage. Every command of main.ts's table is listed here. */
+export const USAGE = `Usage: call-recording-archiver <command> [options]
+
+Commands:
+  status [--all] [--json]              recordings that are pending, failed or close to their deadline; queued and
+                                       poison chunk copies
+  verify <callId> | --all [--json]     re-read archived blobs; check size, Content-MD5 and SHA-256
+  archive <event.json> [--wait] [--timeout S] [--json]
+                                       archive from a saved event (one event or an array; either schema): the
+                                       intent is recorded and the copies queued, as for an Event Grid delivery;
+                                       --wait until the function app has copied them (default 600 s)
+  redrive [--container NAME] [--prefix P] [--wait] [--timeout S] [--json]
+                                       the same for the RecordingFileStatusUpdated events Event Grid dead-lettered
+                                       (container default: DEAD_LETTER_CONTAINER or eventgrid-deadletter)
+  retry <callId> [<recordingKey>] [--json]
+                                       failed or poison chunks still before their deadline: pending again, queued
+
+${PARTICIPANT_USAGE}
+
+Settings are the app's (ACS_CONNECTION_STRING or ACS_ENDPOINT, ARCHIVE_STORAGE_CONNECTION_STRING or
+ARCHIVE_STORAGE_URL, ARCHIVE_CONTAINER, CONTROL_CONTAINER, AzureWebJobsStorage, ARCHIVE_QUEUE, ...), from the
+environment or ./local.settings.json.
+Options go anywhere; one a command does not take is refused.
+Exit codes: 0 ok, 1 needs attention, 2 usage or settings, 3 transient failure (try again).`;

@@ -146,13 +146,13 @@ function settingsFrom(io: CliIo): Record<string, string | undefined> {
 }
 
 function cliLogger(io: CliIo, json: boolean): Logger {
-  // With --json, stdout carries only the result; logs go to stderr. LOG_LEVEL=debug shows the debug lines too.
+  // With --json, stdout carries only the result; logs go to stderr.
   const write =
     (prefix: string) =>
     (...args: unknown[]) =>
       io.err(prefix + args.map(String).join(' '));
   return {
-    debug: io.env.LOG_LEVEL?.trim().toLowerCase() === 'debug' ? write('debug: ') : () => undefined,
+    debug: () => undefined,
     info: json ? () => undefined : write(''),
     warn: write('warning: '),
     error: write('error: '),

@@ -4,8 +4,8 @@ import { startEmulator, type AcsEmulator, type EmulatorOptions } from '../../dev
 import { MAX_DEQUEUE_COUNT } from '../../shared/archive/chunkQueue';
 import { copyChunk, type CopyOutcome } from '../../shared/archive/copyChunk';
 import { ingestEvent, type IngestOutcome } from '../../shared/archive/ingest';
-import type { Manifest } from '../../shared/archive/manifest';
-import { createArchiveServices, type ArchiveServices } from '../../shared/archive/services';
+import type { Manifest } from '../../shared/archive/manifest/manifest';
+import { createArchiveServices, type ArchiveServices } from '../../shared/archive/archiveServices';
 import { loadConfig, type Config } from '../../shared/config';
 import type { Logger } from '../../shared/logger';
 import { CapturedLog } from './logs';

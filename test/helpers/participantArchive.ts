@@ -1,5 +1,5 @@
 import type { RecordingFiles } from '../../dev/emulator';
-import type { Manifest } from '../../shared/archive/manifest';
+import type { Manifest } from '../../shared/archive/manifest/manifest';
 import type { Logger } from '../../shared/logger';
 import { readManifest, type ArchiveHarness } from './archiveHarness';
 import { CapturedLog } from './logs';

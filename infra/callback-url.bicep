@@ -1,8 +1,9 @@
 // Post-deploy (infra/scripts/postdeploy.*): sets RECORDING_STATE_CALLBACK_URL to the recordingState function's URL
 // with that function's OWN key (never the host's default or master key). It runs after the code is deployed because
 // a function's key exists only once the function does. The key is read and written inside Azure Resource Manager:
-// it never passes through the script, a shell variable, a log or an output. Later `azd provision` runs write the
-// same URL (app/function.bicep, codeDeployed=true), so this setting is never lost.
+// it never passes through the script, a shell variable, a log or an output. Later `azd provision` runs carry the URL
+// set here over (main.bicep reads it from the app's settings; app/function.bicep writes it back), so this setting is
+// never lost, and no provisioning reads a function key.
 // Deployed into the function app's resource group.
 
 param functionAppName string

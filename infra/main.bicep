@@ -134,7 +134,7 @@ param maximumInstanceCount int = 40
 @description('Always-ready (billed while idle) instances for archiveChunk; 0 scales it from zero.')
 param archiveChunkAlwaysReady int = 0
 
-@description('True once the code is deployed (set by infra/scripts/preprovision.*): RECORDING_STATE_CALLBACK_URL then carries the recordingState key.')
+@description('True once the code is deployed (set by infra/scripts/preprovision.*): the current RECORDING_STATE_CALLBACK_URL is then carried over.')
 param codeDeployed bool = false
 
 // Monitoring -----------------------------------------------------------------------------------------------------
@@ -292,6 +292,17 @@ resource existingSystemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' exist
   scope: resourceGroup(systemTopicResourceGroupName)
 }
 
+// RECORDING_STATE_CALLBACK_URL carries the recordingState function's own key. Its key is read only by the post-deploy
+// step (callback-url.bicep), which retries: listKeys on a function goes through the app's host, which does not answer
+// while the app cold-starts or restarts, and a provisioning does not retry. A provisioning carries the URL the app
+// has now over instead (reading app settings is a plain Azure Resource Manager call, answered whatever the host's
+// state), read before function.bicep writes the settings. Only once the code is deployed: on the very first
+// provisioning the app does not exist yet and the setting stays empty until postdeploy sets it.
+var functionAppId = resourceId(subscription().subscriptionId, rgName, 'Microsoft.Web/sites', functionAppName)
+var currentRecordingStateCallbackUrl = codeDeployed
+  ? (list('${functionAppId}/config/appsettings', '2024-04-01').properties.?RECORDING_STATE_CALLBACK_URL ?? '')
+  : ''
+
 module app 'app/function.bicep' = {
   name: 'functionApp'
   scope: rg
@@ -307,7 +318,7 @@ module app 'app/function.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     archiveChunkAlwaysReady: archiveChunkAlwaysReady
     instanceMemoryMB: instanceMemoryMB
-    codeDeployed: codeDeployed
+    recordingStateCallbackUrl: currentRecordingStateCallbackUrl
     acsEndpoint: createCommunicationService
       ? acsAccess.outputs.endpoint
       : 'https://${existingCommunicationService.properties.hostName}/'
@@ -331,9 +342,20 @@ module app 'app/function.bicep' = {
   }
 }
 
+// NOTE on the custom roles (custom-roles.bicep): a role definition created seconds before an assignment that uses it
+// can be unknown to that assignment for a while (RoleDefinitionDoesNotExist), because definitions replicate across
+// Azure Resource Manager. The assignments depend on the definitions explicitly (dependsOn below; the outputs they
+// read would imply it) and, through the app's outputs, start only once the function app module has finished, which
+// takes minutes while the definitions, which depend on nothing, are created first. That is the fix, because it is
+// the smallest that is sound: azd stops at a failed provisioning and runs no later hook, so no hook can retry it,
+// and creating the definitions in preprovision would need this resource group (their assignable scope) before this
+// template creates it and would keep the definitions in two places. Should ARM still answer RoleDefinitionDoesNotExist
+// on a first `azd up`, run it again: every resource here is idempotent and the definitions exist by then.
 module rbac 'app/rbac.bicep' = {
   name: 'roleAssignments'
   scope: rg
+  #disable-next-line no-unnecessary-dependson
+  dependsOn: [customRoles, app]
   params: {
     runtimeStorageAccountName: app.outputs.runtimeStorageAccountName
     archiveQueueName: app.outputs.archiveQueueName

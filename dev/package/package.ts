@@ -153,17 +153,17 @@ export async function buildPackage(options: PackageOptions): Promise<PackageRepo
   for (const file of ROOT_FILES) {
     if (!existsSync(path.join(root, file))) throw new Error(`${path.join(root, file)} is missing`);
   }
-  assertSafeToEmpty(root, stageDir);
-  rmSync(stageDir, { recursive: true, force: true });
-  mkdirSync(stageDir, { recursive: true });
-
-  // The compiled app.
   const foreign = readdirSync(dist).filter((entry) => !PRODUCT_DIST.has(entry));
   if (foreign.length > 0) {
     throw new Error(
       `${dist} holds ${foreign.join(', ')}, which the product build does not write: delete dist/ and run npm run build`,
     );
   }
+  assertSafeToEmpty(root, stageDir);
+  rmSync(stageDir, { recursive: true, force: true });
+  mkdirSync(stageDir, { recursive: true });
+
+  // The compiled app.
   const distFiles = walk(dist, () => false).filter((f) => DIST_FILE.test(f));
   for (const file of distFiles) copyInto(path.join(dist, file), path.join(stageDir, 'dist', file));
   for (const file of ROOT_FILES) copyInto(path.join(root, file), path.join(stageDir, file));

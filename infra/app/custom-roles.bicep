@@ -11,17 +11,30 @@
 // Every action below is in https://learn.microsoft.com/azure/role-based-access-control/permissions/storage and the
 // operation -> action map is https://learn.microsoft.com/rest/api/storageservices/authorize-with-azure-active-directory
 // (test/infra/sources.ts lists them; the tests fail on any other action).
-// Role definitions are tenant-wide objects: `azd down` deletes the resource group and the assignments in it, not
-// these definitions (README "Tear down" shows how to remove them). Creating them needs
-// Microsoft.Authorization/roleDefinitions/write (Owner or User Access Administrator).
+// A role definition is a subscription-level resource, but its display name (roleName) must be unique in the whole
+// Microsoft Entra tenant: a second definition with the same roleName anywhere in the tenant, in another subscription
+// too, fails with RoleDefinitionWithSameNameExists (MicrosoftDocs/azure-docs#60446, Azure/ARO-RP#1346). So the names
+// carry the subscription id as well as the environment and resource group names: `dev` deployed into a second
+// subscription gets roles of its own. The resource name (a guid) is derived from the subscription and the resource
+// group (whose name carries the environment), so re-provisioning updates the same two definitions in place.
+// `azd down` deletes the resource group and the assignments in it, not these definitions (README "Tear down" shows
+// how to remove them). Creating them needs Microsoft.Authorization/roleDefinitions/write (Owner or User Access
+// Administrator).
+// Replication: a definition can be briefly unknown to the assignment that uses it (RoleDefinitionDoesNotExist) right
+// after it is created. main.bicep makes the assignments (rbac.bicep) depend on this module explicitly and only after
+// the function app module, which takes minutes; see the NOTE there.
 
-@description('Name of the azd environment, to make the role names unique in the tenant.')
+@description('Name of the azd environment; part of the role names, which must be unique in the tenant.')
 param environmentName string
+
+// "(<env>, <resource group>, <subscription id>)": unique in the tenant, and readable in the portal and for
+// `az role definition list --custom-role-only`.
+var roleNameSuffix = '(${environmentName}, ${resourceGroup().name}, ${subscription().subscriptionId})'
 
 resource archiveWriter 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, resourceGroup().id, 'call-recording-archiver', 'archive-writer')
   properties: {
-    roleName: 'Call recording archive writer (${environmentName}, ${resourceGroup().name})'
+    roleName: 'Call recording archive writer ${roleNameSuffix}'
     description: 'Read and write recordings and manifests in the archive container; no delete, no tags, no immutability actions.'
     type: 'customRole'
     permissions: [
@@ -49,7 +62,7 @@ resource archiveWriter 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
 resource queueWorker 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, resourceGroup().id, 'call-recording-archiver', 'queue-worker')
   properties: {
-    roleName: 'Call recording queue worker (${environmentName}, ${resourceGroup().name})'
+    roleName: 'Call recording queue worker ${roleNameSuffix}'
     description: 'Send, receive, update (visibility) and delete messages of the chunk queue; read its properties. No queue delete or clear.'
     type: 'customRole'
     permissions: [

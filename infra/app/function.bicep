@@ -101,12 +101,15 @@ param archiveQueueName string = 'archive-chunks'
 @description('After its deadline plus this, a recording still not archived is marked failed (ARCHIVE_DEADLINE_GRACE_HOURS).')
 param deadlineGraceHours int = 1
 
-// The functions exist only once the code is deployed, and RECORDING_STATE_CALLBACK_URL must carry the recordingState
-// function's own key, which cannot be read before. infra/scripts/preprovision.* sets this (ARCHIVER_CODE_DEPLOYED)
-// when the app already runs the code; on the very first provisioning it is false, the URL stays unset until
-// postdeploy sets it (callback-url.bicep), and every later provisioning writes the same URL here.
-@description('True when the code is deployed, so the recordingState function and its key exist.')
-param codeDeployed bool = false
+// RECORDING_STATE_CALLBACK_URL must carry the recordingState function's own key, which exists only once the code is
+// deployed. The post-deploy step sets it (callback-url.bicep, with retries); a provisioning only carries over the URL
+// the app has at that moment (main.bicep reads it from the current app settings once infra/scripts/preprovision.*
+// found the code deployed, ARCHIVER_CODE_DEPLOYED). Nothing deployed by a provisioning reads a function key: listKeys
+// goes through the app's host, which does not answer while the app cold-starts or restarts, and a provisioning has no
+// retry. Empty on the very first provisioning ('' is read as unset) until postdeploy sets it.
+@secure()
+@description('The RECORDING_STATE_CALLBACK_URL the app has now (it carries a function key; never output), or empty.')
+param recordingStateCallbackUrl string = ''
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: identityName
@@ -265,12 +268,9 @@ var appSettings = {
   ARCHIVE_STORAGE_URL: archiveStorageUrl
   ARCHIVE_CONTAINER: archiveContainerName
   CONTROL_CONTAINER: controlContainerName
-  // The recordingState function's OWN key (never the host's default or master key): ACS calls this URL, and
-  // recordingState is authLevel function. Unset ('' is read as unset) until the code and so the key exist; the
-  // same expression is in callback-url.bicep, which postdeploy deploys. `if` evaluates only the branch it takes.
-  RECORDING_STATE_CALLBACK_URL: codeDeployed
-    ? 'https://${functionApp.properties.defaultHostName}/api/recording-state?code=${listKeys('${functionApp.id}/functions/recordingState', '2024-04-01').default}'
-    : ''
+  // Carries the recordingState function's OWN key (never the host's default or master key): ACS calls this URL, and
+  // recordingState is authLevel function. Set by postdeploy (callback-url.bicep), carried over here (see the param).
+  RECORDING_STATE_CALLBACK_URL: recordingStateCallbackUrl
   RECORDING_RETENTION_HOURS: string(recordingRetentionHours)
   ARCHIVE_DEADLINE_WARNING_HOURS: string(deadlineWarningHours)
   ARCHIVE_DEADLINE_GRACE_HOURS: string(deadlineGraceHours)

@@ -24,10 +24,12 @@ var tiles = [
     visualization: 'piechart'
   }
   {
+    // A grid, not a chart: the oldest deadline is a datetime, which a timechart cannot draw (it plots numbers over
+    // timestamp); the grid shows it next to the hours left, newest sweep first.
     name: 'oldest-pending'
     title: 'Pending archives and the oldest deadline (hours left)'
     query: loadTextContent('../monitoring/workbook-oldest-pending.kql')
-    visualization: 'timechart'
+    visualization: 'table'
   }
   {
     name: 'throughput'

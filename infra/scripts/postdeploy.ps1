@@ -6,18 +6,32 @@
 #   3. create or update the Event Grid subscriptions (infra/subscriptions.bicep; callEvents gets its own key), and
 #      the app's role on an EXISTING Communication Services resource, retrying with backoff for up to 15 minutes.
 # Deployment names carry the azd environment name. Keys are read and written inside Azure Resource Manager only.
+# Every Azure CLI call names the subscription azd deployed to (AZURE_SUBSCRIPTION_ID), never the CLI's default one.
 $ErrorActionPreference = 'Stop'
 
-foreach ($name in 'AZURE_ENV_NAME', 'AZURE_RESOURCE_GROUP', 'AZURE_FUNCTION_APP_NAME', 'SERVICE_API_URI',
-  'ARCHIVE_STORAGE_ACCOUNT_NAME', 'DEAD_LETTER_CONTAINER', 'EVENT_GRID_SYSTEM_TOPIC_NAME',
+foreach ($name in 'AZURE_ENV_NAME', 'AZURE_SUBSCRIPTION_ID', 'AZURE_RESOURCE_GROUP', 'AZURE_FUNCTION_APP_NAME',
+  'SERVICE_API_URI', 'ARCHIVE_STORAGE_ACCOUNT_NAME', 'DEAD_LETTER_CONTAINER', 'EVENT_GRID_SYSTEM_TOPIC_NAME',
   'EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP', 'ACS_ROLE_BY_POSTDEPLOY', 'ACS_NAME', 'ACS_RESOURCE_GROUP',
   'AZURE_FUNCTION_PRINCIPAL_ID') {
   if (-not [Environment]::GetEnvironmentVariable($name)) {
     throw "postdeploy: $name is not set: run through azd (azd deploy / azd up) or set the azd environment values"
   }
 }
+$sub = $env:AZURE_SUBSCRIPTION_ID
 
 $infra = Split-Path $PSScriptRoot -Parent
+# The last error of a step that is retried, shown when the step gives up.
+$lastError = (New-TemporaryFile).FullName
+
+# The Azure CLI can use the subscription azd deployed to (azd and the Azure CLI sign in separately): without this,
+# every step below would only wait and give up.
+az account show --subscription $sub --query id --output tsv 2> $lastError | Out-Null
+if ($LASTEXITCODE -ne 0) {
+  $detail = (Get-Content -Raw -LiteralPath $lastError) -replace '\s+$', ''
+  $tenant = if ($env:AZURE_TENANT_ID) { $env:AZURE_TENANT_ID } else { '<tenant id of the subscription>' }
+  throw ("postdeploy: the Azure CLI cannot use subscription $sub, the one azd deployed to: $detail`n  azd and the " +
+    "Azure CLI sign in separately: az login --tenant $tenant, then azd hooks run postdeploy.")
+}
 # Deployment names: at most 64 characters of letters, digits and - _ . ( )
 $envSuffix = ($env:AZURE_ENV_NAME -replace '[^A-Za-z0-9_.()-]', '-')
 if ($envSuffix.Length -gt 40) { $envSuffix = $envSuffix.Substring(0, 40) }
@@ -28,9 +42,14 @@ function Invoke-WithRetry([int] $BudgetSeconds, [string] $What, [scriptblock] $A
   $started = Get-Date
   $delay = 5
   $attempt = 1
+  Set-Content -LiteralPath $lastError -Value ''
   while (-not (& $Action)) {
     $elapsed = [int]((Get-Date) - $started).TotalSeconds
-    if ($elapsed -ge $BudgetSeconds) { throw "postdeploy: ${What}: still failing after $attempt attempts ($elapsed s)" }
+    if ($elapsed -ge $BudgetSeconds) {
+      $detail = (Get-Content -Raw -LiteralPath $lastError) -replace '\s+$', ''
+      if ($detail) { $detail = " (last error: $detail)" }
+      throw "postdeploy: ${What}: still failing after $attempt attempts ($elapsed s)$detail"
+    }
     Write-Host "postdeploy: ${What}: attempt $attempt failed, retrying in $delay s..."
     Start-Sleep -Seconds $delay
     $attempt++
@@ -52,7 +71,7 @@ function Test-AppAnswers {
 function Test-FunctionsIndexed {
   foreach ($functionName in 'archiveRecording', 'archiveChunk', 'callEvents', 'callAutomationEvents', 'recordingState') {
     az functionapp function show --resource-group $env:AZURE_RESOURCE_GROUP --name $env:AZURE_FUNCTION_APP_NAME `
-      --function-name $functionName --query name --output tsv *> $null
+      --function-name $functionName --subscription $sub --query name --output tsv 2> $lastError | Out-Null
     if ($LASTEXITCODE -ne 0) { return $false }
   }
   return $true
@@ -60,6 +79,7 @@ function Test-FunctionsIndexed {
 
 function Set-CallbackUrl {
   az deployment group create `
+    --subscription $sub `
     --name "cra-callback-url-$envSuffix" `
     --resource-group $env:AZURE_RESOURCE_GROUP `
     --template-file (Join-Path $infra 'callback-url.bicep') `
@@ -71,6 +91,7 @@ function Set-CallbackUrl {
 
 function Set-EventSubscriptions {
   az deployment group create `
+    --subscription $sub `
     --name "cra-event-subscriptions-$envSuffix" `
     --resource-group $env:EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP `
     --template-file (Join-Path $infra 'subscriptions.bicep') `
@@ -94,7 +115,8 @@ Invoke-WithRetry 300 "waiting for $($env:SERVICE_API_URI) to answer" { Test-AppA
 Invoke-WithRetry 600 'waiting for the functions to be indexed' { Test-FunctionsIndexed }
 
 Invoke-WithRetry 300 "setting RECORDING_STATE_CALLBACK_URL (recordingState's own key)" { Set-CallbackUrl }
-# Later `azd provision` runs write the same URL (app/function.bicep); preprovision re-checks this every time.
+# Later `azd provision` runs carry this URL over (main.bicep reads it back from the app settings once preprovision
+# finds the code deployed, which it checks every time).
 azd env set ARCHIVER_CODE_DEPLOYED true --environment $env:AZURE_ENV_NAME | Out-Null
 # Changing a setting restarts the app: warm it again before Event Grid validates the endpoints.
 Invoke-WithRetry 300 "waiting for $($env:SERVICE_API_URI) to answer after the settings change" { Test-AppAnswers }

@@ -1,20 +1,51 @@
 #!/usr/bin/env sh
 # azd preprovision hook: reads what already runs in Azure and sets the two parameters main.bicep cannot find out by
 # itself (azd reloads the environment after a hook, so main.parameters.json sees them):
-#   ARCHIVER_CODE_DEPLOYED            true when the function app already runs the code: RECORDING_STATE_CALLBACK_URL
-#                                     can then carry the recordingState function's own key (app/function.bicep).
+#   ARCHIVER_CODE_DEPLOYED            true when the function app already runs the code: the provisioning then carries
+#                                     the current RECORDING_STATE_CALLBACK_URL over (main.bicep).
 #   ARCHIVE_IMMUTABILITY_POLICY_APPLY false once the WORM container's immutability policy is LOCKED: a locked policy
 #                                     refuses every update except extending it, so it must not be PUT again.
-# and refuses, with the reason, the WORM changes that would silently weaken the archive. On the very first
-# provisioning nothing exists yet and both keep their defaults. Needs the Azure CLI, signed in (`az login`).
-# Same logic as preprovision.ps1.
+# It refuses, with the reason, the WORM changes that would silently weaken the archive, and an existing Event Grid
+# system topic without the system-assigned identity main.bicep needs. On the very first provisioning nothing exists
+# yet and both parameters keep their defaults. `azd provision --preview` (infra/scripts/whatif.sh) runs it too.
+# Every Azure CLI call names the subscription azd deploys to (AZURE_SUBSCRIPTION_ID), never the CLI's default one,
+# and a call that fails stops the provisioning with its message: a failure is never read as "nothing there".
+# Needs the Azure CLI, signed in (`az login`) to that subscription's tenant. Same logic as preprovision.ps1.
 set -eu
 
 : "${AZURE_ENV_NAME:?not set: run through azd (azd provision / azd up)}"
 
+if [ -z "${AZURE_SUBSCRIPTION_ID:-}" ]; then
+  echo "preprovision: AZURE_SUBSCRIPTION_ID is not set in the azd environment '$AZURE_ENV_NAME'." >&2
+  echo "  Every Azure CLI call here names the subscription azd deploys to, never the Azure CLI's default one." >&2
+  echo "  Run 'azd up' (it asks for the subscription before provisioning), or set it first:" >&2
+  echo "  azd env set AZURE_SUBSCRIPTION_ID <subscription id> --environment $AZURE_ENV_NAME" >&2
+  exit 1
+fi
+
+err="$(mktemp)"
+trap 'rm -f "$err"' EXIT
+
+# fail WHAT: the az call just made failed; says what it was for and what az said, then stops.
+fail() {
+  echo "preprovision: $1 failed in subscription $AZURE_SUBSCRIPTION_ID:" >&2
+  sed 's/^/  /' "$err" >&2
+  echo "  Nothing was changed. Fix the cause (az login, your access to the subscription, the network) and run" >&2
+  echo "  azd provision again." >&2
+  exit 1
+}
+
 set_env() {
   azd env set "$1" "$2" --environment "$AZURE_ENV_NAME" >/dev/null
 }
+
+# 0. The Azure CLI can use the subscription azd deploys to (azd and the Azure CLI sign in separately).
+if ! az account show --subscription "$AZURE_SUBSCRIPTION_ID" --query id --output tsv >/dev/null 2>"$err"; then
+  echo "preprovision: the Azure CLI cannot use subscription $AZURE_SUBSCRIPTION_ID, the one azd deploys to:" >&2
+  sed 's/^/  /' "$err" >&2
+  echo "  azd and the Azure CLI sign in separately: az login --tenant ${AZURE_TENANT_ID:-<tenant id of the subscription>}" >&2
+  exit 1
+fi
 
 rg="${AZURE_RESOURCE_GROUP:-}"
 app="${AZURE_FUNCTION_APP_NAME:-}"
@@ -25,26 +56,42 @@ worm_container="${plain_container}-worm"
 worm="${ARCHIVE_IMMUTABILITY_ENABLED:-false}"
 apply="${ARCHIVE_IMMUTABILITY_POLICY_APPLY:-true}"
 
-# 1. Is the code deployed? (values of an earlier provisioning; absent on the first one, stale after `azd down`)
-code_deployed=false
-if [ -n "$rg" ] && [ -n "$app" ] &&
-  az functionapp function show --resource-group "$rg" --name "$app" --function-name recordingState \
-    --query name --output tsv >/dev/null 2>&1; then
-  code_deployed=true
+# Values of an earlier provisioning: absent on the first one, stale after `azd down` (the group is gone then).
+rg_exists=false
+if [ -n "$rg" ]; then
+  rg_exists="$(az group exists --name "$rg" --subscription "$AZURE_SUBSCRIPTION_ID" --output tsv 2>"$err")" ||
+    fail "checking the resource group '$rg'"
 fi
-set_env ARCHIVER_CODE_DEPLOYED "$code_deployed"
 
-# 2. WORM. Prints "<version-level immutability enabled> <policy state>" of a container, nothing when it does not exist.
-container_state() {
-  az storage container-rm show --storage-account "$account" --resource-group "$rg" --name "$1" \
-    --query "join(' ', [to_string(immutableStorageWithVersioning.enabled || 'false'), to_string(immutabilityPolicy.state || 'None')])" \
-    --output tsv 2>/dev/null || true
-}
+# 1. Is the code deployed? (the app exists and has its recordingState function)
+code_deployed=false
+if [ "$rg_exists" = true ] && [ -n "$app" ]; then
+  found="$(az functionapp list --resource-group "$rg" --subscription "$AZURE_SUBSCRIPTION_ID" \
+    --query "[?name=='$app'].name" --output tsv 2>"$err")" || fail "listing the function apps of '$rg'"
+  if [ -n "$found" ]; then
+    found="$(az functionapp function list --resource-group "$rg" --name "$app" --subscription "$AZURE_SUBSCRIPTION_ID" \
+      --query "[?name=='recordingState' || ends_with(name, '/recordingState')].name" --output tsv 2>"$err")" ||
+      fail "listing the functions of '$app'"
+    if [ -n "$found" ]; then code_deployed=true; fi
+  fi
+fi
 
+# 2. WORM: "<version-level immutability enabled> <policy state>" of the WORM container, '' when it does not exist.
 state=""
-if [ -n "$rg" ] && [ -n "$account" ] &&
-  az storage account show --resource-group "$rg" --name "$account" --query name --output tsv >/dev/null 2>&1; then
-  state="$(container_state "$worm_container")"
+if [ "$rg_exists" = true ] && [ -n "$account" ]; then
+  found="$(az storage account list --resource-group "$rg" --subscription "$AZURE_SUBSCRIPTION_ID" \
+    --query "[?name=='$account'].name" --output tsv 2>"$err")" || fail "listing the storage accounts of '$rg'"
+  if [ -n "$found" ]; then
+    found="$(az storage container-rm list --storage-account "$account" --resource-group "$rg" \
+      --subscription "$AZURE_SUBSCRIPTION_ID" --query "[?name=='$worm_container'].name" --output tsv 2>"$err")" ||
+      fail "listing the containers of '$account'"
+    if [ -n "$found" ]; then
+      state="$(az storage container-rm show --storage-account "$account" --resource-group "$rg" --name "$worm_container" \
+        --subscription "$AZURE_SUBSCRIPTION_ID" \
+        --query "join(' ', [to_string(immutableStorageWithVersioning.enabled || 'false'), to_string(immutabilityPolicy.state || 'None')])" \
+        --output tsv 2>"$err")" || fail "reading the immutability of '$worm_container' in '$account'"
+    fi
+  fi
 fi
 
 if [ "$worm" = "true" ]; then
@@ -63,7 +110,8 @@ if [ "$worm" = "true" ]; then
     *\ Locked)
       apply=false
       echo "preprovision: the immutability policy of '$worm_container' is locked: not deploying it again (a locked policy"
-      echo "  can only be extended: az storage container immutability-policy extend --account-name $account -c $worm_container ...)."
+      echo "  can only be extended: az storage container immutability-policy extend --subscription $AZURE_SUBSCRIPTION_ID"
+      echo "  --account-name $account -c $worm_container ...)."
       ;;
   esac
 else
@@ -79,4 +127,35 @@ else
       ;;
   esac
 fi
+
+# 3. An existing system topic must have a system-assigned identity: main.bicep gives that identity its role on the
+# dead-letter container (it reads identity.principalId, and without one the template fails with an expression error
+# that does not say why). Same resource group rule as main.bicep: the topic's own, else the ACS resource's, else
+# the environment's.
+topic="${EVENT_GRID_EXISTING_SYSTEM_TOPIC_NAME:-}"
+if [ -n "$topic" ]; then
+  topic_rg="${EVENT_GRID_EXISTING_SYSTEM_TOPIC_RESOURCE_GROUP:-}"
+  if [ -z "$topic_rg" ]; then
+    if [ -n "${ACS_EXISTING_NAME:-}" ] && [ -n "${ACS_EXISTING_RESOURCE_GROUP:-}" ]; then
+      topic_rg="$ACS_EXISTING_RESOURCE_GROUP"
+    else
+      topic_rg="rg-$AZURE_ENV_NAME"
+    fi
+  fi
+  identity="$(az eventgrid system-topic show --name "$topic" --resource-group "$topic_rg" \
+    --subscription "$AZURE_SUBSCRIPTION_ID" --query "identity.type" --output tsv 2>"$err")" ||
+    fail "reading the Event Grid system topic '$topic' in '$topic_rg' (EVENT_GRID_EXISTING_SYSTEM_TOPIC_NAME)"
+  case "$identity" in
+    *SystemAssigned*) ;;
+    *)
+      echo "preprovision: refusing: the Event Grid system topic '$topic' (resource group '$topic_rg') has no system-assigned" >&2
+      echo "  identity (identity: ${identity:-none}). Its identity writes undeliverable events to the dead-letter container," >&2
+      echo "  and provisioning fails with a template error without it. Give it one, then run azd provision again:" >&2
+      echo "  az eventgrid system-topic update --name $topic --resource-group $topic_rg --subscription $AZURE_SUBSCRIPTION_ID --identity systemassigned" >&2
+      exit 1
+      ;;
+  esac
+fi
+
+set_env ARCHIVER_CODE_DEPLOYED "$code_deployed"
 set_env ARCHIVE_IMMUTABILITY_POLICY_APPLY "$apply"

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { type BicepFile, type BicepResource, parseBicep, propertyValue } from './bicep';
 
 /** The repository, infra/ and every template in it, read once (test/infra/*.test.ts share them). */
-export const ROOT = join(__dirname, '..', '..');
+export const ROOT = join(__dirname, '..', '..', '..');
 export const INFRA = join(ROOT, 'infra');
 
 function filesUnder(dir: string, suffix: string): string[] {

@@ -1,7 +1,16 @@
-import { logEvent, TELEMETRY_FIELDS, type TelemetryName } from '../../shared/telemetry';
-import type { Logger } from '../../shared/logger';
-import { propertyValue } from './bicep';
-import { KQL_FILES, file, files, loadedTextFiles, propertiesOf, readInfra, readQuery, type Query } from './templates';
+import { logEvent, TELEMETRY_FIELDS, type TelemetryName } from '../../../shared/telemetry';
+import type { Logger } from '../../../shared/logger';
+import { propertyValue } from '../../helpers/infra/bicep';
+import {
+  KQL_FILES,
+  file,
+  files,
+  loadedTextFiles,
+  propertiesOf,
+  readInfra,
+  readQuery,
+  type Query,
+} from '../../helpers/infra/templates';
 
 /**
  * The alerts and the workbook read the app's telemetry lines (`Name {json}`, shared/telemetry.ts). These tests hold
@@ -234,6 +243,36 @@ describe('workbook (infra/app/workbook.bicep)', () => {
     const resource = workbook.resources.find((r) => r.type === 'Microsoft.Insights/workbooks')!;
     expect(propertyValue(resource.body, 'name')).toMatch(/^guid\(/);
     expect(propertyValue(propertiesOf(resource.body), 'serializedData')).toBe('string(workbook)');
+  });
+
+  /** name, query file and visualization of each tile, read from the tiles array. */
+  const tiles = [
+    ...(workbook.vars.get('tiles') ?? '').matchAll(
+      /name: '([\w-]+)'[\s\S]*?loadTextContent\('\.\.\/monitoring\/([\w-]+\.kql)'\)[\s\S]*?visualization: '(\w+)'/g,
+    ),
+  ].map((m) => ({ name: m[1]!, query: m[2]!, visualization: m[3]! }));
+
+  test('every tile draws what its query returns: a timechart plots numbers over timestamp, a datetime goes in a grid', () => {
+    expect(tiles.length).toBe(6);
+    for (const tile of tiles) {
+      expect(['table', 'timechart', 'barchart', 'piechart']).toContain(tile.visualization);
+      const text = query(tile.query).text;
+      if (tile.visualization === 'timechart' || tile.visualization === 'barchart') {
+        // Over time: binned by timestamp, and no datetime column beside it (a chart cannot draw one).
+        expect({ tile: tile.name, overTime: /by bin\(timestamp, \w+\)/.test(text) }).toEqual({
+          tile: tile.name,
+          overTime: true,
+        });
+        expect({ tile: tile.name, datetime: /todatetime\(/.test(text) }).toEqual({ tile: tile.name, datetime: false });
+      }
+    }
+    // The oldest deadline (a datetime) is shown in a grid, newest sweep first, beside the hours left.
+    const oldest = tiles.find((t) => t.name === 'oldest-pending')!;
+    expect(oldest.visualization).toBe('table');
+    const text = query(oldest.query).text;
+    expect(text).toMatch(/oldestDeadline = todatetime\(e\.oldestDeadline\)/);
+    expect(text).toMatch(/\| order by timestamp desc\s*$/);
+    expect(text).toMatch(/\| project timestamp, pending, oldestDeadline, minHoursLeft\b/);
   });
 
   test('it shows what the operators need: status, oldest pending vs deadline, throughput, ack latency, failures, starts and stops', () => {

@@ -1,10 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as yauzl from 'yauzl';
+import { buildPackage as packageApp } from '../../../dev/package/package';
+import { REPO_ROOT } from '../../helpers/paths';
 
 /**
  * The deployment package, proven on a real zip: dev/package (the same tool azd's prepackage hook runs) builds it from
@@ -13,9 +24,9 @@ import * as yauzl from 'yauzl';
  * Needs `npm run build` first (as every test that runs dist/).
  */
 
-const ROOT = path.join(__dirname, '..', '..');
-const PACKAGER = path.join(ROOT, 'dist', 'dev', 'package', 'package.js');
-const HOST_LOADER = path.join(ROOT, 'dist', 'dev', 'host', 'index.js');
+const ROOT = REPO_ROOT;
+const PACKAGER = path.join(ROOT, 'dist-dev', 'dev', 'package', 'package.js');
+const HOST_LOADER = path.join(ROOT, 'dist-dev', 'dev', 'host', 'index.js');
 
 /** The functions of SPEC section 8, and the compiled file each is registered from. */
 const FUNCTIONS: Record<string, string> = {
@@ -203,7 +214,7 @@ describe('the deployment package (a real zip built by dev/package)', () => {
       expect({
         entry,
         excluded:
-          /^(functions|shared|dev|cli|test|infra|\.git|\.azure|\.package|coverage)\/|^dist\/(dev|test|cli)\/|(^|\/)local\.settings[^/]*\.json$|^(tsconfig[^/]*|jest\.config\.js|eslint\.config\.mjs|azure\.yaml|\.funcignore)$/.test(
+          /^(functions|shared|dev|cli|test|infra|\.git|\.azure|\.package|coverage|dist-dev)\/|^dist\/(?!functions\/|shared\/)|(^|\/)local\.settings[^/]*\.json$|^(tsconfig[^/]*|jest\.config\.js|eslint\.config\.mjs|azure\.yaml|\.funcignore)$/.test(
             entry,
           ),
       }).toEqual({ entry, excluded: false });
@@ -246,4 +257,25 @@ describe('the deployment package (a real zip built by dev/package)', () => {
     buildPackage(path.join(work, 'app-again'), again);
     expect(sha256(again)).toBe(sha256(zipFile));
   }, 240_000);
+});
+
+describe('the packager', () => {
+  it('refuses a dist/ that holds anything but the product build (a local tool compiled into it, say)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'cra-package-root-'));
+    try {
+      for (const file of ['host.json', 'package.json', 'package-lock.json']) {
+        writeFileSync(path.join(root, file), readFileSync(path.join(ROOT, file)));
+      }
+      for (const folder of ['functions', 'shared', 'dev/host'])
+        mkdirSync(path.join(root, 'dist', folder), { recursive: true });
+      writeFileSync(path.join(root, 'dist', 'functions', 'a.js'), '');
+      writeFileSync(path.join(root, 'dist', 'dev', 'host', 'serve.js'), '');
+      await expect(
+        packageApp({ root, stageDir: path.join(root, '.package', 'app'), zipFile: null, allowNative: false }),
+      ).rejects.toThrow(/holds dev, which the product build does not write: delete dist\/ and run npm run build/);
+      expect(existsSync(path.join(root, '.package', 'app', 'dist'))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

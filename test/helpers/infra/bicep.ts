@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /**
  * A small, careful reader of Bicep text, for checks that need no compiler (none is available where the tests run).
- * It understands what the checks need and no more: comments, single-quoted strings with `${...}` interpolation
- * (which may nest strings), `'''` multi-line strings, and bracket depth. Declarations are read only at the top
- * level of a file.
+ * It understands what the checks need and no more: comments and `#disable-next-line` pragmas, single-quoted strings
+ * with `${...}` interpolation (which may nest strings), `'''` multi-line strings, and bracket depth. Declarations are
+ * read only at the top level of a file. `evaluate` computes the value of a simple expression (names, strings).
  */
 
 export interface BicepDeclaration {
@@ -14,6 +15,8 @@ export interface BicepDeclaration {
   text: string;
   /** Where the declaration starts in the file. */
   offset: number;
+  /** Names of the decorators written just before it (`@secure()` -> 'secure'). */
+  decorators: string[];
 }
 
 export interface BicepResource {
@@ -29,6 +32,10 @@ export interface BicepParam {
   name: string;
   type: string;
   hasDefault: boolean;
+  /** The default value's expression (one line), when it has one. */
+  defaultValue?: string;
+  /** Names of its decorators: 'secure', 'description', 'allowed', ... */
+  decorators: string[];
 }
 
 export interface BicepOutput {
@@ -119,6 +126,15 @@ export function scan(text: string): Scan {
       }
       continue;
     }
+    // Pragmas (`#disable-next-line <rule>`) are trivia, like comments.
+    if (c === '#' && /^[ \t]*$/.test(text.slice(text.lastIndexOf('\n', i - 1) + 1, i))) {
+      while (i < text.length && text[i] !== '\n') {
+        code[i] = ' ';
+        depth[i] = level;
+        i += 1;
+      }
+      continue;
+    }
     if (text.startsWith('/*', i)) {
       const end = text.indexOf('*/', i + 2);
       const stop = end < 0 ? text.length : end + 2;
@@ -201,15 +217,23 @@ export function parseBicep(path: string, text: string = readFileSync(path, 'utf8
     .filter((i) => depth[i] === 0)
     .concat(code.length);
   const declarations: BicepDeclaration[] = [];
+  let previousEnd = 0;
   for (const m of code.matchAll(DECLARATION)) {
     if (depth[m.index] !== 0) continue;
     const end = boundaries.find((b) => b > m.index) ?? code.length;
+    // Decorators sit between the previous declaration's text and this one.
+    const before = code.slice(previousEnd, m.index);
+    const decorators = [...before.matchAll(/^@(\w+)/gm)]
+      .filter((d) => depth[previousEnd + d.index] === 0)
+      .map((d) => group(d, 1));
     declarations.push({
       keyword: group(m, 1) as BicepDeclaration['keyword'],
       name: group(m, 2),
       text: code.slice(m.index, end),
       offset: m.index,
+      decorators,
     });
+    previousEnd = end;
   }
   const bodyOf = (decl: BicepDeclaration): string => {
     const eq = decl.text.indexOf('=');
@@ -241,7 +265,14 @@ export function parseBicep(path: string, text: string = readFileSync(path, 'utf8
     } else if (decl.keyword === 'param') {
       const m = /^param\s+(\w+)\s+(\w+)(.*)$/.exec(head);
       if (!m) throw new Error(`${path}: cannot read param declaration "${head}"`);
-      params.push({ name: group(m, 1), type: group(m, 2), hasDefault: /^\s*=/.test(group(m, 3)) });
+      const defaultValue = /^\s*=\s*(.*?)\s*$/.exec(group(m, 3))?.[1];
+      params.push({
+        name: group(m, 1),
+        type: group(m, 2),
+        hasDefault: defaultValue !== undefined,
+        ...(defaultValue !== undefined ? { defaultValue } : {}),
+        decorators: decl.decorators,
+      });
     } else if (decl.keyword === 'output') {
       const m = /^output\s+(\w+)\s+(\w+)\s*=\s*([\s\S]*)$/.exec(decl.text.trim());
       if (!m) throw new Error(`${path}: cannot read output declaration "${head}"`);
@@ -253,4 +284,151 @@ export function parseBicep(path: string, text: string = readFileSync(path, 'utf8
     }
   }
   return { path, code, declarations, resources, params, outputs, modules, vars };
+}
+
+/**
+ * Where an expression is evaluated: the values of params (by name), the file's vars (evaluated on demand), and what
+ * `subscription()` and `resourceGroup()` return.
+ */
+export interface EvaluationContext {
+  values: Record<string, string | number | boolean>;
+  vars?: Map<string, string>;
+  subscriptionId: string;
+  resourceGroupName: string;
+}
+
+type Value = string | number | boolean | { [key: string]: Value };
+
+/** A deterministic stand-in for a hash-based Bicep function: equal inputs give equal output, different ones differ. */
+function digest(args: Value[]): Buffer {
+  return createHash('sha256')
+    .update(args.map((a) => JSON.stringify(a)).join('\u0000'))
+    .digest();
+}
+
+/** A scalar as text; an object (what subscription() returns) is not one. */
+function scalar(value: Value | undefined): string {
+  if (value === undefined || typeof value === 'object') throw new Error(`not a string: ${JSON.stringify(value)}`);
+  return String(value);
+}
+
+/**
+ * The functions the evaluator knows. guid() and uniqueString() are NOT Azure's algorithms: they are stand-ins with the
+ * two properties the tests rely on (the same inputs give the same value; different inputs give different values), so
+ * a test can tell whether a name depends on an input, never what Azure will call it.
+ */
+const FUNCTIONS: Record<string, (args: Value[], context: EvaluationContext) => Value> = {
+  subscription: (_args, c) => ({ id: `/subscriptions/${c.subscriptionId}`, subscriptionId: c.subscriptionId }),
+  resourceGroup: (_args, c) => ({
+    id: `/subscriptions/${c.subscriptionId}/resourceGroups/${c.resourceGroupName}`,
+    name: c.resourceGroupName,
+  }),
+  guid: (args) => {
+    const h = digest(args).toString('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  },
+  uniqueString: (args) =>
+    [...digest(args).subarray(0, 13)].map((b) => 'abcdefghijklmnopqrstuvwxyz234567'.charAt(b % 32)).join(''),
+  take: (args) => scalar(args[0]).slice(0, Number(scalar(args[1]))),
+  toLower: (args) => scalar(args[0]).toLowerCase(),
+  toUpper: (args) => scalar(args[0]).toUpperCase(),
+  concat: (args) => args.map(scalar).join(''),
+  replace: (args) => scalar(args[0]).split(scalar(args[1])).join(scalar(args[2])),
+};
+
+/**
+ * Evaluates a Bicep expression made of string literals (with `${...}` interpolation), numbers, booleans, names of
+ * params and vars, calls of the functions above and property access (`subscription().subscriptionId`). Anything
+ * else (operators, ternaries, resource references) is refused with an error: the evaluator never guesses.
+ */
+export function evaluate(expression: string, context: EvaluationContext): Value {
+  let i = 0;
+  const text = expression;
+  const fail = (what: string): never => {
+    throw new Error(`cannot evaluate ${JSON.stringify(expression)}: ${what} at ${i}`);
+  };
+  const skipSpace = (): void => {
+    while (i < text.length && /\s/.test(text.charAt(i))) i += 1;
+  };
+  const stringLiteral = (): string => {
+    i += 1; // the opening quote
+    let out = '';
+    while (i < text.length) {
+      const c = text.charAt(i);
+      if (c === "'") {
+        i += 1;
+        return out;
+      }
+      if (c === '\\') {
+        const e = text.charAt(i + 1);
+        out += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e;
+        i += 2;
+      } else if (text.startsWith('${', i)) {
+        i += 2;
+        const value = primary();
+        skipSpace();
+        if (text.charAt(i) !== '}') fail('expected } closing an interpolation');
+        i += 1;
+        out += scalar(value);
+      } else {
+        out += c;
+        i += 1;
+      }
+    }
+    return fail('unterminated string');
+  };
+  const argumentsList = (): Value[] => {
+    const args: Value[] = [];
+    i += 1; // (
+    skipSpace();
+    if (text.charAt(i) === ')') {
+      i += 1;
+      return args;
+    }
+    for (;;) {
+      args.push(primary());
+      skipSpace();
+      const c = text.charAt(i);
+      i += 1;
+      if (c === ')') return args;
+      if (c !== ',') fail('expected , or )');
+    }
+  };
+  const primary = (): Value => {
+    skipSpace();
+    const c = text.charAt(i);
+    let value: Value;
+    if (c === "'") value = stringLiteral();
+    else if (/\d/.test(c)) {
+      const m = /^\d+/.exec(text.slice(i))![0];
+      i += m.length;
+      value = Number(m);
+    } else if (/[A-Za-z_]/.test(c)) {
+      const name = /^[A-Za-z_]\w*/.exec(text.slice(i))![0];
+      i += name.length;
+      skipSpace();
+      if (text.charAt(i) === '(') {
+        const fn = FUNCTIONS[name];
+        if (!fn) fail(`unknown function ${name}()`);
+        value = fn!(argumentsList(), context);
+      } else if (name === 'true' || name === 'false') value = name === 'true';
+      else if (name in context.values) value = context.values[name]!;
+      else if (context.vars?.has(name)) value = evaluate(context.vars.get(name)!, context);
+      else value = fail(`unknown name ${name}`);
+    } else value = fail(`unexpected ${JSON.stringify(c)}`);
+    // Property access: subscription().subscriptionId, resourceGroup().name
+    for (;;) {
+      skipSpace();
+      if (text.charAt(i) !== '.') return value;
+      i += 1;
+      const property = /^[A-Za-z_]\w*/.exec(text.slice(i))?.[0] ?? fail('expected a property name');
+      i += property.length;
+      if (typeof value !== 'object' || !(property in value)) fail(`no property ${property}`);
+      value = (value as Record<string, Value>)[property]!;
+    }
+  };
+  const result = primary();
+  skipSpace();
+  if (i < text.length) fail('unexpected text after the expression');
+  return result;
 }

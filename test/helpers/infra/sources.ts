@@ -92,4 +92,6 @@ export const STORAGE_PERMISSIONS: Record<string, string> = {
 export const AZD_ENVIRONMENT = {
   AZURE_ENV_NAME:
     'the azd environment name (https://learn.microsoft.com/azure/developer/azure-developer-cli/manage-environment-variables)',
+  AZURE_SUBSCRIPTION_ID:
+    'the subscription azd provisions into, asked by `azd up` or set with `azd env set` (same page); every az call of the hooks names it',
 };

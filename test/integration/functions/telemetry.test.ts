@@ -3,7 +3,7 @@ import { startEmulator, type AcsEmulator } from '../../../dev/emulator';
 import { parseEventLine, TELEMETRY_FIELDS, type TelemetryName } from '../../../shared/telemetry';
 import { azuriteConnectionString } from '../../helpers/archiveHarness';
 import { startHostProcess, type HostProcess } from '../../helpers/hostProcess';
-import { KQL_FILES, readQuery } from '../../infra/templates';
+import { KQL_FILES, readQuery } from '../../helpers/infra/templates';
 import { REPO_ROOT } from '../../helpers/paths';
 import { eventually } from '../../helpers/eventually';
 

@@ -32,6 +32,9 @@ function wallMessages(planted: Planted[]): string[][] {
   const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(planted)], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
+    // NOTE: typescript-eslint takes CI=true for a single lint run and then parses each file as it is on disk, not the
+    // text it is given (its "single run" inference); the planted text must be parsed, so that inference is off here.
+    env: { ...process.env, TSESTREE_SINGLE_RUN: 'false' },
   });
   return JSON.parse(stdout) as string[][];
 }

@@ -1,4 +1,4 @@
-import type { ArchiveServices } from '../../shared/archive';
+import { customerBlobClient, type ArchiveServices } from '../../shared/archive';
 import { safeText } from '../../shared/text';
 import type { CliIo } from '../io';
 import { Progress } from '../progress';
@@ -14,7 +14,11 @@ export const verifyCommand: Command = {
   },
 };
 
-/** `verify <callId> | --all [--json]`: re-reads archived blobs; checks size, Content-MD5 and SHA-256. */
+/**
+ * `verify <callId> | --all [--json]`: re-reads archived blobs; checks size, Content-MD5 and SHA-256. A chunk verified
+ * in place (bring your own storage) is re-read in the customer's container; one the CLI cannot read there is listed as
+ * not checked, neither missing nor mismatched.
+ */
 async function verify(
   services: ArchiveServices,
   io: CliIo,
@@ -27,15 +31,31 @@ async function verify(
     recordings++;
     const total = m.chunks.reduce((n, c) => n + (c.status === 'archived' ? (c.size ?? 0) : 0), 0);
     progress.start(`${m.callId}/${m.recordingKey}`, total);
-    results.push(...(await verifyManifest(services.store.container, m, (n) => progress.add(n))));
+    // Bring your own storage: chunks verified in place are read where ACS wrote them, with the app's credential.
+    const customer = (url: string) => customerBlobClient(services.config, url);
+    results.push(...(await verifyManifest(services.store.container, m, (n) => progress.add(n), customer)));
     progress.done();
   }
   const bad = results.filter((r) => !r.ok);
+  const unchecked = results.filter((r) => r.unchecked);
+  const checked = results.length - unchecked.length;
   if (options.json)
-    io.out(JSON.stringify({ recordings, blobs: results.length, mismatched: bad.length, results }, null, 2));
+    io.out(
+      JSON.stringify(
+        { recordings, blobs: checked, mismatched: bad.length, unchecked: unchecked.length, results },
+        null,
+        2,
+      ),
+    );
   else {
-    for (const r of bad) io.out(`MISMATCH ${r.blob}: ${r.problems.join('; ')}`);
-    io.out(`${recordings} recording(s), ${results.length} blob(s) checked, ${bad.length} mismatched.`);
+    for (const r of bad) io.out(`MISMATCH ${r.url ?? r.blob}: ${r.problems.join('; ')}`);
+    for (const r of unchecked) {
+      io.out(`IN PLACE ${r.url ?? r.blob}: in the customer's container, not checked (${r.unchecked})`);
+    }
+    const external = results.filter((r) => r.location === 'external' && !r.unchecked).length;
+    const where = external > 0 ? ` (${external} of them in the customer's container)` : '';
+    const notChecked = unchecked.length > 0 ? `, ${unchecked.length} in the customer's container not checked` : '';
+    io.out(`${recordings} recording(s), ${checked} blob(s) checked${where}, ${bad.length} mismatched${notChecked}.`);
   }
   if (recordings === 0 && options.callId) {
     io.err(`No archived recording found for call ${safeText(options.callId, 100)}.`);

@@ -66,17 +66,24 @@ export function recordingStateChangedEvent(recording: EmulatedRecording, correla
   return cloudEvent(type, recordingSource(recording, 'RecordingStateChanged'), data);
 }
 
-export function startRecordingFailedEvent(recording: EmulatedRecording, correlationId: string): object {
+/**
+ * `withRecordingId: false`: the failure names only the call (`recordingId` is optional in the REST spec's
+ * StartRecordingFailed and in the JS SDK's model); no such payload is published, so its source names the call.
+ */
+export function startRecordingFailedEvent(
+  recording: EmulatedRecording,
+  correlationId: string,
+  withRecordingId = true,
+): object {
   const data = {
-    recordingId: recording.recordingId,
+    ...(withRecordingId ? { recordingId: recording.recordingId } : {}),
     ...(recording.callConnectionId ? { callConnectionId: recording.callConnectionId } : {}),
     serverCallId: recording.serverCallId,
     correlationId,
     resultInformation: { code: 500, subCode: 8500, message: 'Injected by the emulator: the recording did not start.' },
   };
-  return cloudEvent(
-    'Microsoft.Communication.StartRecordingFailed',
-    recordingSource(recording, 'StartRecordingFailed'),
-    data,
-  );
+  const source = withRecordingId
+    ? recordingSource(recording, 'StartRecordingFailed')
+    : `calling/recordings/${recording.serverCallId}/StartRecordingFailed`;
+  return cloudEvent('Microsoft.Communication.StartRecordingFailed', source, data);
 }

@@ -63,10 +63,15 @@ export class ControlApi {
     if (!found.method.split('|').includes(entry.method)) return fail(405, 'MethodNotAllowed', entry.method);
     const operation: ControlOperation =
       found.operation === 'state' && entry.method === 'DELETE' ? 'stop' : found.operation;
+    if (operation === 'start' && !preview) {
+      const named = startedCallOf(body);
+      if (named !== undefined) entry.serverCallId = named;
+    }
     const fault = this.state.controlFaults.take(operation);
     if (fault) {
-      const retryAfter: Record<string, string> =
-        fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+      const value = fault.retryAfter ?? fault.retryAfterSeconds?.toString();
+      const retryAfter: Record<string, string> = value !== undefined ? { 'retry-after': value } : {};
+      if (fault.body !== undefined) return sendJson(res, fault.status, fault.body, retryAfter);
       const message = fault.message ?? `Injected fault: status ${fault.status}.`;
       return fail(fault.status, fault.code ?? codeForStatus(fault.status), message, retryAfter);
     }
@@ -86,7 +91,14 @@ export class ControlApi {
     if (operation === 'start') return this.start(req, res, entry, found, json);
     const recording = this.state.recordings.get(found.recordingId!);
     const belongs = !preview || recording?.serverCallId === found.conversationId;
-    if (!recording || recording.state === 'stopped' || !belongs) return fail(404, '8522', 'Recording not found.');
+    if (!recording || recording.state === 'stopped' || !belongs) {
+      // NOTE: what the service answered for a recording it no longer has (recorded live: the 404 of
+      // test/fixtures/acs-public/sdk/js-callingserver.stopRecording.404-8522.response.json), for every operation: a
+      // recording ends with its call, and its state, pause, resume and stop then answer this.
+      return preview
+        ? fail(404, '8522', 'Recording not found.')
+        : sendJson(res, 404, { error: { code: '8522', message: 'Recording not found.' } });
+    }
     if (operation === 'state') {
       const recordingState = recording.state === 'active' ? 'active' : 'inactive';
       if (preview) return sendJson(res, 200, { recordingState });
@@ -140,6 +152,17 @@ export class ControlApi {
     if (requestId && answer.status < 500) this.state.repeatability.set(requestId, answer);
     if (this.state.startDelayMs > 0) await this.state.clock.sleep(this.state.startDelayMs);
     sendJson(res, answer.status, answer.body, repeatability);
+  }
+}
+
+/** The serverCallId a GA start body names, read before anything else so that a faulted start is logged with it. */
+function startedCallOf(body: Buffer): string | undefined {
+  try {
+    const id = (JSON.parse(body.toString('utf8')) as { callLocator?: { serverCallId?: unknown } }).callLocator
+      ?.serverCallId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -21,6 +21,8 @@ export interface StoredDocument {
   metadataEtag: string;
   createdAt: number;
   expired: boolean;
+  /** What an expired document answers: 404 (the default), or 410 Gone. */
+  expiredStatus?: 404 | 410;
   deleted: boolean;
   /** 1 at creation; `changeVersion` counts up. */
   version: number;
@@ -73,6 +75,12 @@ export class DocumentStore {
 
   get(documentId: string): StoredDocument | undefined {
     return this.byId.get(documentId);
+  }
+
+  /** The status a document that cannot be served answers: 410 when it was expired as gone, else 404. */
+  goneStatus(documentId: string): 404 | 410 {
+    const doc = this.byId.get(documentId);
+    return doc && !doc.deleted && doc.expired ? (doc.expiredStatus ?? 404) : 404;
   }
 
   /** The document if it can be served: not deleted, not expired, within the retention time (emulator clock). */
@@ -129,6 +137,35 @@ export function realMedia(format: 'mp4' | 'mp3' | 'wav'): Buffer {
     };
   }
   return mediaCache[format];
+}
+
+/**
+ * The WAV sample with one channel per participant, as an unmixed recording is: channel k carries the sample at
+ * 1/(k+1) of its level, so that every channel is audible and different. 16-bit PCM, 16 kHz, as the sample.
+ */
+export function unmixedWav(channels: number): Buffer {
+  const mono = realMedia('wav');
+  const at = mono.indexOf('data', 12, 'latin1');
+  const samples = mono.readUInt32LE(at + 4) / 2;
+  const data = Buffer.alloc(samples * 2 * channels);
+  for (let i = 0; i < samples; i++) {
+    const value = mono.readInt16LE(at + 8 + i * 2);
+    for (let k = 0; k < channels; k++) data.writeInt16LE(Math.trunc(value / (k + 1)), (i * channels + k) * 2);
+  }
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'latin1');
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8, 'latin1');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(16000, 24);
+  header.writeUInt32LE(16000 * 2 * channels, 28);
+  header.writeUInt16LE(2 * channels, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36, 'latin1');
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
 }
 
 /** Real media duration in milliseconds (all three samples are 3 s). */

@@ -6,8 +6,14 @@ import type { Fault, RequestLogEntry } from './records';
 import type { EmulatorState } from './state';
 
 /**
- * Serving recording documents (GA storage locations and 2021 download paths alike): ETag per version, ranges,
- * per-document faults and rate limits, streamed from the source piece by piece.
+ * Serving recording documents (GA storage locations and 2021 download paths alike): ranges, per-document faults and
+ * rate limits, streamed from the source piece by piece. Two framings: the emulator's own (an ETag per version, typed
+ * content, JSON errors) and 'recorded', the store's answers as Microsoft's recorded SDK tests show them
+ * (Azure/azure-sdk-for-js sdk/communication/communication-callingserver/recordings/node/download_content/
+ * recording_download.js and recording_download_with_redirection.js: a full GET is 200 with `Content-Range: bytes
+ * 0-61/62`, `Content-Length`, `Content-Type: application/octet-stream` for the metadata too, no ETag; a 302 has
+ * `Content-Length: 0` and an absolute `Location` on another host; recordings/browsers/download_content/
+ * recording_unauthorized_download.json: a 401 has an empty body).
  */
 
 export interface DocumentRequest {
@@ -18,20 +24,67 @@ export interface DocumentRequest {
   target: 'content' | 'metadata';
 }
 
-export function sendStatusFault(res: ServerResponse, fault: Extract<Fault, { kind: 'status' }>): void {
-  sendJson(
-    res,
-    fault.status,
-    gaError(codeForStatus(fault.status), `Injected fault: status ${fault.status}.`),
-    fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {},
-  );
+/** The headers every answer of the recorded store carries besides its framing; a body also `Cache-Control`. */
+const RECORDED_HEADERS = {
+  server: 'Microsoft-HTTPAPI/2.0',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+};
+const RECORDED_BODY_HEADERS = { 'cache-control': 'no-cache, max-age=0, s-maxage=0, private', ...RECORDED_HEADERS };
+
+/**
+ * The 401 body the store sent in Azure/azure-sdk-for-js#26142 (a customer's report of a download refused in 2023):
+ * `application/problem+json` with a title, the status, the instance path with a trace id, a message and the trace id.
+ */
+function problemBody(status: number): object {
+  const traceId = '00-dc4b9a78424b9805344e981f68cd46d2-6958107757aafcdb-00';
+  const title = codeForStatus(status);
+  return {
+    title,
+    status,
+    instance: `/microsoft/ic3/ams///trace-id/${traceId}?timestamp=${new Date().toISOString().slice(0, 19)}`,
+    message: title,
+    traceId,
+  };
+}
+
+export function sendStatusFault(
+  state: EmulatorState,
+  res: ServerResponse,
+  fault: Extract<Fault, { kind: 'status' }>,
+): void {
+  const recorded = state.storageAnswers === 'recorded';
+  const headers: Record<string, string> = {
+    ...(recorded ? RECORDED_HEADERS : {}),
+    ...(fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {}),
+    ...(fault.retryAfterDate !== undefined ? { 'retry-after': fault.retryAfterDate } : {}),
+  };
+  const body = fault.body ?? (recorded ? 'empty' : 'error');
+  if (body === 'empty') return sendEmpty(res, fault.status, headers);
+  if (body === 'problem') {
+    const bytes = Buffer.from(JSON.stringify(problemBody(fault.status)), 'utf8');
+    res.writeHead(fault.status, {
+      ...headers,
+      'content-type': 'application/problem+json',
+      'content-length': String(bytes.length),
+    });
+    res.end(bytes);
+    return;
+  }
+  sendJson(res, fault.status, gaError(codeForStatus(fault.status), `Injected fault: status ${fault.status}.`), headers);
+}
+
+/** A document that cannot be served: gone (404, or 410 when expired so), in the framing of the answers. */
+function sendGone(state: EmulatorState, res: ServerResponse, documentId: string): void {
+  const status = state.documents.goneStatus(documentId);
+  if (state.storageAnswers === 'recorded') return sendEmpty(res, status, RECORDED_HEADERS);
+  sendJson(res, status, gaError('NotFound', `Document ${documentId} was not found or has expired.`));
 }
 
 export function deleteDocument(state: EmulatorState, res: ServerResponse, documentId: string): void {
   const fault = state.faults.take(documentId, 'content', false);
-  if (fault?.kind === 'status') return sendStatusFault(res, fault);
+  if (fault?.kind === 'status') return sendStatusFault(state, res, fault);
   const doc = state.documents.live(documentId);
-  if (!doc) return sendJson(res, 404, gaError('NotFound', `Document ${documentId} was not found.`));
+  if (!doc) return sendGone(state, res, documentId);
   doc.deleted = true;
   state.deletedDocuments.push(documentId);
   sendEmpty(res, 200);
@@ -39,11 +92,12 @@ export function deleteDocument(state: EmulatorState, res: ServerResponse, docume
 
 export async function serveDocument(state: EmulatorState, request: DocumentRequest): Promise<void> {
   const { req, res, entry, documentId, target } = request;
+  const recorded = state.storageAnswers === 'recorded';
   const doc = state.documents.live(documentId);
-  if (!doc) return sendJson(res, 404, gaError('NotFound', `Document ${documentId} was not found or has expired.`));
+  if (!doc) return sendGone(state, res, documentId);
   if (target === 'content') state.documents.countContentRequest(doc);
   const fault = state.faults.take(documentId, target, entry.port === 'storage');
-  if (fault?.kind === 'status') return sendStatusFault(res, fault);
+  if (fault?.kind === 'status') return sendStatusFault(state, res, fault);
   if (fault?.kind === 'html') {
     const html = Buffer.from('<html><head><title>400 Bad Request</title></head><body>Bad Request</body></html>');
     res.writeHead(fault.status ?? 400, { 'content-type': 'text/html', 'content-length': String(html.length) });
@@ -52,29 +106,35 @@ export async function serveDocument(state: EmulatorState, request: DocumentReque
   }
   if (fault?.kind === 'redirect') {
     // Default: the same path on the regional host; `location` aims it anywhere (a hostile redirect in tests).
-    return sendEmpty(res, 302, { location: fault.location ?? `${state.addresses.regionalOrigin}${entry.path}` });
+    return sendEmpty(res, 302, {
+      ...(recorded ? RECORDED_HEADERS : {}),
+      location: fault.location ?? `${state.addresses.regionalOrigin}${entry.path}`,
+    });
   }
   // NOTE: taken once, before the first byte: a version change during this response does not mix two versions.
   const source: ContentSource = target === 'content' ? doc.content : new BufferContent(doc.metadata);
   const etag = target === 'content' ? doc.etag : doc.metadataEtag;
-  const mime = target === 'content' ? doc.mime : 'application/json';
-  entry.etag = etag;
-  if (fault?.kind === 'empty') return sendEmpty(res, 200, { 'content-type': mime, etag });
+  const mime = recorded ? 'application/octet-stream' : target === 'content' ? doc.mime : 'application/json';
+  const versionHeaders: Record<string, string> = recorded ? { ...RECORDED_BODY_HEADERS } : { etag };
+  if (!recorded) entry.etag = etag;
+  if (fault?.kind === 'empty') return sendEmpty(res, 200, { 'content-type': mime, ...versionHeaders });
   const range = parseRange(headerValue(req.headers, 'range'), source.size);
   if (range === 'unsatisfiable') {
-    return sendJson(res, 416, gaError('RangeNotSatisfiable', 'The requested range is not satisfiable.'), {
-      'content-range': `bytes */${source.size}`,
-      etag,
-    });
+    const refusal = { 'content-range': `bytes */${source.size}`, ...versionHeaders };
+    if (recorded) return sendEmpty(res, 416, refusal);
+    return sendJson(res, 416, gaError('RangeNotSatisfiable', 'The requested range is not satisfiable.'), refusal);
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? source.size - 1;
+  const chunked = fault?.kind === 'chunked';
+  const contentRange = range || (recorded && !chunked) || (chunked && fault.contentRange);
+  // NOTE: without Content-Length Node sends the body with chunked transfer-encoding, ended by its zero-size chunk.
   res.writeHead(range ? 206 : 200, {
     'content-type': mime,
-    'content-length': String(end - start + 1),
-    'accept-ranges': 'bytes',
-    etag,
-    ...(range ? { 'content-range': `bytes ${start}-${end}/${source.size}` } : {}),
+    ...(chunked ? {} : { 'content-length': String(end - start + 1) }),
+    ...(recorded ? {} : { 'accept-ranges': 'bytes' }),
+    ...versionHeaders,
+    ...(contentRange ? { 'content-range': `bytes ${start}-${end}/${source.size}` } : {}),
   });
   if (entry.method === 'HEAD') {
     res.end();
@@ -104,7 +164,12 @@ async function streamBody(
       res.on('close', done);
     });
   };
-  let beforeReset = fault?.kind === 'reset' ? fault.afterBytes : Infinity;
+  let beforeReset =
+    fault?.kind === 'reset'
+      ? fault.afterBytes
+      : fault?.kind === 'chunked'
+        ? (fault.resetAfterBytes ?? Infinity)
+        : Infinity;
   if (beforeReset <= 0) {
     res.flushHeaders();
     res.socket?.destroy();

@@ -8,8 +8,10 @@ import { recordingFileStatusEvent } from './eventShapes';
 import { listen, type Handler, type RunningServer } from './httpServer';
 import { RateLimiter } from './rateLimiter';
 import { createRecordingFiles } from './recordingFiles';
+import { writeCustomerFiles } from './customerStorage';
 import type {
   ControlFault,
+  CustomerBlobs,
   DeliveryLogEntry,
   DocumentVersion,
   EmulatedRecording,
@@ -30,6 +32,7 @@ import type {
   EventSchema,
   StartCallOptions,
   StartResponse,
+  StorageAnswers,
 } from './types';
 
 /**
@@ -128,7 +131,7 @@ export class Emulator implements AcsEmulator {
 
   recordingFileStatusEvent(
     files: RecordingFiles,
-    opts: { schema?: EventSchema; form?: 'ga' | '2021'; chunkIndices?: number[]; id?: string } = {},
+    opts: Parameters<AcsEmulator['recordingFileStatusEvent']>[1] = {},
   ): object {
     const { eventSchema, eventForm, resourceId } = this.state.settings;
     return recordingFileStatusEvent(files, {
@@ -137,7 +140,19 @@ export class Emulator implements AcsEmulator {
       source: resourceId,
       ...(opts.chunkIndices ? { chunkIndices: opts.chunkIndices } : {}),
       ...(opts.id ? { id: opts.id } : {}),
+      ...(opts.formatFields !== undefined ? { formatFields: opts.formatFields } : {}),
+      ...(opts.time !== undefined ? { time: opts.time } : {}),
     });
+  }
+
+  async writeCustomerFiles(files: RecordingFiles, containerUrl: string): Promise<CustomerBlobs[]> {
+    files.customerBlobs = await writeCustomerFiles(this.state, files, containerUrl);
+    return files.customerBlobs;
+  }
+
+  setWebhooks(webhooks: { recordingFiles?: string[]; callEvents?: string[] }): void {
+    if (webhooks.recordingFiles) this.state.settings.webhooks.recordingFiles = [...webhooks.recordingFiles];
+    if (webhooks.callEvents) this.state.settings.webhooks.callEvents = [...webhooks.callEvents];
   }
 
   setFault(documentId: string, fault: Fault): void {
@@ -146,9 +161,14 @@ export class Emulator implements AcsEmulator {
   clearFaults(documentId?: string): void {
     this.state.faults.clear(documentId);
   }
-  expire(documentId: string): void {
+  expire(documentId: string, opts: { status?: 404 | 410 } = {}): void {
     const doc = this.state.documents.get(documentId);
-    if (doc) doc.expired = true;
+    if (!doc) return;
+    doc.expired = true;
+    if (opts.status) doc.expiredStatus = opts.status;
+  }
+  setStorageAnswers(answers: StorageAnswers): void {
+    this.state.storageAnswers = answers;
   }
   changeVersion(documentId: string, opts: { size?: number; afterRequests?: number } = {}): Promise<DocumentVersion> {
     return this.state.documents.changeVersion(documentId, opts.size, opts.afterRequests);

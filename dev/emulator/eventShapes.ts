@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RecordingFiles, SimulatedCall } from './records';
-import type { EventSchema } from './types';
+import type { EventForm, EventSchema } from './types';
 
 /**
  * The Event Grid system events ACS publishes (delivered by Event Grid, not signed by ACS), as Microsoft documents
@@ -14,13 +14,14 @@ export interface EnvelopeOptions {
   /** The publishing resource: Event Grid `topic` / CloudEvents `source`. */
   source: string;
   id?: string;
-  time?: string;
+  /** null: a CloudEvent without `time` (optional in CloudEvents 1.0; replays from a dead-letter blob lack it). */
+  time?: string | null;
 }
 
 /** Wraps `data` in the Event Grid schema or CloudEvents 1.0, as Event Grid delivers it. */
 export function eventEnvelope(type: string, subject: string, data: object, opts: EnvelopeOptions): object {
   const id = opts.id ?? randomUUID();
-  const time = opts.time ?? new Date().toISOString();
+  const time = opts.time === null ? undefined : (opts.time ?? new Date().toISOString());
   if (opts.schema === 'CloudEvents') {
     return {
       specversion: '1.0',
@@ -28,7 +29,7 @@ export function eventEnvelope(type: string, subject: string, data: object, opts:
       source: opts.source,
       subject,
       type,
-      time,
+      ...(time === undefined ? {} : { time }),
       datacontenttype: 'application/json',
       data,
     };
@@ -38,7 +39,7 @@ export function eventEnvelope(type: string, subject: string, data: object, opts:
     topic: opts.source,
     subject,
     eventType: type,
-    eventTime: time,
+    eventTime: time ?? new Date().toISOString(),
     data,
     dataVersion: '1.0',
     metadataVersion: '1',
@@ -46,20 +47,27 @@ export function eventEnvelope(type: string, subject: string, data: object, opts:
 }
 
 export interface FileEventOptions extends EnvelopeOptions {
-  form?: 'ga' | '2021';
+  form?: EventForm;
   chunkIndices?: number[];
+  /** false: the GA form without content/channel/format types, as Learn's sample event has none. */
+  formatFields?: boolean;
 }
 
 /**
  * `Microsoft.Communication.RecordingFileStatusUpdated`. GA: subject
  * `/recording/call/{callId}/serverCallId/{serverCallId}/recordingId/{recordingId}`, chunks with locations, content
- * types in PascalCase (`Audio`, `Mixed`, `Mp3`). 2021: subject `/recording/call/{callId}`, chunks without locations.
+ * types in PascalCase (`Audio`, `Mixed`, `Mp3`; Learn's sample event, articles/event-grid/
+ * communication-services-voice-video-events.md, has none). 2021: subject `/recording/call/{callId}`, chunks without
+ * locations. Bring your own storage (Learn "Call recording: Bring your own Azure storage quickstart",
+ * articles/communication-services/quickstarts/call-automation/call-recording/bring-your-own-storage.md): subject
+ * `/recording/call/{callId}/serverCallId/{serverCallId}`, `data.storageType` (`AzureBlob`) and `data.recordingId`
+ * first, chunks with locations, no format fields.
  */
 export function recordingFileStatusEvent(files: RecordingFiles, opts: FileEventOptions): object {
   const form = opts.form ?? 'ga';
   const chunks = files.chunks.filter((c) => !opts.chunkIndices || opts.chunkIndices.includes(c.index));
   const recordingChunks = chunks.map((c) =>
-    form === 'ga'
+    form !== '2021'
       ? {
           documentId: c.documentId,
           index: c.index,
@@ -76,19 +84,23 @@ export function recordingFileStatusEvent(files: RecordingFiles, opts: FileEventO
     recordingDurationMs: files.recordingDurationMs,
     sessionEndReason: 'CallEnded',
   };
+  const formatFields = {
+    recordingContentType: files.contentType,
+    recordingChannelType: files.channelType,
+    recordingFormatType: files.formatType,
+  };
   const data =
-    form === 'ga'
-      ? {
-          ...common,
-          recordingContentType: files.contentType,
-          recordingChannelType: files.channelType,
-          recordingFormatType: files.formatType,
-        }
-      : common;
+    form === 'byos'
+      ? { storageType: 'AzureBlob', recordingId: files.recordingId, ...common }
+      : form === 'ga' && opts.formatFields !== false
+        ? { ...common, ...formatFields }
+        : common;
   const subject =
     form === 'ga'
       ? `/recording/call/${files.callId}/serverCallId/${files.serverCallId}/recordingId/${files.recordingId}`
-      : `/recording/call/${files.callId}`;
+      : form === 'byos'
+        ? `/recording/call/${files.callId}/serverCallId/${files.serverCallId}`
+        : `/recording/call/${files.callId}`;
   return eventEnvelope('Microsoft.Communication.RecordingFileStatusUpdated', subject, data, opts);
 }
 

@@ -11,7 +11,9 @@ import type { AcsEmulator, EmulatorOptions } from './types';
  * - events: Event Grid system events (RecordingFileStatusUpdated, CallStarted/CallEnded, the 2021
  *   CallLegStateChanged) with the resource id as topic/source, and Call Automation callbacks (CallConnected,
  *   CallDisconnected, RecordingStateChanged, StartRecordingFailed) signed with RS256 JWTs, both with Event Grid-like
- *   retries.
+ *   retries;
+ * - bring your own storage: the files of a recording started with `externalStorage` written into the customer's
+ *   container (Azurite, `customerStorage`) as Learn's folder structure shows, before the recording is announced.
  * It imports nothing from the product (shared/): tests must not test the product against itself.
  */
 

@@ -4,11 +4,13 @@ import { startEmulator } from './index';
  * Runs the ACS emulator standalone: `node dist-dev/dev/emulator/main.js`. Everything comes from the environment:
  * - ports: ACS_EMULATOR_PORT (8443), ACS_EMULATOR_STORAGE_PORT (8444), ACS_EMULATOR_REGIONAL_PORT (8445);
  * - webhooks (comma-separated URLs): ACS_EMULATOR_RECORDING_FILES_WEBHOOKS, ACS_EMULATOR_CALL_EVENTS_WEBHOOKS;
- * - events: ACS_EMULATOR_EVENT_SCHEMA (EventGrid | CloudEvents), ACS_EMULATOR_EVENT_FORM (ga | 2021),
+ * - events: ACS_EMULATOR_EVENT_SCHEMA (EventGrid | CloudEvents), ACS_EMULATOR_EVENT_FORM (ga | 2021 | byos),
  *   ACS_EMULATOR_CALL_EVENTS (system | callAutomation; default by schema);
  * - identity: ACS_EMULATOR_RESOURCE_ID (topic/source of its events), ACS_EMULATOR_IMMUTABLE_RESOURCE_ID (audience
  *   of its callback JWTs), ACS_EMULATOR_ENTRA_TOKENS (comma-separated bearer tokens it accepts; default none);
- * - ACS_EMULATOR_SERVER_CALL_ID_STYLE (base64 | base64url), ACS_EMULATOR_RETENTION_SECONDS (86400).
+ * - ACS_EMULATOR_SERVER_CALL_ID_STYLE (base64 | base64url), ACS_EMULATOR_RETENTION_SECONDS (86400);
+ * - ACS_EMULATOR_CUSTOMER_STORAGE (a Blob connection string, Azurite's): recordings started with `externalStorage`
+ *   naming a container of that account are written into it (bring your own storage).
  */
 
 function numberFrom(name: string, fallback: number): number {
@@ -36,7 +38,7 @@ function oneOf<T extends string>(name: string, allowed: readonly T[]): T | undef
 
 async function main(): Promise<void> {
   const schema = oneOf('ACS_EMULATOR_EVENT_SCHEMA', ['EventGrid', 'CloudEvents'] as const) ?? 'EventGrid';
-  const form = oneOf('ACS_EMULATOR_EVENT_FORM', ['ga', '2021'] as const) ?? 'ga';
+  const form = oneOf('ACS_EMULATOR_EVENT_FORM', ['ga', '2021', 'byos'] as const) ?? 'ga';
   const callEvents = oneOf('ACS_EMULATOR_CALL_EVENTS', ['system', 'callAutomation'] as const);
   const serverCallIdStyle = oneOf('ACS_EMULATOR_SERVER_CALL_ID_STYLE', ['base64', 'base64url'] as const);
   const emulator = await startEmulator({
@@ -53,6 +55,9 @@ async function main(): Promise<void> {
       ? { immutableResourceId: process.env.ACS_EMULATOR_IMMUTABLE_RESOURCE_ID }
       : {}),
     entraTokens: listFrom('ACS_EMULATOR_ENTRA_TOKENS'),
+    ...(process.env.ACS_EMULATOR_CUSTOMER_STORAGE
+      ? { customerStorage: { connectionString: process.env.ACS_EMULATOR_CUSTOMER_STORAGE } }
+      : {}),
     webhooks: {
       recordingFiles: listFrom('ACS_EMULATOR_RECORDING_FILES_WEBHOOKS'),
       callEvents: listFrom('ACS_EMULATOR_CALL_EVENTS_WEBHOOKS'),

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { BufferContent, bufferSha256, REAL_MEDIA_DURATION_MS, realMedia, type ContentSource } from './documentStore';
+import {
+  BufferContent,
+  bufferSha256,
+  REAL_MEDIA_DURATION_MS,
+  realMedia,
+  unmixedWav,
+  type ContentSource,
+} from './documentStore';
 import { newDocumentId, newRecordingId, newServerCallId } from './ids';
 import type { RecordingChunk, RecordingFiles, RecordingFilesSpec } from './records';
 import type { EmulatorState } from './state';
@@ -25,14 +32,20 @@ export interface ChunkMetadataInput {
   startTime: string;
   durationMs: number;
   format: RecordingFormat;
+  /** What `recordingInfo.format` says; null leaves it out. */
+  metadataFormat: string | null;
   participants: string[];
   channelType: 'mixed' | 'unmixed';
   pauseResumeIntervals: Array<{ startTime: string; duration: number }>;
 }
 
-/** The acsmetadata JSON of one chunk, as documented (Learn "Call Recording metadata schema"). */
+/**
+ * The acsmetadata JSON of one chunk, as documented (Learn "Call Recording metadata schema"): for an unmixed recording
+ * each participant has the `channel` it was assigned to, and `audioConfiguration.channels` counts them.
+ */
 export function chunkMetadata(input: ChunkMetadataInput): Buffer {
   const video = input.format === 'mp4';
+  const unmixed = input.channelType === 'unmixed';
   const metadata = {
     resourceId: '00000000-0000-0000-0000-000000000000',
     callId: input.callId,
@@ -44,14 +57,18 @@ export function chunkMetadata(input: ChunkMetadataInput): Buffer {
     recordingInfo: {
       contentType: video ? 'audioVideo' : 'audio',
       channelType: input.channelType,
-      format: input.format,
-      audioConfiguration: { sampleRate: 16000, bitRate: 128000, channels: 1 },
+      ...(input.metadataFormat === null ? {} : { format: input.metadataFormat }),
+      audioConfiguration: {
+        sampleRate: 16000,
+        bitRate: 128000,
+        channels: unmixed ? Math.max(1, input.participants.length) : 1,
+      },
       ...(video
         ? { videoConfiguration: { longerSideLength: 1920, shorterSideLength: 1080, framerate: 8, bitRate: 1000000 } }
         : {}),
     },
     participants: input.participants.map((participantId, channel) =>
-      input.channelType === 'unmixed' ? { participantId, channel } : { participantId },
+      unmixed ? { participantId, channel } : { participantId },
     ),
   };
   return Buffer.from(JSON.stringify(metadata, null, 2), 'utf8');
@@ -87,7 +104,8 @@ export async function createRecordingFiles(state: EmulatorState, spec: Recording
       content = synthetic;
       sha256 = await synthetic.sha256();
     } else {
-      const bytes = realMedia(media);
+      const unmixed = media === 'wav' && spec.channelType === 'unmixed' && participants.length > 1;
+      const bytes = unmixed ? unmixedWav(participants.length) : realMedia(media);
       content = new BufferContent(bytes);
       sha256 = bufferSha256(bytes);
       mime = FORMAT_DETAILS[media].mime;
@@ -102,6 +120,7 @@ export async function createRecordingFiles(state: EmulatorState, spec: Recording
       startTime: new Date(startTime.getTime() + offsetMs).toISOString(),
       durationMs,
       format,
+      metadataFormat: spec.metadataFormat === undefined ? format : spec.metadataFormat,
       participants,
       channelType: spec.channelType ?? 'mixed',
       pauseResumeIntervals: spec.pauseResumeIntervals ?? [],

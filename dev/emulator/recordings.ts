@@ -3,6 +3,7 @@ import { recordingStateChangedEvent, startRecordingFailedEvent } from './callbac
 import type { EventSink } from './eventDelivery';
 import { recordingFileStatusEvent } from './eventShapes';
 import { newRecordingId } from './ids';
+import { writeCustomerFiles } from './customerStorage';
 import { createRecordingFiles } from './recordingFiles';
 import type { EmulatedRecording, RecordingFilesSpec } from './records';
 import type { EmulatorState } from './state';
@@ -16,6 +17,7 @@ export interface StartSettings {
   dialect: EmulatedRecording['dialect'];
   callback?: string;
   callConnectionId?: string;
+  externalStorage?: EmulatedRecording['externalStorage'];
   contentType: EmulatedRecording['contentType'];
   channelType: EmulatedRecording['channelType'];
   format: EmulatedRecording['format'];
@@ -57,6 +59,7 @@ export function startRecording(
     startRequests: 1,
     ...(settings.callback ? { recordingStateCallbackUri: settings.callback } : {}),
     ...(settings.callConnectionId ? { callConnectionId: settings.callConnectionId } : {}),
+    ...(settings.externalStorage ? { externalStorage: settings.externalStorage } : {}),
     contentType: settings.contentType,
     channelType: settings.channelType,
     format: settings.format,
@@ -67,8 +70,9 @@ export function startRecording(
   state.log(`recording ${recording.recordingId} started for call ${serverCallId}`);
   if (recording.state === 'starting') {
     const then = answer?.then ?? 'active';
+    const withId = !answer?.failureWithoutRecordingId;
     if (then !== 'stay')
-      void state.clock.sleep(answer?.afterMs ?? 0).then(() => finishStart(state, sink, recording, then));
+      void state.clock.sleep(answer?.afterMs ?? 0).then(() => finishStart(state, sink, recording, then, withId));
   } else {
     stateCallback(state, sink, recording);
   }
@@ -81,6 +85,7 @@ function finishStart(
   sink: EventSink,
   recording: EmulatedRecording,
   then: 'active' | 'failed',
+  withRecordingId: boolean,
 ): void {
   if (recording.state !== 'starting') return;
   if (then === 'active') {
@@ -92,7 +97,9 @@ function finishStart(
   recording.failed = true;
   recording.stoppedAt = new Date().toISOString();
   const uri = recording.recordingStateCallbackUri;
-  if (uri) sink.callback(uri, [startRecordingFailedEvent(recording, correlationOf(state, recording))]);
+  if (uri) {
+    sink.callback(uri, [startRecordingFailedEvent(recording, correlationOf(state, recording), withRecordingId)]);
+  }
 }
 
 export function setPaused(state: EmulatorState, sink: EventSink, recording: EmulatedRecording, paused: boolean): void {
@@ -142,7 +149,19 @@ export async function stopRecording(
   }
   const files = await createRecordingFiles(state, spec);
   recording.files = files;
-  const { eventSchema: schema, eventForm: form, resourceId: source } = state.settings;
+  const { eventSchema: schema, eventForm, resourceId: source } = state.settings;
+  // A recording into the customer's own storage is announced in the bring-your-own-storage form, once its files are
+  // in that container (Learn: the event is the "notification on successful export").
+  const byos = recording.externalStorage?.recordingStorageKind === 'azureBlobStorage';
+  const form = byos ? 'byos' : eventForm;
+  const destination = recording.externalStorage?.recordingDestinationContainerUrl;
+  if (byos && destination && state.settings.customerStorageConnectionString) {
+    try {
+      files.customerBlobs = await writeCustomerFiles(state, files, destination);
+    } catch (error) {
+      state.log(`recording ${recording.recordingId}: not exported to ${destination}: ${(error as Error).message}`);
+    }
+  }
   for (const url of state.settings.webhooks.recordingFiles) {
     sink.publish(url, recordingFileStatusEvent(files, { schema, form, source }), schema);
   }

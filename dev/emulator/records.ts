@@ -17,8 +17,13 @@ export interface RecordingFilesSpec {
   recordingStartTime?: string;
   /** Written into every chunk's metadata (ACS lists the pauses of the recording). */
   pauseResumeIntervals?: Array<{ startTime: string; duration: number }>;
-  /** 'unmixed' gives each participant a channel in the metadata; default 'mixed'. */
+  /**
+   * 'unmixed' gives each participant a channel in the metadata (and, for real WAV media, a WAV with one channel per
+   * participant); default 'mixed'.
+   */
   channelType?: 'mixed' | 'unmixed';
+  /** `recordingInfo.format` of the metadata files; default the format; null leaves it out (a file that names none). */
+  metadataFormat?: string | null;
 }
 
 export interface RecordingChunk {
@@ -50,6 +55,16 @@ export interface RecordingFiles {
   channelType: string;
   formatType: string;
   chunks: RecordingChunk[];
+  /** Bring your own storage: the blobs written into the customer's container for each chunk, once written. */
+  customerBlobs?: CustomerBlobs[];
+}
+
+/** One chunk's files in the customer's container (blob names in that container). */
+export interface CustomerBlobs {
+  index: number;
+  documentId: string;
+  content: string;
+  metadata: string;
 }
 
 /** A version of a document's content: what `changeVersion` made it, from the next request on. */
@@ -67,11 +82,27 @@ type FaultTarget = { target?: 'content' | 'metadata'; times?: number };
 export type Fault = FaultTarget &
   (
     | { kind: 'reset'; afterBytes: number }
-    | { kind: 'status'; status: number; retryAfterSeconds?: number }
+    | {
+        kind: 'status';
+        status: number;
+        retryAfterSeconds?: number;
+        /** Retry-After as an HTTP-date (RFC 9110), e.g. `new Date(...).toUTCString()`. */
+        retryAfterDate?: string;
+        /**
+         * 'error': the service's JSON error shape (default); 'empty': no body (the recorded 401, and the default with
+         * recorded answers); 'problem': `application/problem+json` as the store sent it (Azure/azure-sdk-for-js#26142).
+         */
+        body?: 'error' | 'empty' | 'problem';
+      }
     | { kind: 'html'; status?: number }
     | { kind: 'empty' }
     | { kind: 'redirect'; location?: string }
     | { kind: 'trickle'; bytesPerSecond: number }
+    /**
+     * The body sent chunked without Content-Length (and without Content-Range unless `contentRange`), as a proxy may
+     * send it; `resetAfterBytes` cuts the connection mid-body, before the chunked message ends.
+     */
+    | { kind: 'chunked'; contentRange?: boolean; resetAfterBytes?: number }
   );
 
 /** A recording control operation (what `setControlFault({operation})` aims at). */
@@ -84,6 +115,10 @@ export interface ControlFault {
   /** Default 1. */
   times?: number;
   retryAfterSeconds?: number;
+  /** The Retry-After header as given (an HTTP-date, RFC 9110 section 10.2.3); wins over retryAfterSeconds. */
+  retryAfter?: string;
+  /** The body to answer, exactly (a published one), instead of the error made of code and message. */
+  body?: unknown;
   /** Only requests of this operation take the fault; default any. */
   operation?: ControlOperation;
 }
@@ -139,6 +174,8 @@ export interface EmulatedRecording {
   stoppedAt?: string;
   /** Set when the recording ended with StartRecordingFailed instead of starting. */
   failed?: boolean;
+  /** Bring your own storage: the start's `externalStorage`, as the REST spec's ExternalStorage names it. */
+  externalStorage?: { recordingStorageKind: string; recordingDestinationContainerUrl?: string };
   /** Pauses so far (the open one, if paused, has no duration yet). */
   pauseResumeIntervals: Array<{ startTime: string; duration?: number }>;
   files?: RecordingFiles;

@@ -43,7 +43,8 @@ export function logRequest(
 /**
  * Authenticates a request to an ACS route; answers 401 (with the reason, as the service's error shape) and returns
  * false when it fails. `signedHost` is the host the signature must name: the endpoint's own, also on the storage
- * hosts, which moreover require `x-ms-host` to name the endpoint.
+ * hosts, which moreover require `x-ms-host` to name the endpoint. `refuse`, when given, answers the 401 instead (the
+ * recorded store's empty one).
  */
 export function authorize(
   state: EmulatorState,
@@ -52,6 +53,7 @@ export function authorize(
   entry: RequestLogEntry,
   body: Buffer,
   signedHost: string,
+  refuse?: (res: ServerResponse) => void,
 ): boolean {
   const endpointHost = state.addresses.endpointHost;
   const verdict =
@@ -72,6 +74,10 @@ export function authorize(
     return true;
   }
   entry.authFailure = verdict.reason;
+  if (refuse) {
+    refuse(res);
+    return false;
+  }
   const scheme = entry.auth === 'bearer' ? 'Bearer' : 'HMAC-SHA256';
   sendJson(res, 401, gaError('Unauthorized', `Denied by the emulator's ${scheme} verification: ${verdict.reason}`), {
     'www-authenticate': scheme,

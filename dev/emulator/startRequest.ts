@@ -6,7 +6,8 @@ import type { EmulatorState } from './state';
  * (`{kind: "serverCallLocator", serverCallId}`) or by `callConnectionId` ("Only one of callLocator or
  * callConnectionId to be used"), and the content / channel / format, defaulting to audioVideo / mixed / mp4.
  * Combinations outside Learn's "Call Recording" table (mixed audioVideo mp4, mixed audio mp3 or wav, unmixed audio
- * wav) are refused, as the service refuses them.
+ * wav) are refused, as the service refuses them. An `externalStorage` (bring your own storage) is checked against the
+ * spec's ExternalStorage and kept with the recording.
  */
 
 export interface ParsedStartError {
@@ -18,6 +19,32 @@ export interface ParsedStartError {
 export type ParsedStart = { serverCallId: string; settings: StartSettings } | ParsedStartError;
 
 const ALLOWED = new Set(['audioVideo/mixed/mp4', 'audio/mixed/mp3', 'audio/mixed/wav', 'audio/unmixed/wav']);
+
+/** The REST spec's RecordingStorageKind values (modelAsString: compared without case). */
+const STORAGE_KINDS = ['azureCommunicationServices', 'azureBlobStorage'] as const;
+
+/**
+ * The 2025-06-15 REST spec's ExternalStorage: `recordingStorageKind` required (one of STORAGE_KINDS),
+ * `recordingDestinationContainerUrl` optional, an absolute URI when given. undefined: none asked; a string: why the
+ * start is refused.
+ */
+function externalStorageOf(value: unknown): StartSettings['externalStorage'] | string {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) return 'externalStorage must be an object.';
+  const v = value as Record<string, unknown>;
+  const kind = STORAGE_KINDS.find(
+    (k) => typeof v.recordingStorageKind === 'string' && k.toLowerCase() === v.recordingStorageKind.toLowerCase(),
+  );
+  if (!kind) {
+    return `externalStorage.recordingStorageKind must be one of ${STORAGE_KINDS.join(', ')}, not ${JSON.stringify(v.recordingStorageKind)}.`;
+  }
+  const url = v.recordingDestinationContainerUrl;
+  if (url === undefined || url === null) return { recordingStorageKind: kind };
+  if (typeof url !== 'string' || !URL.canParse(url)) {
+    return 'externalStorage.recordingDestinationContainerUrl must be an absolute URI.';
+  }
+  return { recordingStorageKind: kind, recordingDestinationContainerUrl: url };
+}
 
 function pick<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T | undefined {
   if (value === undefined || value === null) return fallback;
@@ -55,6 +82,8 @@ export function startSettingsFromGaBody(state: EmulatorState, json: Record<strin
       `Recording ${String(json.recordingContentType)} / ${String(json.recordingChannelType)} / ${String(json.recordingFormatType)} is not a supported combination.`,
     );
   }
+  const storage = externalStorageOf(json.externalStorage);
+  if (typeof storage === 'string') return bad(storage);
   const callback = json.recordingStateCallbackUri;
   return {
     serverCallId,
@@ -62,6 +91,7 @@ export function startSettingsFromGaBody(state: EmulatorState, json: Record<strin
       dialect: 'calling',
       ...(typeof callback === 'string' ? { callback } : {}),
       ...(callConnectionId ? { callConnectionId } : {}),
+      ...(storage ? { externalStorage: storage } : {}),
       contentType,
       channelType,
       format,

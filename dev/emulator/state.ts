@@ -3,7 +3,15 @@ import { DocumentStore } from './documentStore';
 import { ControlFaultQueue, FaultQueue } from './faults';
 import { RateLimiter } from './rateLimiter';
 import type { EmulatedRecording, RequestLogEntry, SimulatedCall } from './records';
-import type { CallbackAuthMode, EmulatorClock, EmulatorOptions, EventSchema, StartResponse } from './types';
+import type {
+  CallbackAuthMode,
+  EmulatorClock,
+  EmulatorOptions,
+  EventForm,
+  EventSchema,
+  StartResponse,
+  StorageAnswers,
+} from './types';
 
 /**
  * Everything the emulator's servers share, and nothing else: settings, documents, calls, recordings, faults, the
@@ -47,9 +55,11 @@ export interface Settings {
   maxClockSkewMs: number;
   webhooks: { recordingFiles: string[]; callEvents: string[] };
   eventSchema: EventSchema;
-  eventForm: 'ga' | '2021';
+  eventForm: EventForm;
   callEvents: 'system' | 'callAutomation';
   maxChunkBytes?: number;
+  /** Where recordings started with `externalStorage` are written (customerStorage.ts). */
+  customerStorageConnectionString?: string;
 }
 
 export interface Addresses {
@@ -78,6 +88,7 @@ export class EmulatorState {
   startResponse: (StartResponse & { remaining: number }) | undefined;
   startDelayMs = 0;
   callbackAuth: CallbackAuthMode = 'valid';
+  storageAnswers: StorageAnswers;
 
   constructor(private readonly options: EmulatorOptions) {
     const schema = options.eventSchema ?? 'EventGrid';
@@ -97,7 +108,9 @@ export class EmulatorState {
       eventForm: options.eventForm ?? 'ga',
       callEvents: options.callEvents ?? (schema === 'CloudEvents' ? 'callAutomation' : 'system'),
       ...(options.maxChunkBytes !== undefined ? { maxChunkBytes: options.maxChunkBytes } : {}),
+      ...(options.customerStorage ? { customerStorageConnectionString: options.customerStorage.connectionString } : {}),
     };
+    this.storageAnswers = options.storageAnswers ?? 'emulator';
     this.clock = options.clock ?? REAL_CLOCK;
     this.documents = new DocumentStore(this.settings.retentionMs, this.clock);
   }

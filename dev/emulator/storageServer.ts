@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { deleteDocument, serveDocument } from './downloads';
-import { decodeSegment, gaError, readBody, sendJson } from './httpHelpers';
+import { decodeSegment, gaError, readBody, sendEmpty, sendJson } from './httpHelpers';
 import type { Handler } from './httpServer';
 import { authorize, logRequest } from './requestLog';
 import type { EmulatorState } from './state';
@@ -12,7 +12,9 @@ import type { EmulatorState } from './state';
  * cloud-events-schema/recording_file_status_updated.json):
  * `GET /v1/objects/{documentId}/content/video|audio|acsmetadata`, `DELETE /v1/objects/{documentId}` and
  * `DELETE /v1/objects/{documentId}/content/deletedata`. Requests are signed for the ACS endpoint host and name it in
- * `x-ms-host`.
+ * `x-ms-host`. With recorded answers a refused signature gets the store's recorded 401: an empty body
+ * (Azure/azure-sdk-for-js sdk/communication/communication-callingserver/recordings/browsers/download_content/
+ * recording_unauthorized_download.json).
  */
 
 const STORAGE_PATH = /^\/v1\/objects\/([^/?]+)(?:\/content\/(video|audio|acsmetadata|deletedata))?$/;
@@ -21,7 +23,8 @@ export function storageHandler(state: EmulatorState, port: 'storage' | 'regional
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const entry = logRequest(state, port, req, res);
     const body = await readBody(req);
-    if (!authorize(state, req, res, entry, body, state.addresses.endpointHost)) return;
+    const refuse = state.storageAnswers === 'recorded' ? (r: ServerResponse) => sendEmpty(r, 401) : undefined;
+    if (!authorize(state, req, res, entry, body, state.addresses.endpointHost, refuse)) return;
     const match = STORAGE_PATH.exec(entry.path.split('?')[0]!);
     const documentId = match ? decodeSegment(match[1]!) : undefined;
     if (!match || documentId === undefined) return sendJson(res, 404, gaError('NotFound', 'No such storage path.'));

@@ -1,5 +1,6 @@
 import type {
   ControlFault,
+  CustomerBlobs,
   DeliveryLogEntry,
   DocumentVersion,
   EmulatedRecording,
@@ -16,6 +17,20 @@ import type {
 export type * from './records';
 
 export type EventSchema = 'EventGrid' | 'CloudEvents';
+
+/**
+ * The shape of the RecordingFileStatusUpdated emitted: 'ga' (locations, content/channel/format types), '2021'
+ * (documentIds only), 'byos' (a recording exported to the customer's storage: `data.storageType`, `data.recordingId`,
+ * no `/recordingId/` in the subject, no format fields, as Learn's bring-your-own-storage quickstart documents it).
+ */
+export type EventForm = 'ga' | '2021' | 'byos';
+
+/**
+ * How the storage hosts frame their answers: 'emulator' (ETags, typed content, JSON errors) or 'recorded', as
+ * Microsoft's recorded SDK tests show the real store (a full GET is 200 with Content-Range, Content-Length and
+ * `application/octet-stream`, metadata too, and no ETag; errors have empty bodies).
+ */
+export type StorageAnswers = 'emulator' | 'recorded';
 
 export interface EmulatorOptions {
   /** Control API + 2021 download paths + OpenID configuration (default: a free port; local development uses 8443). */
@@ -43,7 +58,9 @@ export interface EmulatorOptions {
   /** Default EventGrid. */
   eventSchema?: EventSchema;
   /** Shape of the RecordingFileStatusUpdated emitted; default 'ga'. */
-  eventForm?: 'ga' | '2021';
+  eventForm?: EventForm;
+  /** Default 'emulator'. */
+  storageAnswers?: StorageAnswers;
   /**
    * What a call sends to `webhooks.callEvents`: 'system' = Event Grid's CallStarted/CallEnded, 'callAutomation' =
    * signed CallConnected/CallDisconnected callbacks. Default: 'system' with the EventGrid schema, 'callAutomation'
@@ -56,6 +73,12 @@ export interface EmulatorOptions {
   deliveryTimeoutMs?: number;
   /** A simulated recording longer than this is split into several chunks. */
   maxChunkBytes?: number;
+  /**
+   * Bring your own storage: the Blob Storage (Azurite) the emulator writes a recording into when its start named a
+   * container of this account in `externalStorage`, before it announces the files; a start naming any other container
+   * gets its files in the store only, as an export ACS cannot make.
+   */
+  customerStorage?: { connectionString: string };
   /** Time for retention, rate limits, trickles and start delays; default the real one (tests pass a virtual clock). */
   clock?: EmulatorClock;
   log?: (line: string) => void;
@@ -79,6 +102,8 @@ export interface StartResponse {
   then?: 'active' | 'failed' | 'stay';
   /** Default 0. */
   afterMs?: number;
+  /** With then: 'failed', the StartRecordingFailed carries no recordingId (it is optional in the GA schema). */
+  failureWithoutRecordingId?: boolean;
   /** How many starts answer this way; default every start until changed. */
   times?: number;
 }
@@ -122,16 +147,38 @@ export interface AcsEmulator {
   createRecordingFiles(spec: RecordingFilesSpec): Promise<RecordingFiles>;
   recordingFileStatusEvent(
     files: RecordingFiles,
-    opts?: { schema?: EventSchema; form?: 'ga' | '2021'; chunkIndices?: number[]; id?: string },
+    opts?: {
+      schema?: EventSchema;
+      form?: EventForm;
+      chunkIndices?: number[];
+      id?: string;
+      /** false: GA form without recordingContentType/ChannelType/FormatType, as Learn's sample event. */
+      formatFields?: boolean;
+      /** null: a CloudEvent without `time` (optional in CloudEvents 1.0), as replays from a dead-letter blob. */
+      time?: string | null;
+    },
   ): object;
   setFault(documentId: string, fault: Fault): void;
   clearFaults(documentId?: string): void;
-  expire(documentId: string): void;
+  /** The document is gone: 404 from now on, or 410 Gone. */
+  expire(documentId: string, opts?: { status?: 404 | 410 }): void;
+  setStorageAnswers(answers: StorageAnswers): void;
   /**
    * The document's content becomes a new version (new bytes, size and ETag; size default: 4 KiB more) from the next
    * content request on, or after `afterRequests` more content requests answered with the current one.
    */
   changeVersion(documentId: string, opts?: { size?: number; afterRequests?: number }): Promise<DocumentVersion>;
+  /**
+   * Writes the files of a recording into a customer's container as ACS does for bring your own storage (Learn's
+   * folder structure; `customerStorage` must hold that container); returns the blob names, also kept in
+   * `files.customerBlobs`.
+   */
+  writeCustomerFiles(files: RecordingFiles, containerUrl: string): Promise<CustomerBlobs[]>;
+  /**
+   * Where events go from now on (an Event Grid subscription made after the resource): for a webhook whose URL is known
+   * only once the emulator runs (a Functions host configured with the emulator's connection string).
+   */
+  setWebhooks(webhooks: { recordingFiles?: string[]; callEvents?: string[] }): void;
   /** Caps the bytes per second of all downloads of a document together; undefined or 0 lifts the cap. */
   setRateLimit(documentId: string, bytesPerSecond: number | undefined): void;
   readonly requests: RequestLogEntry[];

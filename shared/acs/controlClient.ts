@@ -1,10 +1,13 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { request } from 'undici';
 import type { AcsSettings, RecordingOptions } from '../config';
-import { NotFoundError, PermanentError, RetryableError } from '../errors';
+import { PermanentError, RetryableError } from '../errors';
 import { safeText, shortId } from '../text';
 import { createAcsAuthenticator, type AcsAuthenticator } from './auth';
+import { AcsNotFoundError, AcsUnavailableError } from './controlErrors';
 import { AccessDeniedError, header, retryAfter } from './download';
+
+export { AcsNotFoundError, AcsUnavailableError } from './controlErrors';
 
 /** What ACS reports; GA has no separate paused state on the wire (`inactive` is paused or not yet recording). */
 export type AcsRecordingState = 'active' | 'inactive' | 'unknown';
@@ -145,19 +148,23 @@ export function createControlClient(settings: AcsSettings, options: ControlClien
    * Classifies a failed answer. ACS's own error text goes into messages of retryable and permanent errors only (for
    * the operator's log); the function layer never shows those messages to a caller.
    */
-  function fail(what: string, r: AcsResponse, options: { repeatable?: boolean } = {}): never {
+  function fail(what: string, r: AcsResponse, options: { repeatable?: boolean; start?: boolean } = {}): never {
     const said = [r.error.code && `code ${r.error.code}`, r.error.message && `(${r.error.message})`]
       .filter(Boolean)
       .join(' ');
     if (r.status === 401 || r.status === 403) throw new AccessDeniedError(r.status, `${what}: ACS`, said);
     const detail = `${what}: ACS answered ${r.status}${said ? ` ${said}` : ''}`;
     if (r.status >= 500 || r.status === 429 || r.status === 408) {
-      throw new RetryableError('AcsUnavailable', detail, { retryAfterMs: r.retryAfterMs });
+      throw new AcsUnavailableError(r.status, r.error.code ?? null, detail, r.retryAfterMs);
     }
     // NOTE: "Any requests with a first-sent value prior to [5 minutes] ... will return a 412 (Pre-condition failed)":
     // https://learn.microsoft.com/en-us/rest/api/communication/repeatable-requests. The next attempt is a new start.
     if (r.status === 412 && options.repeatable) throw new RetryableError('RepeatabilityExpired', detail);
-    if (r.status === 404) throw new NotFoundError(`${what}: ACS does not know this recording`, 'AcsNotFound');
+    if (r.status === 404) {
+      throw options.start
+        ? new AcsNotFoundError(r.error.code ?? null, `${what}: ACS does not know this call`, 'AcsCallNotFound')
+        : new AcsNotFoundError(r.error.code ?? null, `${what}: ACS does not know this recording`, 'AcsNotFound');
+    }
     throw new PermanentError(r.status === 400 ? 'AcsBadRequest' : 'AcsRejected', detail);
   }
 
@@ -182,6 +189,17 @@ export function createControlClient(settings: AcsSettings, options: ControlClien
           recordingChannelType: input.recording.channelType,
           recordingFormatType: input.recording.formatType,
           ...(input.recording.pauseOnStart ? { pauseOnStart: true } : {}),
+          // NOTE: the 2025-06-15 REST spec's `externalStorage` (ExternalStorage: recordingStorageKind required,
+          // recordingDestinationContainerUrl); the JS SDK names it `recordingStorage` and serializes it as
+          // `externalStorage`. The 2024-04-15 example misspells the URL key; the 2025-06-15 one spells it right.
+          ...(input.recording.externalStorageUrl
+            ? {
+                externalStorage: {
+                  recordingStorageKind: 'azureBlobStorage',
+                  recordingDestinationContainerUrl: input.recording.externalStorageUrl,
+                },
+              }
+            : {}),
         };
         const headers: Record<string, string> = input.repeatability
           ? {
@@ -200,7 +218,7 @@ export function createControlClient(settings: AcsSettings, options: ControlClien
         });
       }
       if (r.error.code === RECORDING_ALREADY_IN_PROGRESS) return { kind: 'alreadyInProgress', recordingId: null };
-      if (r.status >= 400) fail(what, r, { repeatable: input.repeatability !== undefined });
+      if (r.status >= 400) fail(what, r, { repeatable: input.repeatability !== undefined, start: true });
       const recordingId = r.body.recordingId;
       if (typeof recordingId !== 'string' || recordingId === '') {
         throw new RetryableError('AcsBadResponse', `${what}: ACS answered without a recordingId`);

@@ -1,19 +1,26 @@
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
-import { PermanentError, RetryableError } from '../errors';
+import { RetryableError } from '../errors';
 import { chunkLocationRefusal, deleteLocationRefusal, locationRefusal } from './allowList';
 import type { AcsAuthenticator } from './auth';
+import { discard, failureOf, framingOf, header, type BodyFraming } from './responses';
+import { DeleteRefusedError, LocationRefusedError } from './sourceErrors';
+
+export { discard, header, retryAfter } from './responses';
+export { AccessDeniedError, DeleteRefusedError, LocationRefusedError, SourceExpiredError } from './sourceErrors';
 
 /**
  * Signed, allow-listed requests to the recording store. Requests are signed as if sent to the ACS
  * endpoint (host = the endpoint's host, path and query of the location, plus `x-ms-host`), and sent to the location;
  * redirects are followed and signed again, each hop checked exactly as the first location was (a redirect must not
- * aim a signed request anywhere the location itself could not). Every failure is classified: 404 is permanent
- * (expired), a refused location is permanent, everything else is retryable.
+ * aim a signed request anywhere the location itself could not). Every failure is classified: 404 and 410 are
+ * permanent (expired), a refused location is permanent, everything else is retryable.
  */
 
 export interface SourceClientOptions {
   endpoint: URL;
+  /** Which paths of the endpoint are download paths: the 2021 ones only in the conversations dialect (default calling). */
+  dialect?: 'calling' | 'conversations';
   auth: AcsAuthenticator;
   allowedHosts: readonly string[];
   dispatcher?: Dispatcher;
@@ -25,51 +32,15 @@ export interface OpenedDownload {
   status: number;
   /** The first byte offset of `body`. */
   start: number;
-  /** The whole file's size as the source declares it (Content-Length, or the total of Content-Range). */
-  totalSize: number;
+  /**
+   * The whole file's size as the source declares it (Content-Length, or the total of Content-Range); null for a body
+   * sent chunked with neither: it is complete when its chunked message ends, and its size is what arrived.
+   */
+  totalSize: number | null;
   /** The version of the file, when the source sends an ETag. */
   etag: string | null;
   contentType: string | null;
   body: Readable;
-}
-
-/** The permanent refusal of a location outside the allow-list; no request was made. */
-export class LocationRefusedError extends PermanentError {
-  constructor(reason: string) {
-    super('LocationRefused', `download refused before any request: ${reason}`);
-  }
-}
-
-/** A deleteLocation that does not belong to its chunk; no request was made. */
-export class DeleteRefusedError extends PermanentError {
-  constructor(reason: string) {
-    super('DeleteRefused', `delete refused before any request: ${reason}`);
-  }
-}
-
-/**
- * 401/403 from ACS (its control API or its recording store): a wrong key, a missing or not yet propagated role
- * assignment, or a skewed clock. Retryable (role assignments take minutes to propagate, and the event that asked for
- * the work must come again rather than be dropped), and worth an alert when it lasts. `detail`: what ACS said, for
- * the operator's log only.
- */
-export class AccessDeniedError extends RetryableError {
-  constructor(
-    readonly status: number,
-    what: string,
-    detail?: string,
-  ) {
-    super(
-      'AcsAccessDenied',
-      `${what} refused the request (${status}${detail ? `; ${detail}` : ''}): check the access key, or the managed identity's role on the Communication Services resource`,
-    );
-  }
-}
-
-export class SourceExpiredError extends PermanentError {
-  constructor(what: string) {
-    super('SourceExpired', `${what} is gone from the recording store (404): its retention time has passed`);
-  }
 }
 
 let sharedAgent: Agent | undefined;
@@ -103,7 +74,12 @@ export class SourceClient {
     const url = parsed(location, LocationRefusedError);
     const refusal =
       locationRefusal(url, this.options.allowedHosts) ??
-      (documentId === undefined ? null : chunkLocationRefusal(url, documentId));
+      (documentId === undefined
+        ? null
+        : chunkLocationRefusal(url, documentId, {
+            endpointHost: this.endpointHost,
+            dialect: this.options.dialect ?? 'calling',
+          }));
     if (refusal) throw new LocationRefusedError(refusal);
     return url;
   }
@@ -127,31 +103,14 @@ export class SourceClient {
         `${what} answered ${response.statusCode} with an HTML page instead of the file`,
       );
     }
-    const length = numberHeader(response, 'content-length');
-    let totalSize: number;
-    let bodyStart = 0;
-    if (response.statusCode === 206) {
-      const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header(response, 'content-range') ?? '');
-      if (!range) {
-        discard(response.body);
-        throw new RetryableError('BadContentRange', `${what} answered 206 without a usable Content-Range`);
-      }
-      bodyStart = Number(range[1]);
-      totalSize = Number(range[3]);
-    } else {
-      if (length === null) {
-        discard(response.body);
-        throw new RetryableError(
-          'NoContentLength',
-          `${what} answered without Content-Length; the size cannot be verified`,
-        );
-      }
-      totalSize = length;
-    }
-    if (length === 0 || totalSize === 0) {
+    let framing: BodyFraming;
+    try {
+      framing = framingOf(response, what);
+    } catch (error) {
       discard(response.body);
-      throw new RetryableError('EmptyBody', `${what} answered ${response.statusCode} with an empty body`);
+      throw error;
     }
+    const { start: bodyStart, totalSize } = framing;
     if (bodyStart !== start && bodyStart !== 0) {
       discard(response.body);
       throw new RetryableError('BadContentRange', `${what} answered bytes from ${bodyStart}, asked from ${start}`);
@@ -161,7 +120,7 @@ export class SourceClient {
   }
 
   /**
-   * DELETE at the chunk's deleteLocation; a 404 counts as done. Refused without a request (DeleteRefusedError) unless
+   * DELETE at the chunk's deleteLocation; a 404 or 410 counts as done. Refused without a request (DeleteRefusedError) unless
    * the location, and every redirect hop, is `/v1/objects/{documentId}…` on an allowed storage host, never the ACS
    * endpoint: a hop to `{endpoint}/calling/recordings/{id}` would otherwise get a validly signed DELETE that stops a
    * recording.
@@ -174,7 +133,8 @@ export class SourceClient {
       if (refusal) throw new DeleteRefusedError(refusal);
       return url;
     });
-    if (response.statusCode === 404 || (response.statusCode >= 200 && response.statusCode < 300)) {
+    const gone = response.statusCode === 404 || response.statusCode === 410;
+    if (gone || (response.statusCode >= 200 && response.statusCode < 300)) {
       await response.body.dump();
       return;
     }
@@ -230,22 +190,6 @@ function parsed(location: string, Refused: new (reason: string) => Error): URL {
   }
 }
 
-async function failureOf(response: Dispatcher.ResponseData, what: string): Promise<Error> {
-  const status = response.statusCode;
-  await response.body.dump().catch(() => undefined);
-  if (status === 404 || status === 410) return new SourceExpiredError(what);
-  const retryAfterMs = retryAfter(header(response, 'retry-after'));
-  if (status === 401 || status === 403) return new AccessDeniedError(status, what);
-  if (status === 416) return new RetryableError('RangeNotSatisfiable', `${what} refused the byte range (416)`);
-  return new RetryableError(`Http${status}`, `${what} answered ${status}`, { retryAfterMs });
-}
-
-/** Drops a body we will not read; a late error from it has no one left to tell. */
-export function discard(body: Readable): void {
-  body.on('error', () => undefined);
-  body.destroy();
-}
-
 /** A location for logs and errors: host and path, never the query (it may carry a signature). */
 export function redactUrl(location: string): string {
   try {
@@ -254,27 +198,6 @@ export function redactUrl(location: string): string {
   } catch {
     return 'an invalid location';
   }
-}
-
-/** A response header's (first) value. */
-export function header(response: Pick<Dispatcher.ResponseData, 'headers'>, name: string): string | null {
-  const value = response.headers[name];
-  if (Array.isArray(value)) return value[0] ?? null;
-  return value ?? null;
-}
-
-function numberHeader(response: Dispatcher.ResponseData, name: string): number | null {
-  const value = header(response, name);
-  if (value === null || !/^\d+$/.test(value)) return null;
-  return Number(value);
-}
-
-/** Retry-After in milliseconds: delay-seconds or an HTTP-date (RFC 9110 section 10.2.3); undefined when absent. */
-export function retryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** A network error's code (ECONNRESET, UND_ERR_SOCKET, ...) for a message: never its text, which can hold a URL. */

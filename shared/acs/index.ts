@@ -3,6 +3,8 @@
 export { chunkLocationRefusal } from './allowList';
 export { createAcsAuthenticator } from './auth';
 export {
+  AcsNotFoundError,
+  AcsUnavailableError,
   createControlClient,
   type CallLocator,
   type RecordingControlClient,

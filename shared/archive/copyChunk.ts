@@ -1,20 +1,24 @@
-import { AccessDeniedError, DeleteRefusedError, redactUrl, SourceExpiredError } from '../acs';
-import { AppError, BadInputError, PermanentError, RetryableError, toError } from '../errors';
+import { AccessDeniedError, redactUrl } from '../acs';
+import { BadInputError, PermanentError, RetryableError, toError } from '../errors';
 import type { Logger } from '../logger';
 import { logEvent } from '../telemetry';
 import { safeText } from '../text';
 import { ChunkLease } from './chunkLease';
-import { MAX_DEQUEUE_COUNT, parseChunkMessage, type ChunkMessage } from './chunkQueue';
+import { parseChunkMessage, type ChunkMessage } from './chunkQueue';
 import { copyFileToBlob } from './copy/copyFile';
+import { recordPermanentFailure, recordTransientFailure, type ChunkTag } from './copyFailures';
 import { crashPoint } from './crashPoints';
+import { deleteSource } from './deleteSource';
+import { chunkFormatOf } from './manifest/formats';
 import { type Manifest, type ManifestChunk } from './manifest/manifest';
+import { metadataFacts, type MetadataFacts } from './metadataFacts';
 import { indexParticipants } from './participantIndex';
-import { participantsFromMetadata } from './participantsFromMetadata';
+import { archiveInPlace, isInPlaceCandidate } from './inPlace/archiveInPlace';
 import { copyMetadataToBlob } from './copy/metadataFile';
-import { mimeTypeFor } from '../recording';
+import { chunkBlobName, formatFor, mimeTypeFor, type MediaFormat } from '../recording';
 import { settleRecording } from './settle';
 import { ensureContainers, type ArchiveServices } from './archiveServices';
-import { markArchived, markFailed } from './manifest/marks';
+import { markArchived, markFormatFixed } from './manifest/marks';
 
 /** What happened to one queue message. */
 export type CopyOutcome =
@@ -97,6 +101,11 @@ async function copyLeased(
     if (!chunk.contentLocation || !chunk.metadataLocation) {
       throw new PermanentError('NoLocation', chunk.lastError ?? 'no download location');
     }
+    // Bring your own storage: ACS wrote the files into the customer's container; verified there, they are not copied.
+    if (isInPlaceCandidate(manifest, chunk)) {
+      const inPlace = await archiveInPlace(services, manifest, chunk, { signal, delivery, log });
+      if (inPlace !== 'copy') return inPlace;
+    }
     const blobMetadata = { documentid: chunk.documentId, chunkindex: String(chunk.index) };
     target = chunk.metadataLocation;
     const metadataFile = await copyMetadataToBlob({
@@ -112,18 +121,22 @@ async function copyLeased(
     attempts += metadataFile.attempts;
     // The participant index is part of archiving the chunk: written before the chunk is marked archived, so a crash
     // before it is repaired by the message's redelivery (the metadata blob is then read back, not downloaded).
-    const { ids: participants, problems } = participantsFromMetadata(metadataFile.text);
-    if (problems.length > 0) {
-      log.warn(`${tag.callId}/${tag.recordingKey} chunk ${tag.index}: metadata participants: ${problems.join('; ')}`);
+    const facts = metadataFacts(metadataFile.text);
+    if (facts.problems.length > 0) {
+      log.warn(
+        `${tag.callId}/${tag.recordingKey} chunk ${tag.index}: metadata participants: ${facts.problems.join('; ')}`,
+      );
     }
+    const { participants, channels } = facts;
     await indexParticipants(services.control, manifest, participants, log);
+    const fixed = await fixChunkFormat(services, tag, facts, log);
     target = chunk.contentLocation;
     const copied = await copyFileToBlob({
       source,
-      blob: store.container.getBlockBlobClient(chunk.blob),
+      blob: store.container.getBlockBlobClient(fixed.blob),
       location: chunk.contentLocation,
       documentId: chunk.documentId,
-      contentType: mimeTypeFor(manifest.format, manifest.contentType),
+      contentType: fixed.contentType,
       metadata: blobMetadata,
       blockSizeBytes: config.archive.blockSizeBytes,
       blocksInFlight: config.archive.blocksInFlight,
@@ -142,7 +155,7 @@ async function copyLeased(
       return markArchived(
         current,
         tag.index,
-        { size: copied.size, sha256: copied.sha256, md5: copied.md5, attempts, participants },
+        { size: copied.size, sha256: copied.sha256, md5: copied.md5, attempts, participants, channels },
         services.now(),
       );
     });
@@ -182,115 +195,38 @@ async function copyLeased(
   }
 }
 
-async function recordPermanentFailure(
+/**
+ * Fixes the chunk's extension in the manifest before its content is copied (the events' format, else its metadata
+ * file's, else the recording's, else `bin`), so that a resumed or duplicate copy stages under the same name whatever
+ * later events say. Returns the blob name and content type to copy to.
+ */
+async function fixChunkFormat(
   services: ArchiveServices,
-  tag: { callId: string; recordingKey: string; index: number },
-  failure: AppError,
-  attempts: number,
+  tag: ChunkTag,
+  facts: MetadataFacts,
   log: Logger,
-): Promise<CopyOutcome> {
-  const status = failure instanceof SourceExpiredError ? 'expired' : 'failed';
-  let previousStatus: Manifest['status'] | null = null;
-  const written = await services.store.updateManifest(tag.callId, tag.recordingKey, (current) => {
-    previousStatus = current?.status ?? null;
-    return current
-      ? markFailed(
-          current,
-          tag.index,
-          { status, failureCode: failure.code, error: failure.message, attempts },
-          services.now(),
-        )
-      : null;
-  });
-  logEvent(log, 'error', 'ChunkFailed', { ...tag, status, failureCode: failure.code, error: failure.message });
-  if (written.manifest) {
-    await settleRecording(services, { manifest: written.manifest, etag: written.etag }, previousStatus, log);
-  }
-  return 'failed';
-}
-
-async function recordTransientFailure(
-  services: ArchiveServices,
-  manifest: Manifest,
-  tag: { callId: string; recordingKey: string; index: number },
-  failure: Error,
-  attempts: number,
-  delivery: { dequeueCount: number },
-  log: Logger,
-): Promise<void> {
-  const failureCode = failure instanceof AppError ? failure.code : 'Unexpected';
-  await services.store
-    .updateManifest(tag.callId, tag.recordingKey, (current) =>
-      current
-        ? markFailed(
-            current,
-            tag.index,
-            { status: 'pending', failureCode, error: failure.message, attempts },
-            services.now(),
-          )
-        : null,
-    )
-    .catch(() => undefined);
-  if (delivery.dequeueCount >= MAX_DEQUEUE_COUNT) {
-    // The Functions host moves this message to the poison queue now; the chunk stays pending, and the sweeper
-    // enqueues it again until its deadline. Say loudly which recording is at risk and until when.
-    logEvent(log, 'error', 'ChunkPoisoned', {
-      ...tag,
-      dequeueCount: delivery.dequeueCount,
-      failureCode,
-      error: failure.message,
-      deadline: manifest.deadline,
-    });
-  } else {
-    logEvent(log, 'warn', 'ChunkRetrying', {
-      ...tag,
-      dequeueCount: delivery.dequeueCount,
-      maxDequeueCount: MAX_DEQUEUE_COUNT,
-      failureCode,
-      error: failure.message,
-      deadline: manifest.deadline,
-    });
-  }
-}
-
-/** DELETE_SOURCE_AFTER_ARCHIVE: only after the verified commit; a refusal or failure is recorded, never fatal. */
-async function deleteSource(
-  services: ArchiveServices,
-  manifest: Manifest,
-  chunk: ManifestChunk,
-  signal: AbortSignal,
-  log: Logger,
-): Promise<void> {
-  const tag = `${manifest.callId}/${manifest.recordingKey} chunk ${chunk.index}`;
-  let outcome: { sourceDeletedAt: string } | { sourceDeleteError: string };
-  try {
-    await services.source.delete(chunk.deleteLocation!, chunk.documentId, signal);
-    outcome = { sourceDeletedAt: services.now().toISOString() };
-    log.info(`${tag}: deleted from the recording store (${redactUrl(chunk.deleteLocation!)})`);
-  } catch (error) {
-    const message = toError(error).message;
-    outcome = { sourceDeleteError: message };
-    if (error instanceof AccessDeniedError) {
-      logEvent(log, 'error', 'AcsAccessDenied', {
-        operation: 'delete',
-        status: error.status,
-        failureCode: error.code,
-        target: redactUrl(chunk.deleteLocation!),
-      });
+): Promise<{ blob: string; format: MediaFormat; contentType: string }> {
+  let fixed: { blob: string; format: MediaFormat; contentType: string } | undefined;
+  await services.store.updateManifest(tag.callId, tag.recordingKey, (current) => {
+    const entry = current?.chunks.find((c) => c.index === tag.index);
+    if (!current || !entry) {
+      throw new RetryableError('ManifestMissing', `manifest of ${tag.callId}/${tag.recordingKey} is gone`);
     }
-    // The archive is safe either way; the source expires on its own.
-    if (error instanceof DeleteRefusedError) log.error(`${tag}: archived, but the source was not deleted: ${message}`);
-    else log.warn(`${tag}: archived, but the source was not deleted: ${message}`);
+    const format = chunkFormatOf(current, entry, facts.format);
+    fixed = {
+      format,
+      blob: entry.format ? entry.blob : chunkBlobName(tag.callId, tag.recordingKey, tag.index, format),
+      contentType: mimeTypeFor(format, current.contentType ?? facts.contentType),
+    };
+    return markFormatFixed(current, tag.index, { format, metadataFormat: facts.format }, services.now());
+  });
+  const own = formatFor(facts.format);
+  if (own !== null && own !== fixed!.format) {
+    log.warn(
+      `${tag.callId}/${tag.recordingKey} chunk ${tag.index}: its metadata file says ${safeText(facts.format, 20)}, the events say otherwise: archived as ${fixed!.blob}`,
+    );
   }
-  await services.store
-    .updateManifest(manifest.callId, manifest.recordingKey, (current) => {
-      const next = current && structuredClone(current);
-      const entry = next?.chunks.find((c) => c.index === chunk.index);
-      if (!next || !entry) return null;
-      Object.assign(entry, outcome);
-      return next;
-    })
-    .catch((error: unknown) => log.warn(`${tag}: could not record the source deletion: ${toError(error).message}`));
+  return fixed!;
 }
 
 function round(value: number, digits: number): number {

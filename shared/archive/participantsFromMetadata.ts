@@ -64,6 +64,12 @@ export function participantsFromMetadata(metadataText: string): { ids: string[];
   return { ids, problems };
 }
 
+/** The participant id of one entry of a metadata file's `participants` list, read as leniently as above; or null. */
+export function participantIdOf(entry: unknown): string | null {
+  const found = idOf(entry, 0);
+  return found.id !== undefined && participantIdProblem(found.id) === null ? found.id : null;
+}
+
 type Found = { id: string; note?: string; problem?: undefined } | { id?: undefined; problem: string };
 
 function idOf(entry: unknown, depth: number): Found {

@@ -27,7 +27,7 @@ export async function handleCallEvents(
         log.debug(`call events: ${label} ignored`);
         continue;
       }
-      log.info(`call events: ${label}: ${await act(moment, control, log)}`);
+      log.info(`call events: ${label}: ${await act(moment, control, log, eventTimeOf(envelope))}`);
     } catch (error) {
       const e = toError(error);
       if (error instanceof BadInputError) {
@@ -45,10 +45,17 @@ export async function handleCallEvents(
   return envelopes.length === 1 ? badInput : null;
 }
 
+/** When the event happened; an event without a usable time (a CloudEvent may omit it) happened when it arrived. */
+function eventTimeOf(envelope: EventEnvelope): Date {
+  const time = Date.parse(envelope.time);
+  return Number.isNaN(time) ? new Date() : new Date(time);
+}
+
 async function act(
   moment: Exclude<CallMoment, { kind: 'ignored' }>,
   control: Pick<RecordingControl, 'start' | 'stop' | 'applyCallback'>,
   log: Logger,
+  eventTime: Date,
 ): Promise<string> {
   const trigger = { source: 'event' as const, name: moment.eventType.replace('Microsoft.Communication.', '') };
   switch (moment.kind) {
@@ -59,7 +66,7 @@ async function act(
         moment.serverCallId !== null
           ? ({ kind: 'serverCallId', id: moment.serverCallId } as const)
           : ({ kind: 'callConnectionId', id: moment.callConnectionId! } as const);
-      const view = await control.start({ locator, callConnectionId: moment.callConnectionId, trigger }, log);
+      const view = await control.start({ locator, callConnectionId: moment.callConnectionId, trigger, eventTime }, log);
       return `call ${shortId(view.serverCallId)} recording ${view.state}`;
     }
     case 'ended': {
@@ -80,7 +87,13 @@ async function act(
               state: moment.state,
               recordingKind: moment.recordingKind,
             }
-          : { type: 'startFailed' as const, recordingId: moment.recordingId, state: null, recordingKind: null };
+          : {
+              type: 'startFailed' as const,
+              recordingId: moment.recordingId,
+              state: null,
+              recordingKind: null,
+              result: moment.result,
+            };
       if (moment.kind === 'startFailed') {
         log.error(
           `call events: ACS could not start recording call ${shortId(moment.serverCallId ?? moment.callConnectionId)}`,

@@ -2,7 +2,7 @@ import { type RecordingControlClient, AccessDeniedError } from '../acs';
 import type { Config } from '../config';
 import { NotFoundError, RetryableError } from '../errors';
 import type { Logger } from '../logger';
-import { sleep } from '../retry';
+import { sleep, type RetryPolicy } from '../retry';
 import { logEvent } from '../telemetry';
 import { shortId } from '../text';
 import type { CallRecord } from './callRecord';
@@ -20,7 +20,22 @@ export interface ControlDeps {
   /** How long a stop, pause or resume waits for a start in flight before it answers "retry later". */
   startWaitMs: number;
   pollMs: number;
+  /** Start requests per delivery while ACS answers 5xx/429/408, and the longest Retry-After worth waiting for. */
+  startRetry: StartRetryPolicy;
 }
+
+export type StartRetryPolicy = RetryPolicy & { maxRetryAfterMs: number };
+
+/**
+ * Three requests per delivery, under a second apart: a persistent 500 is then answered 5xx well within Event Grid's
+ * 30 s, and the next delivery (seconds to minutes later) tries again.
+ */
+export const START_RETRY: StartRetryPolicy = {
+  maxAttempts: 3,
+  baseDelayMs: 500,
+  maxDelayMs: 2_000,
+  maxRetryAfterMs: 5_000,
+};
 
 /** Lost races tolerated in one operation before it answers "retry later". */
 export const MAX_ROUNDS = 20;

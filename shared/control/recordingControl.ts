@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { RecordingControlClient } from '../acs';
 import type { Config } from '../config';
-import type { Logger } from '../logger';
-import { viewOf, withChange, type RecordingView } from './callRecord';
-import { nextStateForCallback, type StateCallback } from './callbackDecisions';
+import { silentLogger, type Logger } from '../logger';
+import { viewOf, type RecordingView } from './callRecord';
+import { nextStateForCallback, recordAfterCallback, type StateCallback } from './callbackDecisions';
 import type { CallStore, StoredCall } from './callStore';
-import { contention, MAX_ROUNDS, unknownCall, type ControlDeps } from './controlDeps';
+import { contention, MAX_ROUNDS, START_RETRY, type ControlDeps, type StartRetryPolicy } from './controlDeps';
 import { REPEATABILITY_WINDOW_MS, STALE_CLAIM_MS, type Trigger } from './startDecisions';
 import { startRecording, type StartOptions } from './startFlow';
+import { readRecording } from './stateFlow';
 import { pauseOrResume, stopRecording } from './stopFlow';
 
 export type { StartOptions } from './startFlow';
@@ -21,6 +22,8 @@ export interface RecordingControlOptions {
   pollMs?: number;
   staleClaimMs?: number;
   repeatabilityWindowMs?: number;
+  /** Start requests per delivery while ACS answers 5xx; default START_RETRY. */
+  startRetry?: StartRetryPolicy;
 }
 
 /** The ids a callback may name the call by. */
@@ -55,6 +58,7 @@ export class RecordingControl {
       timing: () => ({ now: now(), staleClaimMs, repeatabilityWindowMs }),
       startWaitMs: options.startWaitMs ?? 20_000,
       pollMs: options.pollMs ?? 250,
+      startRetry: options.startRetry ?? START_RETRY,
     };
   }
 
@@ -74,10 +78,9 @@ export class RecordingControl {
     return pauseOrResume(this.deps, callKey, 'resume', log);
   }
 
-  async get(callKey: string): Promise<RecordingView> {
-    const stored = await this.deps.store.get(callKey);
-    if (!stored) throw unknownCall(callKey);
-    return viewOf(stored.record);
+  /** What is known of the call's recording; one recording or paused here is asked about at ACS first. */
+  get(callKey: string, log: Logger = silentLogger): Promise<RecordingView> {
+    return readRecording(this.deps, callKey, log);
   }
 
   /** A recording state callback (RecordingStateChanged, StartRecordingFailed, the 2021 CallRecordingStateChanged). */
@@ -90,8 +93,7 @@ export class RecordingControl {
         return found ? viewOf(found.stored.record) : undefined;
       }
       const { key, stored } = found!;
-      const reason = `callback: ${callback.type === 'startFailed' ? 'StartRecordingFailed' : (callback.state ?? '')}`;
-      const next = withChange(stored.record, decision.state, reason, this.deps.now());
+      const next = recordAfterCallback(stored.record, callback, decision.state, this.deps.now());
       const written = await this.deps.store.replace(stored, next);
       if (written) return viewOf(written.record);
       const again = await this.deps.store.get(key);

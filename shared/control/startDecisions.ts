@@ -117,6 +117,13 @@ export function recordAfterStart(
       stopRecordingId: current.recordingId ?? started,
     };
   }
+  if (current.state === 'failed' && current.start?.inFlight) {
+    // StartRecordingFailed arrived before ACS's answer to this start: the recording failed; keep what ACS named.
+    return {
+      record: { ...current, start: resolved, recordingId: current.recordingId ?? started },
+      stopRecordingId: null,
+    };
+  }
   if (current.recordingId !== null) {
     // Resolved before (a duplicate answer). A different id would be an orphan of ours: stop it.
     const orphan = started !== null && started !== current.recordingId ? started : null;
@@ -143,10 +150,13 @@ export function recordAfterStart(
   };
 }
 
-/** A start attempt failed. `uncertain`: ACS may have started a recording anyway (a timeout, a 5xx). */
+/**
+ * A start attempt failed. `uncertain`: ACS may have started a recording anyway (a timeout, a 5xx). `detail`: what ACS
+ * said (its status and own error code) and how many requests were sent, for the record's reason.
+ */
 export function recordAfterStartFailure(
   current: CallRecord,
-  failure: { code: string; uncertain: boolean },
+  failure: { code: string; uncertain: boolean; detail?: string },
   now: Date,
 ): CallRecord | null {
   if (current.recordingId !== null || !current.start) return null;
@@ -156,7 +166,8 @@ export function recordAfterStartFailure(
     return { ...withChange(current, 'stopped', `stopped (${current.stopRequested.trigger})`, now), start };
   }
   if (current.stopRequested) return { ...current, start };
-  return { ...withChange(current, 'failed', `start failed: ${failure.code}`, now), start };
+  const why = `start failed: ${failure.code}${failure.detail ? ` (${failure.detail})` : ''}`;
+  return { ...withChange(current, 'failed', why, now), start };
 }
 
 function freshStart(trigger: Trigger, now: Date, newRequestId: () => string): StartAttempt {

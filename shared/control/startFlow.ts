@@ -1,6 +1,7 @@
-import type { CallLocator, StartRecordingResult } from '../acs';
-import { AppError, toError } from '../errors';
+import { AcsNotFoundError, AcsUnavailableError, type CallLocator, type StartRecordingResult } from '../acs';
+import { AppError, RetryableError, toError } from '../errors';
 import type { Logger } from '../logger';
+import { backoffMs, sleep } from '../retry';
 import { logEvent } from '../telemetry';
 import { shortId } from '../text';
 import { viewOf, type RecordingView } from './callRecord';
@@ -15,7 +16,15 @@ export interface StartOptions {
   trigger: Trigger;
   /** 2021 dialect only. */
   operationContext?: string;
+  /** When the call event that asks for this start happened (its time, else its receipt); absent for the API. */
+  eventTime?: Date;
 }
+
+/**
+ * ACS may not know a call yet when its first event arrives: a 404 to a start made for a call event younger than this
+ * is retried (the event is answered 5xx and comes again); later, the call is gone.
+ */
+export const YOUNG_CALL_EVENT_MS = 5 * 60_000;
 
 /** Starts recording the call once, however many deliveries ask; answers with what is known after it. */
 export async function startRecording(deps: ControlDeps, options: StartOptions, log: Logger): Promise<RecordingView> {
@@ -36,7 +45,7 @@ export async function startRecording(deps: ControlDeps, options: StartOptions, l
       ? await deps.store.create(claim.record)
       : await deps.store.replace(stored!, claim.record);
     if (!written) continue; // another writer got there first: decide again on what it wrote
-    return sendStart(deps, written, options.trigger, log, options.operationContext);
+    return sendStart(deps, written, options.trigger, log, options);
   }
   throw contention(options.locator.id);
 }
@@ -50,21 +59,24 @@ export async function sendStart(
   claimed: StoredCall,
   trigger: Trigger,
   log: Logger,
-  operationContext?: string,
+  context: Pick<StartOptions, 'operationContext' | 'eventTime'> = {},
 ): Promise<RecordingView> {
   const { locator, start } = claimed.record;
   const key = locator.id;
   const callbackUrl = deps.settings.recordingStateCallbackUrl;
+  const input = {
+    locator,
+    recording: deps.settings.recording,
+    ...(callbackUrl ? { recordingStateCallbackUri: callbackUrl.href } : {}),
+    ...(context.operationContext ? { operationContext: context.operationContext } : {}),
+    ...(start ? { repeatability: { requestId: start.requestId, firstSent: start.firstSent } } : {}),
+  };
   let result: StartRecordingResult;
+  let attempts = 0;
   try {
-    result = await deps.acs.start({
-      locator,
-      recording: deps.settings.recording,
-      ...(callbackUrl ? { recordingStateCallbackUri: callbackUrl.href } : {}),
-      ...(operationContext ? { operationContext } : {}),
-      ...(start ? { repeatability: { requestId: start.requestId, firstSent: start.firstSent } } : {}),
-    });
-  } catch (error) {
+    result = await startAtAcs(deps, input, key, log, () => attempts++);
+  } catch (thrown) {
+    const error = classified(thrown, context.eventTime, deps.now());
     const code = error instanceof AppError ? error.code : 'InternalError';
     const retryable = !(error instanceof AppError) || error.kind === 'retryable';
     logEvent(log, retryable ? 'warn' : 'error', 'RecordingStartFailed', {
@@ -75,8 +87,9 @@ export async function sendStart(
     });
     noteAccessDenied(error, 'start', key, log);
     const uncertain = isUncertain(error);
+    const detail = failureDetail(thrown, attempts);
     const recorded = await updateRecord(deps, key, claimed, (r) =>
-      recordAfterStartFailure(r, { code, uncertain }, deps.now()),
+      recordAfterStartFailure(r, { code, uncertain, detail }, deps.now()),
     ).catch((storeError: unknown) => {
       log.warn(`recording control: could not record the failed start: ${toError(storeError).message}`);
       return undefined;
@@ -118,11 +131,65 @@ export async function sendStart(
 }
 
 /**
+ * The start request, sent again (same repeatability headers: one logical start) while ACS answers 5xx, 429 or 408,
+ * at most `startRetry.maxAttempts` times in one delivery. A Retry-After longer than this delivery can wait ends the
+ * attempts: the caller is answered 5xx (with that Retry-After) and the event comes again.
+ */
+async function startAtAcs(
+  deps: ControlDeps,
+  input: Parameters<ControlDeps['acs']['start']>[0],
+  key: string,
+  log: Logger,
+  counted: () => void,
+): Promise<StartRecordingResult> {
+  const policy = deps.startRetry;
+  for (let attempt = 1; ; attempt++) {
+    counted();
+    try {
+      return await deps.acs.start(input);
+    } catch (error) {
+      const asked = error instanceof AcsUnavailableError ? (error.retryAfterMs ?? 0) : Infinity;
+      if (attempt >= policy.maxAttempts || asked > policy.maxRetryAfterMs) throw error;
+      const delay = backoffMs(policy, attempt, error);
+      log.warn(
+        `recording control: ACS answered the start of call ${shortId(key)} with ${describeAcs(error as AcsUnavailableError)}; ` +
+          `attempt ${attempt} of ${policy.maxAttempts}, again in ${Math.round(delay)} ms`,
+      );
+      await sleep(delay);
+    }
+  }
+}
+
+/** A 404 to a start for a young call event means "not known yet", not "gone": worth another delivery. */
+function classified(error: unknown, eventTime: Date | undefined, now: Date): unknown {
+  if (!(error instanceof AcsNotFoundError) || eventTime === undefined) return error;
+  const ageMs = now.getTime() - eventTime.getTime();
+  if (ageMs >= YOUNG_CALL_EVENT_MS) return error;
+  return new RetryableError(
+    'AcsCallNotKnownYet',
+    `${error.message}; its call event is ${Math.max(0, Math.round(ageMs / 1000))} s old, so the recording service may not know the call yet: retry`,
+    { cause: error },
+  );
+}
+
+/** What the call record keeps of a failed start: ACS's status and own code, and how many requests were sent. */
+function failureDetail(error: unknown, attempts: number): string | undefined {
+  const said = error instanceof AcsUnavailableError || error instanceof AcsNotFoundError ? describeAcs(error) : '';
+  const parts = [said, attempts > 1 ? `${attempts} attempts` : ''].filter(Boolean);
+  return parts.length > 0 ? parts.join(', ') : undefined;
+}
+
+function describeAcs(error: AcsUnavailableError | AcsNotFoundError): string {
+  const status = error instanceof AcsUnavailableError ? error.status : 404;
+  return `ACS ${status}${error.acsCode ? ` code ${error.acsCode}` : ''}`;
+}
+
+/**
  * Whether ACS may have started a recording although the start failed: after a timeout or a 5xx it may have; after
- * 401/403, 412 (repeatability expired), a refused token or a 4xx it did not.
+ * 401/403, 404, 412 (repeatability expired), a refused token or another 4xx it did not.
  */
 function isUncertain(error: unknown): boolean {
   if (!(error instanceof AppError)) return true;
   if (error.kind !== 'retryable') return false;
-  return !['AcsAccessDenied', 'RepeatabilityExpired', 'TokenUnavailable'].includes(error.code);
+  return !['AcsAccessDenied', 'RepeatabilityExpired', 'TokenUnavailable', 'AcsCallNotKnownYet'].includes(error.code);
 }

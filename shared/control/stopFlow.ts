@@ -15,6 +15,7 @@ import {
 } from './controlDeps';
 import { sendStart } from './startFlow';
 import type { Trigger } from './startDecisions';
+import { noteAcsAnswer } from './stateFlow';
 import { pausePlanFor, recordAfterPause, recordAfterStop, stopPlanFor } from './stopDecisions';
 
 /**
@@ -101,7 +102,10 @@ export async function pauseOrResume(
         } catch (error) {
           noteAccessDenied(error, action, callKey, log);
           if (error instanceof NotFoundError) {
-            throw new ConflictError(`ACS no longer has the recording of call ${shortId(callKey)}; did the call end?`);
+            await noteAcsAnswer(deps, callKey, stored!, plan.recordingId, 'gone', log);
+            throw new ConflictError(
+              `ACS no longer has the recording of call ${shortId(callKey)} (it ended with its call): it is stopped`,
+            );
           }
           throw error;
         }

@@ -26,7 +26,10 @@ export type CallMoment =
       kind: 'startFailed';
       serverCallId: string | null;
       callConnectionId: string | null;
+      /** Optional in the GA schema: a failure may name only the call. */
       recordingId: string | null;
+      /** `resultInformation` code and subCode, when given as numbers. */
+      result: { code: number | null; subCode: number | null } | null;
       eventType: string;
     }
   | { kind: 'ignored'; eventType: string };
@@ -66,6 +69,7 @@ interface CallAutomationData {
   recordingId?: unknown;
   state?: unknown;
   recordingKind?: unknown;
+  resultInformation?: unknown;
 }
 
 /** The 2021 CallLegStateChanged callback: `{ConversationId, CallLegId, CallState}` (either case). */
@@ -119,6 +123,7 @@ export function callMomentOf(event: EventEnvelope): CallMoment {
         kind: 'startFailed',
         ...callIds(d),
         recordingId: optionalId(d.recordingId, 'recordingId'),
+        result: resultOf(d.resultInformation),
         eventType: type,
       };
     }
@@ -137,6 +142,14 @@ export function callMomentOf(event: EventEnvelope): CallMoment {
     default:
       return { kind: 'ignored', eventType: type };
   }
+}
+
+/** `resultInformation` ({code, subCode, message}, all optional): only the numbers are kept, never ACS's text. */
+function resultOf(value: unknown): { code: number | null; subCode: number | null } | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const r = value as { code?: unknown; subCode?: unknown };
+  const num = (n: unknown): number | null => (typeof n === 'number' && Number.isInteger(n) ? n : null);
+  return { code: num(r.code), subCode: num(r.subCode) };
 }
 
 function id(value: unknown, field: string): string {

@@ -22,7 +22,7 @@ export interface IncomingEvent {
   id: string;
   type: string;
   subject: string;
-  /** ISO time the event was raised. */
+  /** ISO time the event was raised; empty when a CloudEvent has none (the receipt time then stands in). */
   time: string;
   data: unknown;
 }
@@ -41,6 +41,8 @@ export interface PlanOptions {
   endpoint: URL;
   dialect: 'calling' | 'conversations';
   retentionHours: number;
+  /** When the event was received: its time when it has none (CloudEvents makes `time` optional). */
+  receivedAt?: Date;
 }
 
 /**
@@ -51,6 +53,8 @@ export interface PlanOptions {
 type LenientData = Partial<Omit<AcsRecordingFileStatusUpdatedEventData, 'recordingStorageInfo'>> & {
   recordingStorageInfo?: { recordingChunks?: Partial<AcsRecordingChunkInfo>[] };
   recordingId?: string;
+  /** Bring your own storage: where ACS exported the files (`AzureBlob`); not in the SDK's type. */
+  storageType?: string;
 };
 
 /** ACS caps a recording far below this; anything longer is not a real event. */
@@ -73,7 +77,10 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
   if (typeof event.id !== 'string' || event.id.length === 0 || event.id.length > 256) {
     throw new BadInputError('event is missing a valid id', 'id');
   }
-  const eventTimeMs = typeof event.time === 'string' ? Date.parse(event.time) : NaN;
+  // NOTE: a CloudEvent may lack `time` (optional in CloudEvents 1.0; replays from a dead-letter blob or a custom topic
+  // do): the receipt time stands in. A time that is there but unreadable is still a rejection.
+  const timeGiven = typeof event.time === 'string' && event.time !== '';
+  const eventTimeMs = timeGiven ? Date.parse(event.time) : (options.receivedAt?.getTime() ?? NaN);
   if (Number.isNaN(eventTimeMs)) throw new BadInputError('event time is missing or not an ISO time', 'eventTime');
 
   const subject = parseSubject(typeof event.subject === 'string' ? event.subject : '');
@@ -108,12 +115,17 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
     );
   }
   const formatType = optionalString(data.recordingFormatType, 'data.recordingFormatType');
+  const contentType = optionalString(data.recordingContentType, 'data.recordingContentType');
+  const channelType = optionalString(data.recordingChannelType, 'data.recordingChannelType');
 
   const byIndex = new Map<number, ChunkRef>();
-  let form: 'ga' | '2021' = 'ga';
+  const form: 'ga' | '2021' = rawChunks.every(
+    (raw) => typeof (raw as { contentLocation?: unknown } | null)?.contentLocation === 'string',
+  )
+    ? 'ga'
+    : '2021';
   rawChunks.forEach((raw, position) => {
     const chunk = parseChunk(raw, `data.recordingStorageInfo.recordingChunks[${position}]`, options);
-    if (typeof (raw as { contentLocation?: unknown } | null)?.contentLocation !== 'string') form = '2021';
     const seen = byIndex.get(chunk.index);
     if (seen && seen.documentId !== chunk.documentId) {
       throw new BadInputError(
@@ -131,6 +143,9 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
     recordingDurationMs !== null && !Number.isNaN(startMs)
       ? startMs + recordingDurationMs + retentionMs
       : eventTimeMs + retentionMs;
+  // Only the 2021 form (documentIds without locations, no content/channel/format fields) is MP4 by definition; any
+  // other event without a format leaves it to each chunk's metadata file.
+  const impliedMp4 = form === '2021' && formatType === null && contentType === null && channelType === null;
   if (Number.isNaN(new Date(deadlineMs).getTime())) {
     throw new BadInputError('event times are out of range (the deadline is not a date)', 'eventTime');
   }
@@ -145,10 +160,11 @@ export function planFromEvent(event: IncomingEvent, options: PlanOptions): Recor
     recordingStartTime,
     recordingDurationMs,
     sessionEndReason: optionalString(data.sessionEndReason, 'data.sessionEndReason'),
-    contentType: optionalString(data.recordingContentType, 'data.recordingContentType'),
-    channelType: optionalString(data.recordingChannelType, 'data.recordingChannelType'),
+    contentType,
+    channelType,
     formatType,
-    format: formatFor(formatType),
+    format: impliedMp4 ? 'mp4' : formatFor(formatType),
+    storageType: optionalString(data.storageType, 'data.storageType'),
     deadline: new Date(deadlineMs).toISOString(),
     chunks: [...byIndex.values()].sort((a, b) => a.index - b.index),
   };

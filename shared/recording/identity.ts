@@ -22,8 +22,13 @@ export interface RecordingFields extends RecordingRef {
   contentType: string | null;
   channelType: string | null;
   formatType: string | null;
-  /** The file extension of the chunks (mp4, mp3, wav, bin): lets the copier work from the manifest alone. */
-  format: MediaFormat;
+  /**
+   * The recording's file extension (mp4, mp3, wav, bin) once an event names its format (or, for the 2021 form, implies
+   * MP4); null when the events say nothing, and the copier then reads each chunk's metadata file.
+   */
+  format: MediaFormat | null;
+  /** `data.storageType` of bring-your-own-storage events (e.g. `AzureBlob`); null when absent. */
+  storageType: string | null;
   /** ISO time the source files expire. */
   deadline: string;
 }

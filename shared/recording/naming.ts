@@ -114,11 +114,21 @@ export function participantMarkerName(hash: string, callId: string, recordingKey
 /** The archive container's marker prefix before bookkeeping moved to the control container (migrated by the sweeper). */
 export const LEGACY_PENDING_PREFIX = '_pending/';
 
-/** The format's file extension, from the event's recordingFormatType (case-insensitive); 2021 files are MP4. */
-export function formatFor(formatType: string | null): MediaFormat {
-  if (formatType === null) return 'mp4';
+/**
+ * The file extension a named format gives (a `recordingFormatType` of an event, or a metadata file's
+ * `recordingInfo.format`), compared case-insensitively: `bin` for a name this version does not know, null when nothing
+ * names it. A missing format is never guessed: GA and bring-your-own-storage events often carry none.
+ */
+export function formatFor(formatType: string | null): MediaFormat | null {
+  if (formatType === null) return null;
   const lower = formatType.toLowerCase();
   return lower === 'mp4' || lower === 'mp3' || lower === 'wav' ? lower : 'bin';
+}
+
+/** The extension of a blob name this archiver gave a chunk (`chunk-0000.wav` -> wav), or null. */
+export function formatOfBlobName(blobName: string): MediaFormat | null {
+  const match = /\.(mp4|mp3|wav|bin)$/.exec(blobName);
+  return match ? (match[1] as MediaFormat) : null;
 }
 
 export function mimeTypeFor(format: MediaFormat, contentType: string | null): string {

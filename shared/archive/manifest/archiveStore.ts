@@ -1,7 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { PermanentError, RetryableError } from '../../errors';
 import { statusCode, streamToText } from '../../storage';
-import type { Manifest } from './manifest';
+import { upgradeManifest, type Manifest } from './manifest';
 import { manifestBlobName, rejectedBlobName } from '../../recording';
 
 /** A manifest is kilobytes; a recording with every one of its 10,000 possible chunks stays far below this. */
@@ -31,11 +31,16 @@ export class ArchiveStore {
       if (statusCode(error) === 404) return null;
       throw error;
     }
+    let parsed: unknown;
     try {
-      return { manifest: JSON.parse(text) as Manifest, etag };
+      parsed = JSON.parse(text);
     } catch {
       throw new PermanentError('ManifestUnreadable', `manifest of ${callId}/${recordingKey} is not JSON`);
     }
+    if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as Manifest).chunks)) {
+      throw new PermanentError('ManifestUnreadable', `manifest of ${callId}/${recordingKey} has no chunks list`);
+    }
+    return { manifest: upgradeManifest(parsed as Manifest), etag };
   }
 
   /**

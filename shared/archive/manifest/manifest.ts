@@ -1,7 +1,16 @@
 import { chunkLocationRefusal } from '../../acs';
 import { BadInputError } from '../../errors';
 import type { RecordingPlan } from '../../events';
-import { type ChunkRef, type RecordingFields, chunkBlobName, chunkMetadataBlobName } from '../../recording';
+import {
+  type ChunkRef,
+  type MediaFormat,
+  type RecordingFields,
+  chunkBlobName,
+  chunkMetadataBlobName,
+  formatFor,
+  formatOfBlobName,
+} from '../../recording';
+import type { InPlaceChunkFields } from './inPlaceFields';
 /**
  * The manifest (its keys: docs/architecture.md): what was archived, and the intent record of what is still to do. Every decision
  * about it is a pure function here; the I/O around them (ingest, copyChunk, sweep) only reads, applies and writes.
@@ -11,7 +20,7 @@ export type ChunkStatus = 'pending' | 'archived' | 'expired' | 'failed';
 export type ManifestStatus = 'pending' | 'complete' | 'failed';
 
 /** A chunk as the events described it (ChunkRef), plus what the archive knows of it. */
-export interface ManifestChunk extends ChunkRef {
+export interface ManifestChunk extends ChunkRef, InPlaceChunkFields {
   status: ChunkStatus;
   blob: string;
   metadataBlob: string;
@@ -29,6 +38,17 @@ export interface ManifestChunk extends ChunkRef {
   sourceDeletedAt?: string | null;
   /** Why the source copy was not deleted although DELETE_SOURCE_AFTER_ARCHIVE asked for it. */
   sourceDeleteError?: string | null;
+  /**
+   * The extension of this chunk's blob, fixed when its copy starts (from the event, else its metadata file, else
+   * `bin`); null before: until then `blob` follows the recording's format as events make it known.
+   */
+  format?: MediaFormat | null;
+}
+
+/** Which participant an unmixed recording put on which audio channel (from the metadata files). */
+export interface ChannelAssignment {
+  channel: number;
+  participantId: string;
 }
 
 /** manifest.json (the archive's record of truth; keys are part of the contract: more may be added, none renamed). */
@@ -37,9 +57,13 @@ export interface Manifest extends RecordingFields {
   status: ManifestStatus;
   eventIds: string[];
   participants: string[];
+  /** Unmixed recordings: each channel's participant, sorted by channel; null for mixed ones (or not known yet). */
+  channels: ChannelAssignment[] | null;
   chunks: ManifestChunk[];
   createdAt: string;
   updatedAt: string;
+  /** Where `format` and `formatType` come from: an event, the first metadata file that named one, or nothing yet. */
+  formatSource: 'event' | 'metadata' | null;
 }
 
 export const MORE_CHUNKS_FOLLOW = 'chunkmaximumsizeexceeded';
@@ -58,7 +82,7 @@ export const FailureCodes = {
  */
 export function mergePlan(existing: Manifest | null, plan: RecordingPlan, now: Date): Manifest {
   const at = now.toISOString();
-  const base: Manifest = existing ? structuredClone(existing) : newManifest(plan, at);
+  const base: Manifest = existing ? upgradeManifest(structuredClone(existing)) : newManifest(plan, at);
 
   for (const incoming of plan.chunks) {
     const known = base.chunks.find((c) => c.index === incoming.index);
@@ -77,7 +101,8 @@ export function mergePlan(existing: Manifest | null, plan: RecordingPlan, now: D
   base.sessionEndReason ??= plan.sessionEndReason;
   base.contentType ??= plan.contentType;
   base.channelType ??= plan.channelType;
-  base.formatType ??= plan.formatType;
+  base.storageType ??= plan.storageType;
+  applyEventFormat(base, plan);
   // The earliest deadline wins: a later event must never postpone the warning.
   if (Date.parse(plan.deadline) < Date.parse(base.deadline)) base.deadline = plan.deadline;
   if (!base.eventIds.includes(plan.eventId)) base.eventIds.push(plan.eventId);
@@ -90,16 +115,19 @@ export function mergePlan(existing: Manifest | null, plan: RecordingPlan, now: D
       // Fresh locations from a newer event are the ones to use for what is not archived yet.
       known.endReason = incoming.endReason ?? known.endReason;
       known.deleteLocation = incoming.deleteLocation ?? known.deleteLocation;
-      if (incoming.contentLocation) {
+      // ...but only locations that could be used: a later event must not swap a refused location in for a good one
+      // (the copier would then fail the chunk for good). Usable ones also heal a chunk refused for its locations.
+      if (incoming.contentLocation && chunkRefusal(incoming) === null) {
         known.contentLocation = incoming.contentLocation;
         known.metadataLocation = incoming.metadataLocation;
-        if (known.status === 'failed' && known.failureCode === FailureCodes.noLocation) {
-          Object.assign(known, stateOfNewChunk(known));
-        }
+        const refusedForLocations =
+          known.failureCode === FailureCodes.noLocation || known.failureCode === FailureCodes.locationMismatch;
+        if (known.status === 'failed' && refusedForLocations) Object.assign(known, stateOfNewChunk(known));
       }
     }
   }
   base.chunks.sort((a, b) => a.index - b.index);
+  nameUnfixedChunks(base);
   base.status = statusOf(base);
   base.updatedAt = at;
   return base;
@@ -118,15 +146,58 @@ function newManifest(plan: RecordingPlan, at: string): Manifest {
     contentType: null,
     channelType: null,
     formatType: null,
+    storageType: null,
     status: 'pending',
     deadline: plan.deadline,
     eventIds: [],
     participants: [],
+    channels: null,
     chunks: [],
     createdAt: at,
     updatedAt: at,
-    format: plan.format,
+    format: null,
+    formatSource: null,
   };
+}
+
+/**
+ * The event's format, unless an earlier event already gave one: it names the recording's format (and replaces one
+ * taken from a metadata file; the chunks already named after that keep their names).
+ */
+function applyEventFormat(manifest: Manifest, plan: RecordingPlan): void {
+  if (manifest.formatSource === 'event' || plan.format === null) return;
+  if (plan.formatType !== null) manifest.formatType = plan.formatType;
+  manifest.format = plan.format;
+  manifest.formatSource = 'event';
+}
+
+/**
+ * A manifest of the version before formats were read from metadata files: its `format` was MP4 whenever the events
+ * said nothing, a guess, so only a `formatType` counts as known. Chunks already archived keep their names. Changes
+ * `manifest` in place and returns it.
+ */
+export function upgradeManifest(manifest: Manifest): Manifest {
+  if (manifest.formatSource === undefined) {
+    manifest.formatSource = manifest.formatType ? 'event' : null;
+    manifest.format = formatFor(manifest.formatType);
+  }
+  manifest.storageType ??= null;
+  manifest.channels ??= null;
+  for (const chunk of manifest.chunks) {
+    if (chunk.format === undefined) chunk.format = chunk.status === 'archived' ? formatOfBlobName(chunk.blob) : null;
+  }
+  return manifest;
+}
+
+/**
+ * Chunks whose copy has not started yet are named after the recording's format as it becomes known (a copy that
+ * started has fixed its chunk's name). Changes `manifest` in place.
+ */
+export function nameUnfixedChunks(manifest: Manifest): void {
+  for (const chunk of manifest.chunks) {
+    if (chunk.status === 'archived' || chunk.format) continue;
+    chunk.blob = chunkBlobName(manifest.callId, manifest.recordingKey, chunk.index, manifest.format ?? 'bin');
+  }
 }
 
 function newChunk(manifest: Manifest, ref: ChunkRef): ManifestChunk {
@@ -137,7 +208,8 @@ function newChunk(manifest: Manifest, ref: ChunkRef): ManifestChunk {
     contentLocation: ref.contentLocation,
     metadataLocation: ref.metadataLocation,
     deleteLocation: ref.deleteLocation,
-    blob: chunkBlobName(manifest.callId, manifest.recordingKey, ref.index, manifest.format),
+    blob: chunkBlobName(manifest.callId, manifest.recordingKey, ref.index, manifest.format ?? 'bin'),
+    format: null,
     metadataBlob: chunkMetadataBlobName(manifest.callId, manifest.recordingKey, ref.index),
     size: null,
     sha256: null,

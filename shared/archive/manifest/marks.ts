@@ -1,4 +1,12 @@
-import { FailureCodes, statusOf, type Manifest, type ManifestChunk } from './manifest';
+import { chunkBlobName, formatFor, type MediaFormat } from '../../recording';
+import {
+  FailureCodes,
+  nameUnfixedChunks,
+  statusOf,
+  type ChannelAssignment,
+  type Manifest,
+  type ManifestChunk,
+} from './manifest';
 
 /**
  * The manifest's changes as the copy, the queue and the sweep make them: each a pure function from a manifest to the
@@ -11,6 +19,8 @@ export interface ArchivedChunk {
   md5: string;
   attempts: number;
   participants: readonly string[];
+  /** The metadata file's channel of each participant (unmixed recordings); null when it names none. */
+  channels: readonly ChannelAssignment[] | null;
 }
 
 /** The manifest with chunk `index` archived; null when the manifest does not know the chunk. Pure. */
@@ -25,6 +35,47 @@ export function markArchived(manifest: Manifest, index: number, result: Archived
     chunk.failureCode = null;
     chunk.archivedAt ??= now.toISOString();
     for (const p of result.participants) if (!next.participants.includes(p)) next.participants.push(p);
+    if (result.channels) next.channels = mergedChannels(next.channels ?? [], result.channels);
+  });
+}
+
+/**
+ * Channels of every chunk's metadata file, one participant per channel, sorted by channel. A channel the manifest
+ * already maps keeps its participant (the first chunk that named it decides; ACS keeps a recording's channels).
+ */
+function mergedChannels(
+  known: readonly ChannelAssignment[],
+  incoming: readonly ChannelAssignment[],
+): ChannelAssignment[] {
+  const merged = [...known];
+  for (const c of incoming) if (!merged.some((m) => m.channel === c.channel)) merged.push({ ...c });
+  return merged.sort((a, b) => a.channel - b.channel);
+}
+
+/**
+ * The manifest with chunk `index`'s extension fixed before its content is copied, so that a resumed or duplicate
+ * copy stages under the same name whatever later events say. `metadataFormat` (the chunk's `recordingInfo.format`)
+ * becomes the recording's `formatType` when no event named one. null when nothing changes. Pure.
+ */
+export function markFormatFixed(
+  manifest: Manifest,
+  index: number,
+  fixed: { format: MediaFormat; metadataFormat: string | null },
+  now: Date,
+): Manifest | null {
+  const chunk = manifest.chunks.find((c) => c.index === index);
+  const fromMetadata = manifest.formatType === null && fixed.metadataFormat !== null;
+  if (!chunk || chunk.status === 'archived' || (chunk.format === fixed.format && !fromMetadata)) return null;
+  return changeChunk(manifest, index, now, (entry, next) => {
+    entry.format = fixed.format;
+    entry.blob = chunkBlobName(next.callId, next.recordingKey, entry.index, fixed.format);
+    if (!fromMetadata) return;
+    next.formatType = fixed.metadataFormat;
+    if (next.formatSource === null) {
+      next.format = formatFor(fixed.metadataFormat);
+      next.formatSource = 'metadata';
+      nameUnfixedChunks(next);
+    }
   });
 }
 

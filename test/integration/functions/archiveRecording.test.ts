@@ -176,6 +176,146 @@ describe('archiveRecording and archiveChunk through the Functions host', () => {
   }, 60_000);
 });
 
+describe('what the real service sends, through the Functions host', () => {
+  const deliverCloudEvent = (url: string, event: unknown) =>
+    fetch(`${url}/runtime/webhooks/eventgrid?functionName=archiveRecording`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' },
+      body: JSON.stringify(event),
+    });
+  const contentTypeOf = async (name: string) => (await container.getBlobClient(name).getProperties()).contentType;
+
+  it("names a WAV after its metadata file when the event names no format (Learn's sample), and agrees with a later one", async () => {
+    const files = await emulator.createRecordingFiles({
+      format: 'wav',
+      chunks: [{ media: 'wav', endReason: 'ChunkMaximumSizeExceeded' }, { media: 'wav' }],
+    });
+    const unnamed = emulator.recordingFileStatusEvent(files, { chunkIndices: [0], formatFields: false }) as any;
+    expect(unnamed.data.recordingFormatType).toBeUndefined();
+    expect((await deliver(host.url, [unnamed])).status).toBe(202);
+    const folder = await folderOf(files.callId);
+    await eventually('chunk 0 archived', async () => {
+      const manifest = await readManifest(container, files.callId, path.posix.basename(folder));
+      return manifest.chunks[0]!.status === 'archived';
+    });
+    const first = await readManifest(container, files.callId, path.posix.basename(folder));
+    expect(first).toMatchObject({ formatType: 'wav', format: 'wav' });
+    expect(first.chunks[0]!.blob).toBe(`${folder}/chunk-0000.wav`);
+    expect(await contentTypeOf(first.chunks[0]!.blob)).toBe('audio/wav');
+    expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files, { chunkIndices: [1] })])).status).toBe(
+      202,
+    );
+    await expectArchived(files);
+    const manifest = await finalManifest(files);
+    expect(manifest.formatType).toBe('Wav');
+    expect(manifest.chunks.map((c) => c.blob)).toEqual([`${folder}/chunk-0000.wav`, `${folder}/chunk-0001.wav`]);
+  });
+
+  it("archives byte-exact under the store's recorded answers: Content-Range, octet-stream, no ETag, a 302, chunked bodies, 401s", async () => {
+    emulator.setStorageAnswers('recorded');
+    try {
+      const files = await emulator.createRecordingFiles({
+        chunks: Array.from({ length: 6 }, (_, i) => ({
+          size: MiB + 1000 * i,
+          endReason: i < 5 ? 'ChunkMaximumSizeExceeded' : 'SessionEnded',
+        })),
+      });
+      const faults = [
+        undefined,
+        { kind: 'redirect' },
+        { kind: 'chunked' },
+        { kind: 'chunked', contentRange: true, target: 'metadata' },
+        { kind: 'status', status: 401 },
+        { kind: 'status', status: 401, body: 'problem' },
+      ] as const;
+      faults.forEach((fault, i) => fault && emulator.setFault(files.chunks[i]!.documentId, { ...fault }));
+      emulator.clearRequests();
+      expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(202);
+      await expectArchived(files);
+      const gets = emulator.requests.filter((r) => r.method === 'GET' && r.status === 200);
+      expect(gets.length).toBeGreaterThanOrEqual(12);
+      expect(gets.every((r) => r.etag === undefined)).toBe(true);
+      const manifest = await finalManifest(files);
+      expect(await contentTypeOf(manifest.chunks[3]!.metadataBlob)).toBe('application/json');
+      expect(emulator.requests.filter((r) => r.port === 'regional')).toHaveLength(1);
+
+      const gone = await emulator.createRecordingFiles({ chunks: [{ size: 1000 }] });
+      emulator.expire(gone.chunks[0]!.documentId, { status: 410 });
+      expect((await deliver(host.url, [emulator.recordingFileStatusEvent(gone)])).status).toBe(202);
+      const failed = await finalManifest(gone);
+      expect(failed.status).toBe('failed');
+      expect(failed.chunks[0]).toMatchObject({ status: 'expired', failureCode: 'SourceExpired' });
+    } finally {
+      emulator.setStorageAnswers('emulator');
+    }
+  }, 90_000);
+
+  it('accepts a CloudEvent without time (a dead-letter replay), the receipt time standing in', async () => {
+    const files = await emulator.createRecordingFiles({ chunks: 1, chunkSize: 1000 });
+    const event = emulator.recordingFileStatusEvent(files, { schema: 'CloudEvents', time: null }) as any;
+    expect('time' in event).toBe(false);
+    expect((await deliverCloudEvent(host.url, event)).status).toBe(202);
+    await expectArchived(files);
+  });
+
+  it('maps the channels of an unmixed WAV to its participants in the manifest', async () => {
+    const participants = ['8:acs:alice', '8:acs:bob'];
+    const files = await emulator.createRecordingFiles({ format: 'wav', channelType: 'unmixed', participants });
+    expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files)])).status).toBe(202);
+    await expectArchived(files);
+    const manifest = await finalManifest(files);
+    expect(manifest.channels).toEqual([
+      { channel: 0, participantId: '8:acs:alice' },
+      { channel: 1, participantId: '8:acs:bob' },
+    ]);
+  });
+
+  it('archives a bring-your-own-storage event and records its storageType', async () => {
+    const files = await emulator.createRecordingFiles({ format: 'mp3', chunks: 1 });
+    expect((await deliver(host.url, [emulator.recordingFileStatusEvent(files, { form: 'byos' })])).status).toBe(202);
+    await expectArchived(files);
+    const manifest = await finalManifest(files);
+    expect(manifest).toMatchObject({ storageType: 'AzureBlob', recordingId: files.recordingId, formatType: 'mp3' });
+    expect(manifest.chunks[0]!.blob).toMatch(/chunk-0000\.mp3$/);
+  });
+
+  it("skips a delete whose deleteLocation names another document, as Learn's sample does, with a warning naming the call", async () => {
+    // Its own queue: the shared host must not take its copies.
+    const deleting = await startHostProcess(root, {
+      ...env,
+      ARCHIVE_QUEUE: `${env.ARCHIVE_QUEUE}-delete`,
+      DELETE_SOURCE_AFTER_ARCHIVE: 'true',
+    });
+    try {
+      const files = await emulator.createRecordingFiles({ chunks: 1, chunkSize: 1000 });
+      const other = await emulator.createRecordingFiles({ chunks: 1, chunkSize: 1000 });
+      const otherDoc = other.chunks[0]!.documentId;
+      const event = emulator.recordingFileStatusEvent(files) as any;
+      event.data.recordingStorageInfo.recordingChunks[0].deleteLocation = `${emulator.regionalOrigin}/v1/objects/${otherDoc}`;
+      emulator.clearRequests();
+      expect((await deliver(deleting.url, [event])).status).toBe(202);
+      const manifest = await eventually('the skipped delete recorded', async () => {
+        const folder = await folderOf(files.callId).catch(() => undefined);
+        const m = folder ? await readManifest(container, files.callId, path.posix.basename(folder)) : undefined;
+        return m?.chunks[0]!.sourceDeleteError ? m : undefined;
+      });
+      expect(manifest.status).toBe('complete');
+      expect(manifest.chunks[0]!.sourceDeleteError).toMatch(/^delete refused before any request: deleteLocation path/);
+      expect(
+        deleting.lines.some((l) =>
+          new RegExp(
+            `\\[Warning\\] archiveChunk \\([^)]*\\): Call ${files.callId}, recording ${manifest.recordingKey}, chunk 0: archived and verified, but the source delete was skipped`,
+          ).test(l),
+        ),
+      ).toBe(true);
+      expect(emulator.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+      expect(emulator.deletedDocuments).not.toContain(otherDoc);
+    } finally {
+      await deleting.stop();
+    }
+  }, 90_000);
+});
+
 describe('a crash at every point converges to a complete, byte-exact archive', () => {
   /**
    * Runs a host that dies (SIGKILL) at `point`, then a healthy one; Event Grid redelivers what got no answer.

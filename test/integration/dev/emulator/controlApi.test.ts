@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { startEmulator, type AcsEmulator, type EmulatorClock } from '../../../../dev/emulator';
+import { ACS_PUBLIC } from '../../../helpers/paths';
 import { control } from '../../../helpers/signedFetch';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../helpers/webhookReceiver';
 import { eventually } from '../../../helpers/eventually';
@@ -237,6 +240,111 @@ describe('calling (GA)', () => {
     const stop = await control(emulator, 'DELETE', at(recordingId));
     expect([stop.status, ((await stop.json()) as any).error.code]).toEqual([403, 'Forbidden']);
     expect((await control(emulator, 'DELETE', at(recordingId))).status).toBe(204);
+  });
+
+  it('answers a fault with a published body verbatim, and a Retry-After as an HTTP-date when told', async () => {
+    const { serverCallId } = await emulator.startCall();
+    const published = readFileSync(
+      path.join(ACS_PUBLIC, 'sdk/java-callautomation.issue-32963.startRecording.500-9999.response.json'),
+      'utf8',
+    );
+    const retryAfter = new Date(Date.now() + 60_000).toUTCString();
+    emulator.setControlFault({ status: 500, body: JSON.parse(published), retryAfter, times: 2, operation: 'start' });
+    for (let i = 0; i < 2; i++) {
+      const response = await control(emulator, 'POST', START, startBody(serverCallId));
+      expect([response.status, response.headers.get('retry-after')]).toEqual([500, retryAfter]);
+      expect(await response.text()).toBe(published.trimEnd());
+    }
+    // The faulted starts are logged with the call they were for.
+    expect(emulator.requests.slice(-2).map((r) => [r.status, r.serverCallId])).toEqual([
+      [500, serverCallId],
+      [500, serverCallId],
+    ]);
+    expect((await control(emulator, 'POST', START, startBody(serverCallId))).status).toBe(200);
+  });
+
+  it('a recording of a call that ended is gone: state, pause, resume and stop answer the recorded 404', async () => {
+    const { serverCallId } = await emulator.startCall();
+    const recordingId = await startOf(serverCallId);
+    await emulator.endCall(serverCallId);
+    const published = readFileSync(
+      path.join(ACS_PUBLIC, 'sdk/js-callingserver.stopRecording.404-8522.response.json'),
+      'utf8',
+    );
+    for (const [method, suffix] of [
+      ['GET', ''],
+      ['POST', ':pause'],
+      ['POST', ':resume'],
+      ['DELETE', ''],
+    ] as const) {
+      const response = await control(emulator, method, at(recordingId, suffix));
+      expect([method, suffix, response.status, await response.text()]).toEqual([
+        method,
+        suffix,
+        404,
+        published.trimEnd(),
+      ]);
+    }
+  });
+
+  it('records an externalStorage start (bring your own storage) as the 2025-06-15 example sends it', async () => {
+    const { serverCallId } = await emulator.startCall();
+    const example = JSON.parse(
+      readFileSync(path.join(ACS_PUBLIC, 'callautomation-rest/2025-06-15.CallRecording_StartRecording.json'), 'utf8'),
+    ).parameters.startCallRecording as Record<string, unknown>;
+    // Only the call and the callback (the example's is on contoso.communications.azure.com) are this test's.
+    const body = {
+      ...example,
+      callLocator: { kind: 'serverCallLocator', serverCallId },
+      recordingStateCallbackUri: callbacks.url,
+    };
+    const response = await control(emulator, 'POST', START, body);
+    expect(response.status).toBe(200);
+    const { recordingId } = (await response.json()) as { recordingId: string };
+    expect(emulator.recordings.get(recordingId)?.externalStorage).toEqual({
+      recordingStorageKind: 'azureBlobStorage',
+      recordingDestinationContainerUrl: 'https://contoso.blob.core.windows.net/recordings',
+    });
+    await emulator.endCall(serverCallId);
+  });
+
+  it.each([
+    ['not an object', 'azureBlobStorage'],
+    ['no kind', { recordingDestinationContainerUrl: 'https://contoso.blob.core.windows.net/recordings' }],
+    ['an unknown kind', { recordingStorageKind: 'amazonS3' }],
+    [
+      'a URL that is not absolute',
+      { recordingStorageKind: 'azureBlobStorage', recordingDestinationContainerUrl: 'recordings' },
+    ],
+  ])('refuses an externalStorage with %s, as its REST definition does (400)', async (_what, externalStorage) => {
+    const { serverCallId } = await emulator.startCall();
+    const response = await control(emulator, 'POST', START, { ...startBody(serverCallId), externalStorage });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 'BadRequest' } });
+  });
+
+  it('sends a StartRecordingFailed without recordingId when told (the field is optional in the GA schema)', async () => {
+    const { serverCallId } = await emulator.startCall();
+    emulator.setStartResponse({
+      status: 202,
+      state: 'inactive',
+      then: 'failed',
+      failureWithoutRecordingId: true,
+      times: 1,
+    });
+    const { recordingId } = (await (await control(emulator, 'POST', START, startBody(serverCallId))).json()) as {
+      recordingId: string;
+    };
+    const failuresFor = () =>
+      callbacks.received
+        .flatMap((r) => r.body as any[])
+        .filter(
+          (e) => e.type === 'Microsoft.Communication.StartRecordingFailed' && e.data.serverCallId === serverCallId,
+        );
+    await eventually('the callback', () => failuresFor().length === 1);
+    expect(failuresFor()[0].data).not.toHaveProperty('recordingId');
+    expect(failuresFor()[0]).toMatchObject({ data: { serverCallId, resultInformation: { code: 500 } } });
+    expect(emulator.recordings.get(recordingId)).toMatchObject({ state: 'stopped', failed: true });
   });
 
   it('refuses to record a call that has ended', async () => {

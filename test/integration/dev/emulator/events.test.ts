@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startEmulator, type AcsEmulator, type EmulatorOptions } from '../../../../dev/emulator';
+import { corpusText } from '../../../helpers/corpus';
 import { control, signedFetch } from '../../../helpers/signedFetch';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../helpers/webhookReceiver';
 
@@ -96,6 +97,46 @@ describe('RecordingFileStatusUpdated builder', () => {
       endReason: 'ChunkMaximumSizeExceeded',
     });
     expect(preview.data.recordingContentType).toBeUndefined();
+  });
+
+  it("builds the bring-your-own-storage form as Learn's quickstart documents it", async () => {
+    const { emulator } = await setup();
+    const files = await emulator.createRecordingFiles({ chunks: 2, format: 'wav' });
+    const byos = emulator.recordingFileStatusEvent(files, { form: 'byos' }) as any;
+    // The published schema is commented JSON: its keys, in order, and its subject, as written there.
+    const schema = corpusText('learn/bring-your-own-storage.notification-schema.txt');
+    const keysOf = (text: string) => [...text.matchAll(/^\s*"(\w+)":/gm)].map((m) => m[1]);
+    const dataBlock = schema.slice(schema.indexOf('"data"'), schema.indexOf('"eventType"'));
+    const chunkKeys = ['documentId', 'contentLocation', 'metadataLocation', 'deleteLocation', 'index', 'endReason'];
+    expect(keysOf(dataBlock).filter((k) => k !== 'data' && k !== 'recordingChunks' && !chunkKeys.includes(k!))).toEqual(
+      Object.keys(byos.data),
+    );
+    expect(schema).toContain('// /recording/call/{call-id}/serverCallId/{serverCallId}\n');
+    expect(byos.subject).toBe(`/recording/call/${files.callId}/serverCallId/${files.serverCallId}`);
+    expect(byos.data).toMatchObject({ storageType: 'AzureBlob', recordingId: files.recordingId });
+    expect(Object.keys(byos.data.recordingStorageInfo.recordingChunks[0]).sort()).toEqual([...chunkKeys].sort());
+
+    const unnamed = emulator.recordingFileStatusEvent(files, { formatFields: false }) as any;
+    expect(Object.keys(unnamed.data)).toEqual([
+      'recordingStorageInfo',
+      'recordingStartTime',
+      'recordingDurationMs',
+      'sessionEndReason',
+    ]);
+    const untimed = emulator.recordingFileStatusEvent(files, { schema: 'CloudEvents', time: null }) as any;
+    expect(untimed.specversion).toBe('1.0');
+    expect('time' in untimed).toBe(false);
+  });
+
+  it('emits the bring-your-own-storage form for a stopped recording when told to', async () => {
+    const { emulator, files } = await setup({ eventForm: 'byos' });
+    const call = await emulator.startCall();
+    await startRecording(emulator, call.serverCallId);
+    await emulator.endCall(call.serverCallId);
+    await emulator.idle();
+    const event = (files.received[0]!.body as any[])[0];
+    expect(event.subject).toBe(`/recording/call/${call.callId}/serverCallId/${call.serverCallId}`);
+    expect(event.data.storageType).toBe('AzureBlob');
   });
 });
 

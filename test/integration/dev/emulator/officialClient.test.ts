@@ -179,3 +179,22 @@ it('Entra mode: the bearer token of the client is accepted only once the emulato
     [true, 200],
   ]);
 });
+
+it('records into your own storage: the official client sends recordingStorage as externalStorage', async () => {
+  const client = new CallAutomationClient(emulator.connectionString, { allowInsecureConnection: true });
+  const call = await emulator.startCall();
+  emulator.clearRequests();
+  // The container of the 2025-06-15 StartRecording REST example.
+  const started = await client.getCallRecording().start({
+    callLocator: { id: call.serverCallId, kind: 'serverCallLocator' },
+    recordingStorage: {
+      recordingStorageKind: 'azureBlobStorage',
+      recordingDestinationContainerUrl: 'https://contoso.blob.core.windows.net/recordings',
+    },
+  });
+  expect(emulator.recordings.get(started.recordingId)?.externalStorage).toEqual({
+    recordingStorageKind: 'azureBlobStorage',
+    recordingDestinationContainerUrl: 'https://contoso.blob.core.windows.net/recordings',
+  });
+  await client.getCallRecording().stop(started.recordingId);
+});

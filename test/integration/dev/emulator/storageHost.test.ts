@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { startEmulator, type AcsEmulator } from '../../../../dev/emulator';
+import { corpusPayload } from '../../../helpers/corpus';
+import { recordedAnswers, RECORDED_DOWNLOAD, RECORDED_REDIRECT } from '../../../helpers/recordedAnswers';
 import { signedFetch } from '../../../helpers/signedFetch';
 
 /** The storage host: signed downloads, ranges, deletes, expiry, faults and the request log. */
@@ -255,6 +257,119 @@ describe('faults', () => {
     expect(first.value!.length).toBeLessThanOrEqual(1000);
     await reader.cancel();
     emulator.clearFaults(doc);
+  });
+});
+
+describe("recorded answers (the store as Microsoft's SDK tests recorded it)", () => {
+  let recorded: AcsEmulator;
+  beforeAll(async () => {
+    recorded = await startEmulator({ storageAnswers: 'recorded' });
+  });
+  afterAll(() => recorded.stop());
+
+  /** The headers of an answer, lower-cased, without the ones every HTTP server sends its own way. */
+  const headersOf = (response: Response): Record<string, string> => {
+    const all = Object.fromEntries([...response.headers.entries()]);
+    for (const name of ['date', 'connection', 'keep-alive']) delete all[name];
+    return all;
+  };
+  const recordedHeaders = (headers: Record<string, string>): Record<string, string> => {
+    const { date: _date, ...rest } = headers;
+    return rest;
+  };
+
+  it('answers a full GET of content and metadata as recorded: 200, Content-Range, octet-stream, no ETag', async () => {
+    const [answer] = recordedAnswers(RECORDED_DOWNLOAD);
+    const files = await recorded.createRecordingFiles({ format: 'wav' });
+    const chunk = files.chunks[0]!;
+    for (const [location, bytes] of [
+      [chunk.metadataLocation, chunk.metadata.length],
+      [chunk.contentLocation, chunk.size],
+    ] as const) {
+      const response = await signedFetch(recorded, location);
+      expect(response.status).toBe(answer!.status);
+      expect(headersOf(response)).toEqual({
+        ...recordedHeaders(answer!.headers),
+        'content-length': String(bytes),
+        'content-range': `bytes 0-${bytes - 1}/${bytes}`,
+      });
+      expect((await bytesOf(response)).length).toBe(bytes);
+    }
+    const bytes = await bytesOf(await signedFetch(recorded, chunk.metadataLocation));
+    expect(bytes.equals(chunk.metadata)).toBe(true);
+  });
+
+  it('redirects as recorded: 302, Content-Length 0, an absolute Location on another host, same path', async () => {
+    const [redirect, regional] = recordedAnswers(RECORDED_REDIRECT);
+    expect(new URL(redirect!.headers.location!).pathname).toBe(redirect!.path);
+    const files = await recorded.createRecordingFiles({ chunks: [{ size: 1000 }] });
+    const chunk = files.chunks[0]!;
+    recorded.setFault(chunk.documentId, { kind: 'redirect', target: 'metadata' });
+    const response = await signedFetch(recorded, chunk.metadataLocation);
+    expect(response.status).toBe(redirect!.status);
+    const { location, ...rest } = headersOf(response);
+    const { location: _recordedLocation, ...recordedRest } = recordedHeaders(redirect!.headers);
+    expect(rest).toEqual(recordedRest);
+    expect(location).toBe(`${recorded.regionalOrigin}${new URL(chunk.metadataLocation).pathname}`);
+    expect(new URL(location!).host).not.toBe(new URL(chunk.metadataLocation).host);
+    const followed = await signedFetch(recorded, location!);
+    expect([followed.status, followed.headers.get('content-range')]).toEqual([
+      regional!.status,
+      `bytes 0-${chunk.metadata.length - 1}/${chunk.metadata.length}`,
+    ]);
+    await followed.arrayBuffer();
+  });
+
+  it('refuses a bad signature as recorded: 401 with an empty body', async () => {
+    const published = corpusPayload('sdk/js-callingserver.recording_unauthorized_download.json').recordings[0];
+    const files = await recorded.createRecordingFiles({});
+    const response = await signedFetch(recorded, files.chunks[0]!.metadataLocation, {
+      accessKey: Buffer.from('not the key').toString('base64'),
+    });
+    expect(response.status).toBe(published.status);
+    expect(await response.text()).toBe(published.response);
+    expect(response.headers.get('content-length')).toBe(published.responseHeaders['content-length']);
+  });
+
+  it('answers a problem+json 401 in the shape the store sent it (Azure/azure-sdk-for-js#26142)', async () => {
+    const published = corpusPayload('sdk/js-callautomation.issue-26142.download-401.problem.json');
+    const files = await recorded.createRecordingFiles({});
+    recorded.setFault(files.chunks[0]!.documentId, { kind: 'status', status: 401, body: 'problem' });
+    const response = await signedFetch(recorded, files.chunks[0]!.contentLocation);
+    expect([response.status, response.headers.get('content-type')]).toEqual([401, 'application/problem+json']);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(Object.keys(published));
+    const { instance, ...rest } = body;
+    const { instance: publishedInstance, ...publishedRest } = published;
+    expect(rest).toEqual(publishedRest);
+    expect(String(instance).split('?')[0]).toBe(String(publishedInstance).split('?')[0]);
+  });
+
+  it('answers 410 Gone for a document expired so, with an empty body', async () => {
+    const files = await recorded.createRecordingFiles({});
+    recorded.expire(files.chunks[0]!.documentId, { status: 410 });
+    const response = await signedFetch(recorded, files.chunks[0]!.contentLocation);
+    expect([response.status, await response.text()]).toEqual([410, '']);
+  });
+
+  it('sends a body chunked without Content-Length (and Content-Range only when told), or cut before it ends', async () => {
+    const files = await recorded.createRecordingFiles({ chunks: [{ size: 300_000 }] });
+    const chunk = files.chunks[0]!;
+    recorded.setFault(chunk.documentId, { kind: 'chunked' });
+    recorded.setFault(chunk.documentId, { kind: 'chunked', contentRange: true });
+    recorded.setFault(chunk.documentId, { kind: 'chunked', resetAfterBytes: 100_000 });
+    const plain = await signedFetch(recorded, chunk.contentLocation);
+    expect([plain.headers.get('transfer-encoding'), plain.headers.get('content-length')]).toEqual(['chunked', null]);
+    expect(plain.headers.get('content-range')).toBeNull();
+    expect(sha256(await bytesOf(plain))).toBe(chunk.sha256);
+    const ranged = await signedFetch(recorded, chunk.contentLocation);
+    expect([ranged.headers.get('content-length'), ranged.headers.get('content-range')]).toEqual([
+      null,
+      `bytes 0-${chunk.size - 1}/${chunk.size}`,
+    ]);
+    await ranged.arrayBuffer();
+    const cut = await signedFetch(recorded, chunk.contentLocation);
+    await expect(cut.arrayBuffer()).rejects.toThrow();
   });
 });
 

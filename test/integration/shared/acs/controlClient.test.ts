@@ -1,11 +1,19 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { startEmulator, type AcsEmulator } from '../../../../dev/emulator';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createControlClient, parseAcsError, type RecordingControlClient } from '../../../../shared/acs/controlClient';
+import {
+  AcsNotFoundError,
+  AcsUnavailableError,
+  createControlClient,
+  parseAcsError,
+  type RecordingControlClient,
+} from '../../../../shared/acs/controlClient';
 import { AccessDeniedError } from '../../../../shared/acs/download';
 import { loadConfig, type AcsSettings, type RecordingOptions } from '../../../../shared/config';
 import { NotFoundError, PermanentError, RetryableError } from '../../../../shared/errors';
+import { corpusPayload } from '../../../helpers/corpus';
+
+/** Microsoft's published persistent 500 (test/fixtures/acs-public, from Azure/azure-sdk-for-java issue 32963). */
+const UNKNOWN_INTERNAL_ERROR = 'sdk/java-callautomation.issue-32963.startRecording.500-9999.response.json';
 
 const recording: RecordingOptions = {
   contentType: 'audio',
@@ -161,29 +169,57 @@ describe('Entra mode', () => {
 
 describe('Retry-After', () => {
   it('is read as an HTTP-date too (RFC 9110 section 10.2.3), not only as seconds', async () => {
-    // ACS (or a gateway before it) answering 503 with the date form; the emulator's faults send only seconds.
+    const client = createControlClient(settings('calling'));
+    const { serverCallId } = await emulator.startCall();
     const retryAt = new Date(Date.now() + 120_000);
-    const busy = createServer((req, res) => {
-      req.resume();
-      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': retryAt.toUTCString() });
-      res.end('{"error":{"code":"ServiceUnavailable","message":"busy"}}');
+    emulator.setControlFault({ status: 503, retryAfter: retryAt.toUTCString(), times: 1, operation: 'start' });
+    const error = await client.start({ locator: byServerCallId(serverCallId), recording }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'AcsUnavailable', status: 503 });
+    // Whole seconds of the date, less the time the request took.
+    expect((error as RetryableError).retryAfterMs).toBeGreaterThan(100_000);
+    expect((error as RetryableError).retryAfterMs).toBeLessThanOrEqual(120_000);
+    emulator.setControlFault({ status: 429, retryAfterSeconds: 3, times: 1, operation: 'start' });
+    await expect(client.start({ locator: byServerCallId(serverCallId), recording })).rejects.toMatchObject({
+      retryAfterMs: 3000,
     });
-    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
-    try {
-      const endpoint = `http://127.0.0.1:${(busy.address() as AddressInfo).port}/`;
-      const acs = loadConfig({
-        ACS_CONNECTION_STRING: `endpoint=${endpoint};accesskey=${Buffer.from('key').toString('base64')}`,
-        ARCHIVE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
-      }).acs;
-      const error = await createControlClient(acs)
-        .start({ locator: byServerCallId('c2VydmVy'), recording })
-        .catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'AcsUnavailable' });
-      // Whole seconds of the date, less the time the request took.
-      expect((error as RetryableError).retryAfterMs).toBeGreaterThan(100_000);
-      expect((error as RetryableError).retryAfterMs).toBeLessThanOrEqual(120_000);
-    } finally {
-      await new Promise((resolve) => busy.close(resolve));
-    }
+  });
+});
+
+describe('what ACS said, kept for the caller', () => {
+  const client = () => createControlClient(settings('calling'));
+
+  it("keeps ACS's own code of a 5xx (the published persistent 500 9999) and of a 404 to a start", async () => {
+    const { serverCallId } = await emulator.startCall();
+    emulator.setControlFault({
+      status: 500,
+      body: corpusPayload(UNKNOWN_INTERNAL_ERROR),
+      times: 1,
+      operation: 'start',
+    });
+    const unavailable = await client()
+      .start({ locator: byServerCallId(serverCallId), recording })
+      .catch((e: unknown) => e);
+    expect(unavailable).toBeInstanceOf(AcsUnavailableError);
+    expect(unavailable).toMatchObject({ status: 500, acsCode: '9999', code: 'AcsUnavailable' });
+    emulator.setControlFault({ status: 404, code: '8522', message: 'Call not found.', times: 1, operation: 'start' });
+    const missing = await client()
+      .start({ locator: byServerCallId(serverCallId), recording })
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(AcsNotFoundError);
+    expect(missing).toMatchObject({ code: 'AcsCallNotFound', acsCode: '8522' });
+    expect((missing as Error).message).toMatch(/ACS does not know this call$/);
+  });
+
+  it('sends externalStorage as the 2025-06-15 REST spec names it when the recording goes to your own storage', async () => {
+    const { serverCallId } = await emulator.startCall();
+    const started = await client().start({
+      locator: byServerCallId(serverCallId),
+      recording: { ...recording, externalStorageUrl: 'https://contoso.blob.core.windows.net/recordings' },
+    });
+    if (started.kind !== 'started') throw new Error(`expected a start, got ${started.kind}`);
+    expect(emulator.recordings.get(started.recordingId)?.externalStorage).toEqual({
+      recordingStorageKind: 'azureBlobStorage',
+      recordingDestinationContainerUrl: 'https://contoso.blob.core.windows.net/recordings',
+    });
   });
 });

@@ -3,7 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { startEmulator, type AcsEmulator } from '../../../../dev/emulator';
 import { createAcsAuthenticator } from '../../../../shared/acs/auth';
 import { createControlClient } from '../../../../shared/acs/controlClient';
-import { DeleteRefusedError, LocationRefusedError, SourceClient } from '../../../../shared/acs/download';
+import {
+  AccessDeniedError,
+  DeleteRefusedError,
+  LocationRefusedError,
+  SourceClient,
+  SourceExpiredError,
+} from '../../../../shared/acs/download';
 import { loadConfig, type Config } from '../../../../shared/config';
 
 /**
@@ -84,5 +90,58 @@ describe('SourceClient redirects', () => {
     expect(download).toMatchObject({ status: 200, totalSize: 1024 });
     await source.delete(chunk.deleteLocation, chunk.documentId);
     expect(emulator.deletedDocuments).toContain(chunk.documentId);
+  });
+});
+
+describe("SourceClient on the store's recorded answers", () => {
+  beforeAll(() => emulator.setStorageAnswers('recorded'));
+  afterAll(() => emulator.setStorageAnswers('emulator'));
+
+  const read = async (body: NodeJS.ReadableStream): Promise<number> => {
+    let n = 0;
+    for await (const piece of body as AsyncIterable<Buffer>) n += piece.length;
+    return n;
+  };
+
+  it('declares the size of a 200 with Content-Range and no ETag, and of a 206 from its Content-Range', async () => {
+    const files = await emulator.createRecordingFiles({ chunks: [{ size: 5000 }] });
+    const chunk = files.chunks[0]!;
+    const whole = await source.open(chunk.contentLocation, 0, undefined, chunk.documentId);
+    expect(whole).toMatchObject({ status: 200, start: 0, totalSize: 5000, etag: null });
+    expect(whole.contentType).toBe('application/octet-stream');
+    expect(await read(whole.body)).toBe(5000);
+    const rest = await source.open(chunk.contentLocation, 4000, undefined, chunk.documentId);
+    expect(rest).toMatchObject({ status: 206, start: 4000, totalSize: 5000 });
+    expect(await read(rest.body)).toBe(1000);
+  });
+
+  it('opens a chunked body without a declared size; its end is where the chunked message ends', async () => {
+    const files = await emulator.createRecordingFiles({ chunks: [{ size: 70_000 }] });
+    const chunk = files.chunks[0]!;
+    emulator.setFault(chunk.documentId, { kind: 'chunked' });
+    const download = await source.open(chunk.contentLocation, 0, undefined, chunk.documentId);
+    expect(download).toMatchObject({ status: 200, totalSize: null });
+    expect(await read(download.body)).toBe(70_000);
+    emulator.setFault(chunk.documentId, { kind: 'chunked', resetAfterBytes: 20_000 });
+    const cut = await source.open(chunk.contentLocation, 0, undefined, chunk.documentId);
+    await expect(read(cut.body)).rejects.toThrow();
+  });
+
+  it('names 410 as expired, and tells what a problem+json 401 said', async () => {
+    const files = await emulator.createRecordingFiles({ chunks: 2, chunkSize: 1000 });
+    const [gone, denied] = files.chunks;
+    emulator.expire(gone!.documentId, { status: 410 });
+    const expired = await source.open(gone!.contentLocation).catch((e: unknown) => e);
+    expect(expired).toBeInstanceOf(SourceExpiredError);
+    expect((expired as Error).message).toMatch(/is gone from the recording store \(410\)/);
+    emulator.setFault(denied!.documentId, { kind: 'status', status: 401, body: 'problem' });
+    const refused = await source.open(denied!.contentLocation).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AccessDeniedError);
+    expect((refused as Error).message).toMatch(
+      /refused the request \(401; Unauthorized, traceId 00-dc4b9a78424b9805344e981f68cd46d2-6958107757aafcdb-00\)/,
+    );
+    emulator.setFault(denied!.documentId, { kind: 'status', status: 401 });
+    const empty = await source.open(denied!.contentLocation).catch((e: unknown) => e);
+    expect((empty as Error).message).toMatch(/refused the request \(401\): check the access key/);
   });
 });

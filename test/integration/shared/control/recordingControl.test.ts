@@ -13,7 +13,7 @@ import { RecordingControl } from '../../../../shared/control/recordingControl';
 import type { Trigger } from '../../../../shared/control/startDecisions';
 import { ConflictError, NotFoundError, RetryableError } from '../../../../shared/errors';
 import { parseEventEnvelopes } from '../../../../shared/events/envelope';
-import { corpusEvent } from '../../../helpers/corpus';
+import { corpusEvent, corpusPayload } from '../../../helpers/corpus';
 import { eventually } from '../../../helpers/eventually';
 import { CapturedLog } from '../../../helpers/logs';
 import { callbackEvent, unpaddedServerCallId } from '../../../helpers/hostCalls';
@@ -28,6 +28,12 @@ let acs: RecordingControlClient;
 let control: RecordingControl;
 
 const api: Trigger = { source: 'api', name: 'API request' };
+/** The product's three requests per delivery, with short pauses between them. */
+const QUICK_RETRY = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40, maxRetryAfterMs: 5_000 };
+/** Microsoft's published answers (test/fixtures/acs-public). */
+const UNKNOWN_INTERNAL_ERROR = corpusPayload(
+  'sdk/java-callautomation.issue-32963.startRecording.500-9999.response.json',
+);
 const callEnded: Trigger = { source: 'event', name: 'CallEnded' };
 const callStarted: Trigger = { source: 'event', name: 'CallStarted' };
 
@@ -43,7 +49,7 @@ beforeAll(async () => {
   await container.createIfNotExists();
   store = new CallStore(container);
   acs = createControlClient(config.acs);
-  control = new RecordingControl(store, acs, config, { pollMs: 20 });
+  control = new RecordingControl(store, acs, config, { pollMs: 20, startRetry: QUICK_RETRY });
 });
 afterAll(async () => {
   await emulator?.stop();
@@ -143,7 +149,8 @@ describe('RecordingControl', () => {
     const { serverCallId } = await emulator.startCall();
     const log = new CapturedLog();
     emulator.clearRequests();
-    emulator.setControlFault({ status: 503, times: 1 });
+    // Three 503s: every request one delivery may send (then the delivery gets 5xx and the event comes again).
+    emulator.setControlFault({ status: 503, times: 3 });
     await expect(control.start({ locator: locatorOf(serverCallId), trigger: callStarted }, log)).rejects.toBeInstanceOf(
       RetryableError,
     );
@@ -159,6 +166,8 @@ describe('RecordingControl', () => {
     const retried = (await store.get(serverCallId))!.record;
     const sent = emulator.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/calling/recordings?'));
     expect(sent.map((r) => [r.status, r.repeatabilityRequestId, r.repeatabilityFirstSent])).toEqual([
+      [503, failed.start!.requestId, failed.start!.firstSent],
+      [503, failed.start!.requestId, failed.start!.firstSent],
       [503, failed.start!.requestId, failed.start!.firstSent],
       [200, failed.start!.requestId, failed.start!.firstSent],
     ]);
@@ -235,7 +244,7 @@ describe('RecordingControl', () => {
     const log = new CapturedLog();
     const uncertainStart = async (): Promise<string> => {
       const { serverCallId } = await emulator.startCall();
-      emulator.setControlFault({ status: 503, times: 1, operation: 'start' });
+      emulator.setControlFault({ status: 503, times: 3, operation: 'start' });
       await expect(
         control.start({ locator: locatorOf(serverCallId), trigger: callStarted }, log),
       ).rejects.toBeInstanceOf(RetryableError);
@@ -324,5 +333,171 @@ describe('RecordingControl', () => {
     await expect(control.get(unknown)).rejects.toBeInstanceOf(NotFoundError);
     await expect(control.stop(unknown, api, new CapturedLog())).rejects.toBeInstanceOf(NotFoundError);
     await expect(control.stop(unknown, callEnded, new CapturedLog())).resolves.toBeUndefined();
+  });
+});
+
+describe('start failures that are not final, and one that is', () => {
+  const startsOf = (serverCallId: string) =>
+    emulator.requests.filter(
+      (r) => r.method === 'POST' && r.path.startsWith('/calling/recordings?') && r.serverCallId === serverCallId,
+    );
+
+  it('sends a start again while ACS answers its persistent 500 9999, at most 3 times, then records the code', async () => {
+    const { serverCallId } = await emulator.startCall();
+    emulator.setControlFault({ status: 500, body: UNKNOWN_INTERNAL_ERROR, times: 3, operation: 'start' });
+    const log = new CapturedLog();
+    const error = await control
+      .start({ locator: locatorOf(serverCallId), trigger: callStarted, eventTime: new Date() }, log)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error).toMatchObject({ code: 'AcsUnavailable' });
+    const record = (await store.get(serverCallId))!.record;
+    expect(record).toMatchObject({
+      state: 'failed',
+      reason: 'start failed: AcsUnavailable (ACS 500 code 9999, 3 attempts)',
+      start: { uncertain: true },
+    });
+    // One logical start: the same repeatability headers on every request.
+    expect(startsOf(serverCallId).map((r) => [r.status, r.repeatabilityRequestId])).toEqual([
+      [500, record.start!.requestId],
+      [500, record.start!.requestId],
+      [500, record.start!.requestId],
+    ]);
+    expect(log.lines.filter((l) => l.level === 'warn' && l.text.includes('ACS 500 code 9999; attempt'))).toHaveLength(
+      2,
+    );
+    // The next delivery: the same logical start again, and ACS has recovered.
+    await expect(control.start({ locator: locatorOf(serverCallId), trigger: callStarted }, log)).resolves.toMatchObject(
+      { state: 'active' },
+    );
+    expect(new Set(startsOf(serverCallId).map((r) => r.repeatabilityRequestId))).toEqual(
+      new Set([record.start!.requestId]),
+    );
+  });
+
+  it('recovers within one delivery when ACS does before the third request', async () => {
+    const { serverCallId } = await emulator.startCall();
+    emulator.setControlFault({ status: 500, body: UNKNOWN_INTERNAL_ERROR, times: 2, operation: 'start' });
+    await expect(
+      control.start({ locator: locatorOf(serverCallId), trigger: api }, new CapturedLog()),
+    ).resolves.toMatchObject({ state: 'active' });
+    expect(startsOf(serverCallId).map((r) => r.status)).toEqual([500, 500, 200]);
+  });
+
+  it('does not wait within a delivery for a Retry-After (an HTTP-date) longer than it can: one request, 5xx', async () => {
+    const { serverCallId } = await emulator.startCall();
+    const retryAt = new Date(Date.now() + 120_000).toUTCString();
+    emulator.setControlFault({ status: 503, retryAfter: retryAt, times: 1, operation: 'start' });
+    const error = await control
+      .start({ locator: locatorOf(serverCallId), trigger: api }, new CapturedLog())
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'AcsUnavailable' });
+    expect((error as RetryableError).retryAfterMs).toBeGreaterThan(100_000);
+    expect(startsOf(serverCallId)).toHaveLength(1);
+  });
+
+  it('takes a 404 to a start for a call event under 5 minutes old as "not known yet"; older, or from the API, as gone', async () => {
+    const log = new CapturedLog();
+    const notFound = { status: 404, code: '8522', message: 'Call not found.', times: 1, operation: 'start' } as const;
+    const young = await emulator.startCall();
+    emulator.setControlFault(notFound);
+    const early = await control
+      .start({ locator: locatorOf(young.serverCallId), trigger: callStarted, eventTime: new Date() }, log)
+      .catch((e: unknown) => e);
+    expect(early).toBeInstanceOf(RetryableError);
+    expect(early).toMatchObject({ code: 'AcsCallNotKnownYet' });
+    // ACS started nothing: the next delivery is a new logical start, and ACS knows the call by then.
+    const first = (await store.get(young.serverCallId))!.record;
+    expect(first).toMatchObject({ state: 'failed', start: { uncertain: false } });
+    await expect(
+      control.start({ locator: locatorOf(young.serverCallId), trigger: callStarted, eventTime: new Date() }, log),
+    ).resolves.toMatchObject({ state: 'active' });
+    expect((await store.get(young.serverCallId))!.record.start!.requestId).not.toBe(first.start!.requestId);
+
+    const old = await emulator.startCall();
+    emulator.setControlFault(notFound);
+    const sixMinutesAgo = new Date(Date.now() - 6 * 60_000);
+    const late = await control
+      .start({ locator: locatorOf(old.serverCallId), trigger: callStarted, eventTime: sixMinutesAgo }, log)
+      .catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(NotFoundError);
+    expect(late).toMatchObject({ code: 'AcsCallNotFound' });
+
+    const byApi = await emulator.startCall();
+    emulator.setControlFault(notFound);
+    await expect(control.start({ locator: locatorOf(byApi.serverCallId), trigger: api }, log)).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+  });
+});
+
+describe('a failed start is never reported as recording', () => {
+  it('a StartRecordingFailed without recordingId fails the call found by its id; the next start is a new one', async () => {
+    const { serverCallId } = await emulator.startCall();
+    emulator.setStartResponse({ status: 202, state: 'inactive', then: 'stay', times: 1 });
+    const log = new CapturedLog();
+    const accepted = await control.start({ locator: locatorOf(serverCallId), trigger: api }, log);
+    expect(accepted.state).toBe('starting');
+    const first = (await store.get(serverCallId))!.record.start!.requestId;
+    const failure = { type: 'startFailed' as const, recordingId: null, state: null, recordingKind: null };
+    await expect(control.applyCallback({ serverCallId, callConnectionId: null }, failure, log)).resolves.toMatchObject({
+      state: 'failed',
+    });
+    const again = await control.start({ locator: locatorOf(serverCallId), trigger: api }, log);
+    expect(again.recordingId).not.toBe(accepted.recordingId);
+    expect((await store.get(serverCallId))!.record.start!.requestId).not.toBe(first);
+  });
+});
+
+describe('ACS as the truth about state', () => {
+  it('a read asks ACS: a recording ACS ended with its call is stopped, and one it cannot ask about is as stored', async () => {
+    const { serverCallId } = await emulator.startCall();
+    const log = new CapturedLog();
+    const started = await control.start({ locator: locatorOf(serverCallId), trigger: api }, log);
+    await control.pause(serverCallId, log);
+    // ACS cannot answer: the stored state is the answer.
+    emulator.setControlFault({ status: 503, times: 1, operation: 'state' });
+    await expect(control.get(serverCallId, log)).resolves.toMatchObject({ state: 'paused' });
+    expect(log.text).toMatch(/could not ask ACS about the recording of call .{24}…, answering what is stored/);
+    // The call ends and no CallEnded reaches the app: ACS answers 404, so the recording is stopped.
+    await emulator.endCall(serverCallId);
+    await expect(control.get(serverCallId, log)).resolves.toMatchObject({
+      recordingId: started.recordingId,
+      state: 'stopped',
+    });
+    expect((await store.get(serverCallId))!.record.reason).toBe(
+      'ACS no longer has the recording (404): it ended with its call',
+    );
+    // Stopped is final here: ACS is not asked again.
+    emulator.clearRequests();
+    await control.get(serverCallId, log);
+    expect(emulator.requests.filter((r) => r.method === 'GET' && r.port === 'endpoint')).toEqual([]);
+  });
+
+  it('a pause or resume that ACS answers 404 leaves the recording stopped (and is refused: 409)', async () => {
+    const { serverCallId } = await emulator.startCall();
+    const log = new CapturedLog();
+    await control.start({ locator: locatorOf(serverCallId), trigger: api }, log);
+    await emulator.endCall(serverCallId);
+    await expect(control.resume(serverCallId, log)).rejects.toBeInstanceOf(ConflictError);
+    expect((await store.get(serverCallId))!.record.state).toBe('stopped');
+  });
+});
+
+describe('bring your own storage', () => {
+  it('asks ACS to record into the container RECORDING_EXTERNAL_STORAGE_URL names', async () => {
+    // The container URL of the 2025-06-15 StartRecording REST example.
+    const byos = loadConfig({
+      ACS_CONNECTION_STRING: emulator.connectionString,
+      ARCHIVE_STORAGE_CONNECTION_STRING: process.env.TEST_AZURITE_CONNECTION_STRING!,
+      RECORDING_EXTERNAL_STORAGE_URL: 'https://contoso.blob.core.windows.net/recordings',
+    });
+    const own = new RecordingControl(store, createControlClient(byos.acs), byos, { pollMs: 20 });
+    const { serverCallId } = await emulator.startCall();
+    const view = await own.start({ locator: locatorOf(serverCallId), trigger: api }, new CapturedLog());
+    expect(emulator.recordings.get(view.recordingId!)?.externalStorage).toEqual({
+      recordingStorageKind: 'azureBlobStorage',
+      recordingDestinationContainerUrl: 'https://contoso.blob.core.windows.net/recordings',
+    });
   });
 });

@@ -61,6 +61,8 @@ describe('handleCallEvents', () => {
           locator: { kind: 'serverCallId', id: PADDED_SERVER_CALL_ID },
           callConnectionId: null,
           trigger: { source: 'event', name: 'CallStarted' },
+          // The event's own time: a 404 to a start for a young event is retried (the call may not be known yet).
+          eventTime: new Date('2021-09-22T17:02:38.6905856Z'),
         },
       ],
       ['stop', { callKey: PADDED_SERVER_CALL_ID, trigger: { source: 'event', name: 'CallEnded' } }],
@@ -81,6 +83,7 @@ describe('handleCallEvents', () => {
           locator: { kind: 'callConnectionId', id: '401f3500-62bd-46a9-8c09-9e1b06caca01' },
           callConnectionId: '401f3500-62bd-46a9-8c09-9e1b06caca01',
           trigger: { source: 'event', name: 'CallConnected' },
+          eventTime: new Date('2022-08-12T03:35:07.8174402+00:00'),
         },
       ],
     ]);
@@ -118,6 +121,43 @@ describe('handleCallEvents', () => {
     await expect(
       handleCallEvents(parseEventEnvelopes(event), permanent.control, new CapturedLog()),
     ).resolves.toBeNull();
+  });
+
+  it('takes the receipt time for an event without one (a CloudEvent may omit `time`)', async () => {
+    const { control, calls } = recorder();
+    const before = Date.now();
+    const event = cloudEvent('Microsoft.Communication.CallStarted', { serverCallId: PADDED_SERVER_CALL_ID });
+    await handleCallEvents(parseEventEnvelopes(event), control, new CapturedLog());
+    const eventTime = (calls[0]![1] as { eventTime: Date }).eventTime;
+    expect(eventTime.getTime()).toBeGreaterThanOrEqual(before);
+    expect(eventTime.getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('hands on a StartRecordingFailed without recordingId, with its result codes (never its text)', async () => {
+    const { control, calls } = recorder();
+    // Fields as the 2025-06-15 REST spec's StartRecordingFailed defines them; recordingId is optional there.
+    const failed = cloudEvent('Microsoft.Communication.StartRecordingFailed', {
+      callConnectionId: '401f3500-62bd-46a9-8c09-9e1b06caca01',
+      serverCallId: PADDED_SERVER_CALL_ID,
+      correlationId: 'd4f4c1be-59d8-4850-b9bf-ee564c15839d',
+      resultInformation: { code: 500, subCode: 8500, message: 'not recorded' },
+    });
+    await handleCallEvents(parseEventEnvelopes(failed), control, new CapturedLog());
+    expect(calls).toEqual([
+      [
+        'applyCallback',
+        {
+          ids: expect.objectContaining({ serverCallId: PADDED_SERVER_CALL_ID }),
+          callback: {
+            type: 'startFailed',
+            recordingId: null,
+            state: null,
+            recordingKind: null,
+            result: { code: 500, subCode: 8500 },
+          },
+        },
+      ],
+    ]);
   });
 
   it('acts only on the moments it is given (recordingState takes only state callbacks)', async () => {

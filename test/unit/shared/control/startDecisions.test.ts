@@ -158,6 +158,21 @@ describe('recordAfterStart', () => {
     expect(outcome.record).toMatchObject({ state: 'starting', recordingId: EXAMPLE_RECORDING_ID });
   });
 
+  it('keeps a failure ACS reported while the start was out (StartRecordingFailed before the answer)', () => {
+    const failedMeanwhile = inFlightRecord({ state: 'failed' });
+    expect(recordAfterStart(failedMeanwhile, started('inactive'), false, at(2))).toEqual({
+      record: expect.objectContaining({
+        state: 'failed',
+        recordingId: EXAMPLE_RECORDING_ID,
+        start: expect.objectContaining({ inFlight: false }),
+      }),
+      stopRecordingId: null,
+    });
+    // A failure of an earlier attempt (no start in flight) is not that: ACS's answer is the news.
+    const earlier = recordWith({ state: 'failed', recordingId: null });
+    expect(recordAfterStart(earlier, started('active'), false, at(2)).record?.state).toBe('active');
+  });
+
   it('stops an orphan: a second recording for a call that already has one', () => {
     const outcome = recordAfterStart(recordWith({ recordingId: 'other+id/==' }), started('active'), false, at(2));
     expect(outcome).toEqual({ record: null, stopRecordingId: EXAMPLE_RECORDING_ID });
@@ -185,6 +200,13 @@ describe('recordAfterStartFailure', () => {
       stopRequested: { trigger: 'CallEnded' },
       start: { inFlight: false, uncertain: true },
     });
+  });
+
+  it('keeps what ACS said (status, its own code) and how many requests were sent, in the reason', () => {
+    const detail = 'ACS 500 code 9999, 3 attempts';
+    expect(
+      recordAfterStartFailure(inFlightRecord(), { code: 'AcsUnavailable', uncertain: true, detail }, at(3)),
+    ).toMatchObject({ state: 'failed', reason: 'start failed: AcsUnavailable (ACS 500 code 9999, 3 attempts)' });
   });
 
   it('changes nothing once the recording is known', () => {

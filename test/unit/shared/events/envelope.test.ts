@@ -30,6 +30,16 @@ describe('toEventEnvelope', () => {
     });
   });
 
+  it('reads a CloudEvent without time (optional in CloudEvents 1.0): its time is empty, not a rejection', () => {
+    const { time, ...untimed } = corpus(
+      'eventgrid-examples/cloud-events-schema.recording_file_status_updated.json',
+    ) as {
+      time: string;
+    };
+    expect(time).toBe('2021-07-27T15:20:34.2199328Z');
+    expect(toEventEnvelope(untimed)).toMatchObject({ schema: 'CloudEvents', time: '' });
+  });
+
   it('reads a CloudEvent, with its source', () => {
     const envelope = toEventEnvelope(corpus('eventgrid-examples/cloud-events-schema.call_ended.json'));
     expect(envelope).toMatchObject({

@@ -47,6 +47,7 @@ describe('planFromEvent on published payloads', () => {
       channelType: 'Mixed',
       formatType: 'Mp3',
       format: 'mp3',
+      storageType: null,
       deadline: '2021-07-28T15:20:30.228Z', // start + duration + 24 h
       chunks: [
         {
@@ -72,8 +73,8 @@ describe('planFromEvent on published payloads', () => {
     expect(plan.serverCallId).toBe(PUBLISHED_SERVER_CALL_ID);
     expect(plan.recordingId).toBe(RECORDING_ID);
     expect(plan.callId).toBe('36cf910b-932c-4101-a443-04e11a98aba5');
-    // No format fields: the 2021-era default, MP4, with the types left null.
-    expect(plan).toMatchObject({ contentType: null, channelType: null, formatType: null, format: 'mp4' });
+    // No format fields: nothing is guessed (an mp3 or wav is never taken for MP4); each chunk's metadata file says.
+    expect(plan).toMatchObject({ contentType: null, channelType: null, formatType: null, format: null });
   });
 
   it('is as lenient as the schema: the Go SDK payload has no start time, duration or end reason', () => {
@@ -97,6 +98,8 @@ describe('planFromEvent', () => {
     const event = fixtureEvent('recordingFileStatusUpdated.2021');
     const ga = planFromEvent(incoming(event), options);
     expect(ga.form).toBe('2021');
+    // The one form that is MP4 by definition: no locations and no format fields.
+    expect(ga).toMatchObject({ formatType: null, format: 'mp4' });
     expect(ga.recordingId).toBeNull();
     expect(ga.chunks[0]!.contentLocation).toBeNull();
     const preview = planFromEvent(incoming(event), { ...options, dialect: 'conversations' });
@@ -149,6 +152,43 @@ describe('planFromEvent', () => {
     const event = corpusEvent(GA_EVENT);
     mutate(event);
     expect(planFromEvent(incoming(event), options)).toMatchObject(expected);
+  });
+
+  it('reads a bring-your-own-storage event: storageType and recordingId in data, no /recordingId/ in the subject', () => {
+    // The published form is a commented schema (learn/bring-your-own-storage.notification-schema.txt): the REST
+    // example's values put into that shape.
+    const event = corpusEvent(GA_EVENT);
+    event.subject = `/recording/call/36cf910b-932c-4101-a443-04e11a98aba5/serverCallId/${PUBLISHED_SERVER_CALL_ID}`;
+    const { recordingContentType, recordingChannelType, recordingFormatType, ...rest } = event.data;
+    expect([recordingContentType, recordingChannelType, recordingFormatType]).toEqual(['Audio', 'Mixed', 'Mp3']);
+    event.data = { storageType: 'AzureBlob', recordingId: RECORDING_ID, ...rest };
+    const plan = planFromEvent(incoming(event), options);
+    expect(plan).toMatchObject({
+      storageType: 'AzureBlob',
+      recordingId: RECORDING_ID,
+      serverCallId: PUBLISHED_SERVER_CALL_ID,
+      recordingKey: '20210727T152023Z-332dfa7f',
+      formatType: null,
+      format: null,
+    });
+    expect(plan.chunks[0]!.contentLocation).toMatch(/\/content\/video$/);
+  });
+
+  it('takes the receipt time for a CloudEvent without time, and still refuses a time that is not one', () => {
+    const event = corpusEvent(GA_EVENT);
+    const receivedAt = new Date('2021-07-27T15:21:00.000Z');
+    const untimed = { ...incoming(event), time: '' };
+    expect(planFromEvent(untimed, { ...options, receivedAt })).toMatchObject({
+      eventTime: '2021-07-27T15:21:00.000Z',
+      deadline: '2021-07-28T15:20:30.228Z', // still start + duration + 24 h
+    });
+    delete event.data.recordingDurationMs;
+    expect(planFromEvent({ ...incoming(event), time: '' }, { ...options, receivedAt }).deadline).toBe(
+      '2021-07-28T15:21:00.000Z', // receipt + 24 h
+    );
+    expect(() => planFromEvent({ ...untimed, time: 'soon' }, { ...options, receivedAt })).toThrow(
+      'event time is missing or not an ISO time',
+    );
   });
 
   it('treats a chunk without endReason as the last one', () => {

@@ -3,6 +3,7 @@ import {
   chunkLeaseName,
   chunkMetadataBlobName,
   formatFor,
+  formatOfBlobName,
   isRecordingKey,
   isSafeToken,
   manifestBlobName,
@@ -56,13 +57,18 @@ describe('archive naming', () => {
     expect(chunkLeaseName('call-1', 'k', 3)).toBe('leases/call-1/k/3');
   });
 
-  it('takes the extension from the format, bin when unknown, mp4 for the 2021 form without one', () => {
-    expect([formatFor('Mp3'), formatFor('WAV'), formatFor('mp4'), formatFor(null), formatFor('Ogg')]).toEqual([
+  it('takes the extension from a named format, bin when the name is unknown, and guesses nothing when none is named', () => {
+    expect([formatFor('Mp3'), formatFor('WAV'), formatFor('mp4'), formatFor('Ogg'), formatFor(null)]).toEqual([
       'mp3',
       'wav',
       'mp4',
-      'mp4',
       'bin',
+      null,
+    ]);
+    expect(['chunk-0000.wav', 'a/b/chunk-0012.bin', 'chunk-0001.metadata.json'].map(formatOfBlobName)).toEqual([
+      'wav',
+      'bin',
+      null,
     ]);
     expect(mimeTypeFor('bin', null)).toBe('application/octet-stream');
     expect(mimeTypeFor('mp4', 'Audio')).toBe('audio/mp4');

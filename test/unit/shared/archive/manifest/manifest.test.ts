@@ -5,8 +5,10 @@ import {
   missingIndices,
   sameManifest,
   statusOf,
+  upgradeManifest,
   type Manifest,
 } from '../../../../../shared/archive/manifest/manifest';
+import { chunkFormatOf, chunksNamedOtherwise } from '../../../../../shared/archive/manifest/formats';
 import { BadInputError } from '../../../../../shared/errors';
 import type { ChunkRef, RecordingPlan } from '../../../../../shared/events/recordingFileStatus';
 import {
@@ -17,6 +19,7 @@ import {
   markEnqueued,
   markFailed,
   markForRetry,
+  markFormatFixed,
 } from '../../../../../shared/archive/manifest/marks';
 
 const now = new Date('2026-11-23T12:00:00Z');
@@ -49,6 +52,7 @@ function plan(eventId: string, chunks: ChunkRef[], overrides: Partial<RecordingP
     channelType: 'Mixed',
     formatType: 'Mp3',
     format: 'mp3',
+    storageType: null,
     deadline: '2026-11-24T10:00:01.000Z',
     chunks,
     ...overrides,
@@ -78,14 +82,17 @@ describe('mergePlan', () => {
         'contentType',
         'channelType',
         'formatType',
+        'storageType',
         'status',
         'deadline',
         'eventIds',
         'participants',
+        'channels',
         'chunks',
         'createdAt',
         'updatedAt',
         'format',
+        'formatSource',
       ].sort(),
     );
     expect(m.status).toBe('pending');
@@ -158,6 +165,115 @@ describe('mergePlan', () => {
   });
 });
 
+describe('formats', () => {
+  const unnamed = { formatType: null, format: null, contentType: null, channelType: null };
+  const later = new Date('2026-11-23T12:05:00Z');
+  const copied = (m: Manifest, index: number) =>
+    markArchived(m, index, { size: 1, sha256: 'a', md5: 'b', attempts: 1, participants: [], channels: null }, later)!;
+
+  it('names nothing after a format no event gave: the chunk waits for its metadata file', () => {
+    const m = mergePlan(null, plan('a', [chunk(0)], unnamed), now);
+    expect(m).toMatchObject({ formatType: null, format: null, formatSource: null });
+    expect(m.chunks[0]).toMatchObject({ blob: 'call-1/20261123T100000Z-12345678/chunk-0000.bin', format: null });
+    expect(chunkFormatOf(m, m.chunks[0]!, 'wav')).toBe('wav');
+    expect(chunkFormatOf(m, m.chunks[0]!, null)).toBe('bin');
+    expect(chunkFormatOf(m, m.chunks[0]!, 'flac')).toBe('bin');
+  });
+
+  it('takes formatType from the first metadata file when no event names it, and the chunk keeps the name it was copied under', () => {
+    const m = mergePlan(null, plan('a', [chunk(0), chunk(1)], unnamed), now);
+    const fixed = markFormatFixed(m, 0, { format: 'wav', metadataFormat: 'wav' }, later)!;
+    expect(fixed).toMatchObject({ formatType: 'wav', format: 'wav', formatSource: 'metadata' });
+    expect(fixed.chunks[0]).toMatchObject({ format: 'wav', blob: 'call-1/20261123T100000Z-12345678/chunk-0000.wav' });
+    // Chunk 1 is not copied yet: a metadata file without a format falls back on the recording's.
+    expect(chunkFormatOf(fixed, fixed.chunks[1]!, null)).toBe('wav');
+    // Fixing it again changes nothing (a duplicate copy writes nothing).
+    expect(markFormatFixed(fixed, 0, { format: 'wav', metadataFormat: 'wav' }, later)).toBeNull();
+  });
+
+  it("lets a later event's format win over a metadata file's, and renames only chunks not copied yet", () => {
+    const m = mergePlan(null, plan('a', [chunk(0), chunk(1)], unnamed), now);
+    const zeroFixed = markFormatFixed(m, 0, { format: 'wav', metadataFormat: 'wav' }, later)!;
+    const named = mergePlan(zeroFixed, plan('b', [chunk(2)], { formatType: 'Wav', format: 'wav' }), later);
+    expect(named).toMatchObject({ formatType: 'Wav', format: 'wav', formatSource: 'event' });
+    expect(named.chunks.map((c) => c.blob.split('/').pop())).toEqual([
+      'chunk-0000.wav',
+      'chunk-0001.wav',
+      'chunk-0002.wav',
+    ]);
+    expect(chunkFormatOf(named, named.chunks[1]!, 'mp3')).toBe('wav'); // the event wins over a disagreeing file
+    // A second event naming another format changes nothing: the first one decided.
+    const again = mergePlan(named, plan('c', [chunk(3)], { formatType: 'Mp3', format: 'mp3' }), later);
+    expect(again).toMatchObject({ formatType: 'Wav', format: 'wav' });
+    expect(again.chunks[3]!.blob).toMatch(/chunk-0003\.wav$/);
+  });
+
+  it('keeps the name of a chunk archived before its format was known, and says which ones', () => {
+    const m = mergePlan(null, plan('a', [chunk(0, 'ChunkMaximumSizeExceeded'), chunk(1)], unnamed), now);
+    const binary = copied(markFormatFixed(m, 0, { format: 'bin', metadataFormat: null }, later)!, 0);
+    expect(chunksNamedOtherwise(binary)).toEqual([]);
+    const named = mergePlan(binary, plan('b', [chunk(1)], { formatType: 'Wav', format: 'wav' }), later);
+    expect(named.chunks[0]).toMatchObject({
+      status: 'archived',
+      format: 'bin',
+      blob: expect.stringMatching(/chunk-0000\.bin$/),
+    });
+    expect(named.chunks[1]!.blob).toMatch(/chunk-0001\.wav$/);
+    expect(chunksNamedOtherwise(named).map((c) => c.index)).toEqual([0]);
+  });
+
+  it('makes the 2021 form MP4 by definition, and records storageType', () => {
+    const m = mergePlan(
+      null,
+      plan('a', [chunk(0)], { ...unnamed, form: '2021', format: 'mp4', storageType: 'AzureBlob' }),
+      now,
+    );
+    expect(m).toMatchObject({ formatType: null, format: 'mp4', formatSource: 'event', storageType: 'AzureBlob' });
+    expect(m.chunks[0]!.blob).toMatch(/chunk-0000\.mp4$/);
+  });
+
+  it('upgrades a manifest of the version that guessed MP4: only a formatType counts, archived names are kept', () => {
+    const old = mergePlan(null, plan('a', [chunk(0), chunk(1)], unnamed), now) as Partial<Manifest>;
+    delete old.formatSource;
+    delete old.storageType;
+    delete old.channels;
+    old.format = 'mp4';
+    old.chunks![0]!.status = 'archived';
+    old.chunks![0]!.blob = 'call-1/20261123T100000Z-12345678/chunk-0000.mp4';
+    for (const c of old.chunks!) delete c.format;
+    const upgraded = upgradeManifest(old as Manifest);
+    expect(upgraded).toMatchObject({ format: null, formatSource: null, storageType: null, channels: null });
+    expect(upgraded.chunks.map((c) => c.format)).toEqual(['mp4', null]);
+  });
+
+  it('maps channels to participants from every chunk, sorted, the first chunk deciding a channel', () => {
+    const m = mergePlan(null, plan('a', [chunk(0, 'ChunkMaximumSizeExceeded'), chunk(1)], unnamed), now);
+    expect(m.channels).toBeNull();
+    const result = (channels: { channel: number; participantId: string }[]) => ({
+      size: 1,
+      sha256: 'a',
+      md5: 'b',
+      attempts: 1,
+      participants: channels.map((c) => c.participantId),
+      channels,
+    });
+    const one = markArchived(m, 1, result([{ channel: 1, participantId: '8:acs:b' }]), later)!;
+    const both = markArchived(
+      one,
+      0,
+      result([
+        { channel: 0, participantId: '8:acs:a' },
+        { channel: 1, participantId: '8:acs:other' },
+      ]),
+      later,
+    )!;
+    expect(both.channels).toEqual([
+      { channel: 0, participantId: '8:acs:a' },
+      { channel: 1, participantId: '8:acs:b' },
+    ]);
+  });
+});
+
 describe('chunkRefusal', () => {
   it('accepts the published location forms', () => {
     expect(chunkRefusal(chunk(0, 'SessionEnded', '0-eus-d2-abc'))).toBeNull();
@@ -174,13 +290,43 @@ describe('chunkRefusal', () => {
     ['another document', 'https://storage.asm.skype.com/v1/objects/0-eus-d2-other/content/video'],
     ['a prefix of the document', 'https://storage.asm.skype.com/v1/objects/0-eus-d2-abcdef/content/video'],
     ['the control API', 'https://storage.asm.skype.com/calling/recordings/x'],
+    ['the document as a mere segment', 'https://storage.asm.skype.com/rooms/0-eus-d2-abc/participants'],
+    ['the document below another object', 'https://storage.asm.skype.com/v1/objects/x/0-eus-d2-abc/content/video'],
+    ['a store object path cut short', 'https://storage.asm.skype.com/v1/objects/0-eus-d2-abc'],
   ])('refuses a content location naming %s', (_name, contentLocation) => {
     expect(chunkRefusal({ ...chunk(0, 'SessionEnded', '0-eus-d2-abc'), contentLocation })).toEqual({
       code: 'LocationMismatch',
       reason: expect.stringMatching(
-        /^refused before any request: location path .* does not name the chunk's document 0-eus-d2-abc$/,
+        /^refused before any request: location path .* is not a published location of the chunk's document 0-eus-d2-abc /,
       ),
     });
+  });
+});
+
+describe('a later event with other locations', () => {
+  const rooms = (c: ChunkRef): ChunkRef => ({
+    ...c,
+    contentLocation: `https://storage.asm.skype.com/rooms/${c.documentId}/participants`,
+    metadataLocation: `https://storage.asm.skype.com/rooms/${c.documentId}/metadata`,
+  });
+
+  it('never swaps a refused location in for a good one of a pending chunk', () => {
+    const good = mergePlan(null, plan('a', [chunk(0)]), now);
+    const merged = mergePlan(good, plan('b', [rooms(chunk(0))]), now);
+    expect(merged.chunks[0]).toMatchObject({
+      status: 'pending',
+      contentLocation: chunk(0).contentLocation,
+      metadataLocation: chunk(0).metadataLocation,
+    });
+    expect(merged.eventIds).toEqual(['a', 'b']);
+  });
+
+  it('heals a chunk refused for its locations when a later event brings usable ones', () => {
+    const refused = mergePlan(null, plan('a', [rooms(chunk(0))]), now);
+    expect(refused.chunks[0]).toMatchObject({ status: 'failed', failureCode: 'LocationMismatch' });
+    const healed = mergePlan(refused, plan('b', [chunk(0)]), now);
+    expect(healed.chunks[0]).toMatchObject({ status: 'pending', failureCode: null, lastError: null });
+    expect(healed.chunks[0]!.contentLocation).toBe(chunk(0).contentLocation);
   });
 });
 
@@ -192,7 +338,7 @@ describe('the manifest decisions', () => {
     const one = markArchived(
       base(),
       0,
-      { size: 10, sha256: 'a'.repeat(64), md5: 'bWQ1', attempts: 2, participants: ['8:acs:1'] },
+      { size: 10, sha256: 'a'.repeat(64), md5: 'bWQ1', attempts: 2, participants: ['8:acs:1'], channels: null },
       later,
     )!;
     expect(one.status).toBe('pending');
@@ -205,13 +351,22 @@ describe('the manifest decisions', () => {
     const both = markArchived(
       one,
       1,
-      { size: 5, sha256: 'b'.repeat(64), md5: 'bWQ2', attempts: 1, participants: ['8:acs:1', '8:acs:2'] },
+      {
+        size: 5,
+        sha256: 'b'.repeat(64),
+        md5: 'bWQ2',
+        attempts: 1,
+        participants: ['8:acs:1', '8:acs:2'],
+        channels: null,
+      },
       later,
     )!;
     expect(both.status).toBe('complete');
     expect(both.participants).toEqual(['8:acs:1', '8:acs:2']);
     expect(both.updatedAt).toBe('2026-11-23T12:05:00.000Z');
-    expect(markArchived(base(), 7, { size: 1, sha256: '', md5: '', attempts: 0, participants: [] }, later)).toBeNull();
+    expect(
+      markArchived(base(), 7, { size: 1, sha256: '', md5: '', attempts: 0, participants: [], channels: null }, later),
+    ).toBeNull();
   });
 
   it('markFailed keeps a transient failure pending, fails for good when told, and never downgrades an archived chunk', () => {
@@ -225,7 +380,12 @@ describe('the manifest decisions', () => {
     expect(transient.status).toBe('pending');
     const expired = markFailed(transient, 1, { status: 'expired', failureCode: 'SourceExpired', error: '404' }, later)!;
     expect(expired.status).toBe('failed');
-    const archived = markArchived(base(), 0, { size: 1, sha256: 'c', md5: 'd', attempts: 1, participants: [] }, later)!;
+    const archived = markArchived(
+      base(),
+      0,
+      { size: 1, sha256: 'c', md5: 'd', attempts: 1, participants: [], channels: null },
+      later,
+    )!;
     expect(
       markFailed(archived, 0, { status: 'failed', failureCode: 'X', error: 'late' }, later)!.chunks[0]!.status,
     ).toBe('archived');
@@ -265,7 +425,12 @@ describe('the manifest decisions', () => {
     expect(isNearDeadline({ ...m, status: 'complete' }, new Date('2026-11-24T09:00:00Z'), 6)).toBe(false);
     expect(isPastDeadline(m, new Date('2026-11-24T10:30:00Z'), 1)).toBe(false);
     expect(isPastDeadline(m, new Date('2026-11-24T11:00:02Z'), 1)).toBe(true);
-    const archivedFirst = markArchived(m, 0, { size: 1, sha256: 'e', md5: 'f', attempts: 1, participants: [] }, later)!;
+    const archivedFirst = markArchived(
+      m,
+      0,
+      { size: 1, sha256: 'e', md5: 'f', attempts: 1, participants: [], channels: null },
+      later,
+    )!;
     const passed = markDeadlinePassed(archivedFirst, new Date('2026-11-24T11:00:02Z'));
     expect(passed.status).toBe('failed');
     expect(passed.chunks.map((c) => [c.status, c.failureCode])).toEqual([

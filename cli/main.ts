@@ -5,10 +5,18 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../shared/config';
 import { AppError, BadInputError, ConfigError, isRetryable, toError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { participantStores } from '../shared/participants';
+import { auditedStores, participantStores } from '../shared/participants';
 import { safeText } from '../shared/text';
 import { archiveCommand } from './commands/archive';
-import { UsageError, type Command, type CommandContext, type Flags, type PromptingIo } from './commands/commandContext';
+import { doctorCommand } from './commands/doctor';
+import {
+  operatorObjectIdFor,
+  UsageError,
+  type Command,
+  type CommandContext,
+  type Flags,
+  type PromptingIo,
+} from './commands/commandContext';
 import { holdClearCommand, holdSetCommand } from './commands/hold';
 import { indexRebuildCommand } from './commands/indexRebuild';
 import { participantEraseCommand } from './commands/participantErase';
@@ -38,6 +46,7 @@ const COMMANDS: Record<string, Command> = {
   'hold set': holdSetCommand,
   'hold clear': holdClearCommand,
   'index rebuild': indexRebuildCommand,
+  doctor: doctorCommand,
 };
 
 /** Words that start a two-word command. */
@@ -74,6 +83,7 @@ export async function runCli(argv: string[], io: PromptingIo): Promise<number> {
         'all-participants': { type: 'boolean' },
         resume: { type: 'string' },
         tag: { type: 'string' },
+        'app-url': { type: 'string' },
       },
     });
   } catch (error) {
@@ -93,8 +103,10 @@ export async function runCli(argv: string[], io: PromptingIo): Promise<number> {
   const unknown = Object.keys(flags).filter((flag) => flag !== 'json' && !command.flags.includes(flag as keyof Flags));
   if (unknown.length > 0) return usage(io, `${unknown.map((f) => `--${f}`).join(', ')} does not apply to ${name}`);
   let config: Config;
+  let settings: Record<string, string | undefined>;
   try {
-    config = loadConfig(settingsFrom(io));
+    settings = settingsFrom(io);
+    config = loadConfig(settings);
   } catch (error) {
     io.err(error instanceof ConfigError ? `Invalid setting ${error.message}` : safeText(toError(error).message, 500));
     return 2;
@@ -103,9 +115,12 @@ export async function runCli(argv: string[], io: PromptingIo): Promise<number> {
   const ctx: CommandContext = {
     io,
     config,
+    settings,
     log: cliLogger(io, json),
     json,
     stores: () => participantStores(config),
+    auditedStores: () => auditedStores(config),
+    operatorObjectId: () => operatorObjectIdFor(config),
   };
   try {
     return await command.run(ctx, positionals.slice(words), flags);

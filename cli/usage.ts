@@ -6,8 +6,9 @@ const PARTICIPANT_USAGE = `Participants' data (access and erasure requests, lega
       against the archive while copied, with a README.txt. Exit 1 on a mismatch or a file missing from the archive.
       e.g. participant export '8:acs:8540c0de-…_c94ff260-…' --zip ./request-1234.zip
   participant erase <participantId> --reason "…" --operator NAME [--yes] [--all-participants] [--json]
-      Deletes every recording the participant appears in and its index markers, audited under audit/ in the control
-      container (written first, completed after). Asks for confirmation on a terminal; --yes for scripts. Recordings
+      Deletes every recording the participant appears in and its index markers, audited in AUDIT_CONTAINER (written
+      first, each state a new blob). The id is compared in canonical form (GUIDs lower case, phone numbers E.164);
+      no recording found exits 1 (nothing-found). Asks for confirmation on a terminal; --yes for scripts. Recordings
       shared with others, or whose participant list cannot be read in full, are kept ("shared, not erased") unless
       --all-participants; held, WORM-protected and still-archiving recordings are kept and the erasure stays open.
       e.g. participant erase '8:acs:…' --reason "GDPR art. 17 request #1234" --operator alice
@@ -38,6 +39,11 @@ Commands:
                                        (container default: DEAD_LETTER_CONTAINER or eventgrid-deadletter)
   retry <callId> [<recordingKey>] [--json]
                                        failed or poison chunks still before their deadline: pending again, queued
+  doctor [--app-url URL] [--json]      checks the deployed wiring end to end (the app, both Event Grid
+                                       subscriptions and their keys, the state callback URL, dead letters, storage,
+                                       WORM, ACS access, alerts), each with a fix; exit 1 when one fails. With the azd
+                                       environment's values it checks Azure; otherwise the local stack (npm start)
+                                       e.g. eval "$(azd env get-values)"; npx call-recording-archiver doctor
 
 ${PARTICIPANT_USAGE}
 

@@ -118,6 +118,49 @@ export async function readJsonBody(
   }
 }
 
+/**
+ * A query parameter as the caller sent it, percent-decoded once; undefined when absent. Read from the raw URL, not
+ * URLSearchParams: a query reads '+' as a space, and an id like `…+…==` sent unencoded would silently name another
+ * call (or, for a participant id such as `4:+14255550123`, another person). So a raw '+' is refused, naming the field;
+ * so is a parameter given twice. The message never echoes the value.
+ */
+export function queryValue(request: Pick<HttpRequest, 'url'>, name: string): string | undefined {
+  const raw = new URL(request.url).search.slice(1);
+  const values: string[] = [];
+  for (const pair of raw ? raw.split('&') : []) {
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    if (decodedKey(key) === name) values.push(eq < 0 ? '' : pair.slice(eq + 1));
+  }
+  if (values.length === 0) return undefined;
+  if (values.length > 1) throw new BadInputError(`give ${name} once in the query`, name);
+  if (values[0]!.includes('+')) {
+    throw new BadInputError(
+      `${name} holds a '+', which a query string reads as a space: ` +
+        "percent-encode the value (encodeURIComponent; '+' is %2B)",
+      name,
+    );
+  }
+  return decodeQueryPart(values[0]!, name);
+}
+
+/** A parameter name as a query encodes it ('+' a space); one that does not decode is nobody's. */
+function decodedKey(key: string): string | undefined {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+function decodeQueryPart(text: string, name: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new BadInputError(`${name} is not correctly percent-encoded in the query`, name);
+  }
+}
+
 function tooLarge(maxBytes: number): BadInputError {
   return new BadInputError(`body is larger than ${maxBytes} bytes`, 'body', 'PayloadTooLarge');
 }

@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { getConfig } from '../shared/config';
-import { AppError, ConfigError, RetryableError } from '../shared/errors';
+import { AppError, BadInputError, ConfigError, NotFoundError, RetryableError } from '../shared/errors';
 import { parseParticipantId } from '../shared/recording';
 import {
   parseContinuationToken,
@@ -8,18 +8,23 @@ import {
   participantRecordingViews,
   participantStores,
 } from '../shared/participants';
-import { answerFailure, jsonResponse } from './http';
+import { answerFailure, jsonResponse, queryValue } from './http';
 
 /**
- * GET /api/participants/{participantId}/recordings?pageSize=20&continuationToken=…
- * The recordings a participant appears in, with their manifest fields, from the participant index. The caller
- * percent-encodes the id (`8%3Aacs%3A…`); the host decodes the route segment once and nothing here decodes it again.
- * 200 `{recordings, continuationToken}` (an unknown participant is an empty list); 400 naming the bad parameter; 500
- * naming the setting when a container is missing (never created here); 503 when Blob Storage fails (retry).
+ * GET /api/participants/recordings?participantId=…&pageSize=20&continuationToken=…
+ * GET /api/participants/{participantId}/recordings?… (the older form, for ids that survive a path: no '/' or '\')
+ * The recordings a participant appears in, with their manifest fields, from the participant index. In the query the
+ * caller percent-encodes the id (`4%3A%2B14255550123`; a raw '+' is refused: a query reads it as a space); in the
+ * path the host decodes the route segment once and nothing here decodes it again. NOTE: in Azure an encoded '/' in a
+ * path never reaches the function (the front end decodes %2F before routing: azure-functions-host#9290), so ids that
+ * may hold one go in the query.
+ * 200 `{recordings, continuationToken}` (an unknown participant is an empty list); 400 naming the bad parameter; 404
+ * for another path; 500 naming the setting when a container is missing (never created here); 503 when Blob Storage
+ * fails (retry).
  */
 export async function participants(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
-    const participantId = parseParticipantId(request.params.participantId, 'participantId');
+    const participantId = participantIdOf(request);
     const page = {
       pageSize: parsePageSize(request.query.get('pageSize')),
       continuationToken: parseContinuationToken(request.query.get('continuationToken')),
@@ -35,6 +40,32 @@ export async function participants(request: HttpRequest, context: InvocationCont
       ? jsonResponse(response.status ?? 500, { error: { code: failure.code, message: failure.message } })
       : response;
   }
+}
+
+/** The participant the request names: in the query (`participants/recordings`) or in the path, never both. */
+function participantIdOf(request: HttpRequest): string {
+  const { participantId: segment, view } = request.params;
+  const fromQuery = queryValue(request, 'participantId');
+  const resource = (view ?? segment ?? '').toLowerCase();
+  if (resource !== 'recordings') {
+    throw new NotFoundError(
+      'no such resource: use GET /api/participants/recordings?participantId=… (percent-encoded)',
+      'NoSuchResource',
+    );
+  }
+  if (view === undefined) {
+    if (fromQuery === undefined) {
+      throw new BadInputError(
+        'participantId is required: GET /api/participants/recordings?participantId=… (percent-encoded)',
+        'participantId',
+      );
+    }
+    return parseParticipantId(fromQuery, 'participantId');
+  }
+  if (fromQuery !== undefined) {
+    throw new BadInputError('name the participant once: in the path or as ?participantId=, not both', 'participantId');
+  }
+  return parseParticipantId(segment, 'participantId');
 }
 
 /**
@@ -54,7 +85,9 @@ function storageFailure(error: unknown): RetryableError | null {
 }
 
 app.http('participants', {
-  route: 'participants/{participantId}/recordings',
+  // `participants/recordings?participantId=…` and the older `participants/{participantId}/recordings`: one
+  // function, so one function key serves both.
+  route: 'participants/{participantId}/{view?}',
   methods: ['GET'],
   authLevel: 'function',
   handler: participants,

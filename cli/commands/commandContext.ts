@@ -1,6 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { createInterface } from 'node:readline/promises';
 import type { Config } from '../../shared/config';
+import { azureCredential } from '../../shared/credential';
 import { BadInputError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { CliIo } from '../io';
@@ -33,15 +34,27 @@ export interface Flags {
   'all-participants'?: boolean;
   resume?: string;
   tag?: string;
+  'app-url'?: string;
 }
 
 export interface CommandContext {
   io: PromptingIo;
   config: Config;
+  /** Every setting the CLI runs with (the environment over local.settings.json), unvalidated. Never print a value. */
+  settings: Readonly<Record<string, string | undefined>>;
   log: Logger;
   json: boolean;
   /** The archive and control containers; a missing one is a ConfigError naming its setting (never created). */
   stores(): Promise<{ archive: ContainerClient; control: ContainerClient }>;
+  /** The same and the audit container (erase, hold); whether that one is immutable (it is in Azure). */
+  auditedStores(): Promise<{
+    archive: ContainerClient;
+    control: ContainerClient;
+    audit: ContainerClient;
+    auditImmutable: boolean;
+  }>;
+  /** Who runs the command as Microsoft Entra ID says (the `oid` of the storage token); null without a token. */
+  operatorObjectId(): Promise<string | null>;
 }
 
 export interface Command {
@@ -71,5 +84,33 @@ async function askOnTerminal(question: string): Promise<string> {
     return await rl.question(question);
   } finally {
     rl.close();
+  }
+}
+
+/** The storage scope every Blob Storage client of @azure/storage-blob asks a TokenCredential for. */
+const STORAGE_SCOPE = 'https://storage.azure.com/.default';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The operator's Entra object id, recorded in audit records beside the free-text --operator: the `oid` claim of the
+ * token the CLI's credential gets for Blob Storage (the one its writes are authorized with, cached by the
+ * credential). null with a connection string (Azurite, key-based), where there is no token. The token itself is never
+ * kept, logged or printed.
+ */
+export async function operatorObjectIdFor(config: Pick<Config, 'storage'>): Promise<string | null> {
+  if (config.storage.kind !== 'identity') return null;
+  const token = await azureCredential().getToken(STORAGE_SCOPE);
+  return token ? objectIdFromToken(token.token) : null;
+}
+
+/** The `oid` claim of a JWT (read, not verified: the token came from our own credential), or null. */
+export function objectIdFromToken(jwt: string): string | null {
+  const payload = jwt.split('.')[1];
+  if (!payload) return null;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { oid?: unknown };
+    return typeof claims.oid === 'string' && GUID.test(claims.oid) ? claims.oid.toLowerCase() : null;
+  } catch {
+    return null;
   }
 }

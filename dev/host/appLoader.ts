@@ -2,7 +2,6 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { coreStandIn, installCoreStandIn, type Registration } from './coreStandIn';
 import type { LoadedFunction } from './hostState';
-import { parseSchedule } from './ncrontab';
 
 /** The methods an HTTP trigger takes when it names none (the host's default: all of them). */
 const ALL_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
@@ -57,10 +56,10 @@ function toLoadedFunction(registration: Registration): LoadedFunction {
       };
     case 'eventgridtrigger':
       return { ...base, trigger: 'eventGrid' };
-    case 'timertrigger': {
-      const schedule = String(binding.schedule);
-      return { ...base, trigger: 'timer', schedule, parsedSchedule: parseSchedule(schedule) };
-    }
+    case 'timertrigger':
+      // NOTE: parsed when the host indexes it (indexing.ts): a schedule may be a %SETTING% expression, and a bad one
+      // puts only this function in error.
+      return { ...base, trigger: 'timer', schedule: String(binding.schedule) };
     case 'queuetrigger':
       return {
         ...base,

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { safeText } from '../../shared/text';
 import type { HostState } from './hostState';
 import { header, readBody, send, sendJson } from './httpUtil';
+import { runnable } from './indexing';
 import { invoke } from './invoke';
 import { isAuthorized, presentedKey } from './keys';
 
@@ -33,7 +34,7 @@ export async function handleEventGridWebhook(
     return send(res, 401, undefined);
   }
   const name = url.searchParams.get('functionName') ?? '';
-  const fn = state.functions.find((f) => f.trigger === 'eventGrid' && f.name.toLowerCase() === name.toLowerCase());
+  const fn = runnable(state).find((f) => f.trigger === 'eventGrid' && f.name.toLowerCase() === name.toLowerCase());
   if (!fn) return send(res, 404, undefined);
   if (method === 'OPTIONS') {
     const origin = header(req, 'webhook-request-origin') ?? '*';

@@ -30,7 +30,10 @@ export interface LoadedFunction extends RegisteredFunction {
   registration: Registration;
   triggerName: string;
   triggerBinding: CoreBinding;
-  parsedSchedule?: Schedule;
+  /** The trigger bound to the settings (indexing.ts): the resolved queue and connection, the parsed schedule. */
+  bound?: { queueName?: string; connectionString?: string; schedule?: Schedule };
+  /** Why the host could not index it (then it never runs), as the host reports it. */
+  error?: string;
 }
 
 export interface HostState {
@@ -45,6 +48,8 @@ export interface HostState {
   model: ProgrammingModel;
   /** Undefined: keys are not enforced (as `func start` does locally). */
   keys: HostKeys | undefined;
+  /** The functions in error and why (the host's FunctionErrors, served by GET /admin/functions/NAME/status). */
+  functionErrors: Map<string, string[]>;
   write: (line: string) => void;
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HostState } from './hostState';
 import { readBody, send, sendRpcHttp } from './httpUtil';
+import { runnable } from './indexing';
 import { invoke, type RpcTypedData } from './invoke';
 import { accessForAuthLevel, isAuthorized, presentedKey } from './keys';
 import { matchRoute } from './routes';
@@ -19,7 +20,7 @@ export async function handleHttpTrigger(
 ): Promise<void> {
   const routePath = url.pathname.slice('/api/'.length);
   let allowedElsewhere = false;
-  for (const fn of state.functions) {
+  for (const fn of runnable(state)) {
     if (fn.trigger !== 'http') continue;
     const params = matchRoute(fn.route!, routePath);
     if (!params) continue;

@@ -8,6 +8,7 @@ import { handleEventGridWebhook } from './eventGridTrigger';
 import { hostLog, toRegisteredFunction, type HostState, type RegisteredFunction } from './hostState';
 import { handleHttpTrigger } from './httpTriggers';
 import { send, sendJson } from './httpUtil';
+import { indexFunctions } from './indexing';
 import { loadKeys } from './keys';
 import { startQueueListeners } from './queueTrigger';
 import { readHostJson } from './settings';
@@ -41,7 +42,10 @@ export interface LocalHostOptions {
 
 export interface LocalHost {
   url: string;
+  /** Every function loaded and not disabled, those in error included. */
   functions: RegisteredFunction[];
+  /** The functions in error and why, as the host reports them (they never run). */
+  functionErrors: ReadonlyMap<string, string[]>;
   invokeTimer(name: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -62,9 +66,11 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     functions,
     model,
     keys: loadKeys(env),
+    functionErrors: new Map(),
     write: options.log ?? ((line: string) => console.log(line)),
   };
   for (const f of loaded) if (disabled(f.name)) hostLog(state, `Function '${f.name}' is disabled`);
+  indexFunctions(state);
 
   const server = createServer((req, res) => {
     route(state, req, res).catch((error: unknown) => {
@@ -99,6 +105,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   return {
     url,
     functions: functions.map(toRegisteredFunction),
+    functionErrors: state.functionErrors,
     invokeTimer: (name) => invokeTimer(state, name),
     stop: async () => {
       stopTimers();

@@ -3,14 +3,8 @@ import { RandomizedExponentialBackoff } from './backoff';
 import { hostLog, type HostState, type LoadedFunction, type LogLevel } from './hostState';
 import { poisonQueueName } from './queueMessages';
 import { describeError, processMessage, type QueueTarget } from './queueProcessor';
-import {
-  isValidQueueName,
-  logLevelEnabled,
-  MIN_POLLING_INTERVAL_MS,
-  queueOptions,
-  resolveBindingExpression,
-  storageConnectionString,
-} from './settings';
+import { markInError, runnable } from './indexing';
+import { logLevelEnabled, MIN_POLLING_INTERVAL_MS, queueOptions } from './settings';
 
 /**
  * Storage queue triggers over a real queue service (Azurite locally), polled as the Storage queue extension's
@@ -123,11 +117,11 @@ class QueueListener {
 }
 
 /**
- * Starts a listener for every queue-triggered function; returns the stop. A function whose queue name or connection
- * does not resolve is reported as in error and not listened for, as the host does; the others run.
+ * Starts a listener for every queue-triggered function that indexed (one whose queue name or connection does not
+ * resolve is in error and never listened for: indexing.ts); returns the stop.
  */
 export function startQueueListeners(state: HostState): () => Promise<void> {
-  const queueFunctions = state.functions.filter((f) => f.trigger === 'storageQueue');
+  const queueFunctions = runnable(state).filter((f) => f.trigger === 'storageQueue');
   if (queueFunctions.length === 0) return async () => undefined;
   const options = queueOptions(state.hostJson);
   const visibility = Number(state.env.LOCAL_HOST_QUEUE_VISIBILITY_SECONDS ?? DEFAULT_PROCESSING_VISIBILITY_SECONDS);
@@ -137,13 +131,9 @@ export function startQueueListeners(state: HostState): () => Promise<void> {
   for (const fn of queueFunctions) {
     let target: QueueTarget;
     try {
-      target = { state, fn, options, processingVisibilitySeconds: visibility, ...queueClientsFor(state, fn) };
+      target = { state, fn, options, processingVisibilitySeconds: visibility, ...queueClientsFor(fn) };
     } catch (error) {
-      hostLog(
-        state,
-        `The '${fn.name}' function is in error: ${error instanceof Error ? error.message : String(error)}`,
-        'Error',
-      );
+      markInError(state, fn, error); // e.g. a connection string the SDK cannot read
       continue;
     }
     const listener = new QueueListener(target);
@@ -155,15 +145,9 @@ export function startQueueListeners(state: HostState): () => Promise<void> {
   };
 }
 
-function queueClientsFor(
-  state: HostState,
-  fn: LoadedFunction,
-): { queue: QueueClient; poison: QueueClient | undefined } {
-  // NOTE: the extension lower-cases the resolved name ("coerce here to be nice"), then validates it.
-  const name = resolveBindingExpression(fn.queueName ?? '', state.env).toLowerCase();
-  if (!isValidQueueName(name))
-    throw new Error(`'${name}' is not a valid queue name (3-63 lowercase letters, digits, single hyphens).`);
-  const service = QueueServiceClient.fromConnectionString(storageConnectionString(fn.connection!, state.env));
+function queueClientsFor(fn: LoadedFunction): { queue: QueueClient; poison: QueueClient | undefined } {
+  const name = fn.bound!.queueName!;
+  const service = QueueServiceClient.fromConnectionString(fn.bound!.connectionString!);
   const poison = poisonQueueName(name);
   return { queue: service.getQueueClient(name), poison: poison ? service.getQueueClient(poison) : undefined };
 }

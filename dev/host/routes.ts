@@ -1,4 +1,7 @@
-/** Azure Functions route templates (`recordings/{serverCallId?}/{action?}`, `{id:int}`, `{*rest}`). Pure. */
+/**
+ * Azure Functions route templates (`recordings/{serverCallId?}/{action?}`, `{id:int}`, `{*rest}`), matched as they are
+ * matched in Azure. Pure.
+ */
 
 interface Segment {
   literal?: string;
@@ -25,10 +28,26 @@ export function parseRoute(template: string): Segment[] {
     });
 }
 
-/** The route parameters when `path` (without /api/) matches the template, else null. Literals match case-insensitively. */
+/**
+ * The path as the Functions host in Azure gets it to route: an encoded '/' (`%2F`) or '\' (`%5C`), in any case, is a
+ * segment separator by then. NOTE: App Service's front end decodes and canonicalizes the request path before it
+ * forwards the request to the host (by design; the raw bytes are kept only in the X-Waws-Unencoded-Url header), so
+ * `api/echo/my%2Fmessage` reaches the router as `api/echo/my/message`, and a route `echo/{msg}` no longer matches:
+ * 404, with no log line (azure-functions-host#3998, #5619, #9290; the front end's part: azure-functions-host#9402,
+ * dotnet/aspnetcore#40532, where `%5C` arrives as '/'). A literal '\' is already a '/' here: the WHATWG URL parser
+ * reads it so in http(s) URLs. The rest of each segment is decoded afterwards, once, as the host decodes it.
+ */
+export function routingPath(rawPath: string): string {
+  return rawPath.replace(/%2f|%5c/gi, '/');
+}
+
+/**
+ * The route parameters when `path` (without /api/, as sent: percent-encoded) matches the template, else null.
+ * Literals match case-insensitively.
+ */
 export function matchRoute(template: string, path: string): Record<string, string> | null {
   const segments = parseRoute(template);
-  const parts = path
+  const parts = routingPath(path)
     .replace(/^\/+|\/+$/g, '')
     .split('/')
     .filter((p) => p.length > 0);

@@ -126,13 +126,37 @@ export function queueOptions(hostJson: HostJson, processorCount = os.availablePa
   };
 }
 
-/** Resolves `%NAME%` binding expressions from the settings, as the host's name resolver does; unknown names throw. */
+/**
+ * Resolves the `%NAME%` binding expressions of a binding property from the app settings, as the host's name resolver
+ * does (azure-webjobs-sdk NameResolverExtensions.ResolveWholeString over DefaultNameResolver): every `%…%` pair is
+ * replaced; a name that has no value, an empty `%%`, or a `%` without its closing one throws, and the function that
+ * holds the binding is then in error (see indexing.ts). NOTE: the resolver reads .NET configuration, whose keys are
+ * case-insensitive and whose `:` is written `__` in an environment variable, so `%Queues:Chunks%` reads
+ * `Queues__Chunks`. A setting that is set but empty resolves to the empty string (the binding then refuses it).
+ */
 export function resolveBindingExpression(value: string, env: Readonly<Record<string, string | undefined>>): string {
-  return value.replace(/%([^%]+)%/g, (expression, name: string) => {
-    const resolved = env[name];
-    if (resolved === undefined) throw new Error(`'${expression}' does not resolve to a value.`);
-    return resolved;
-  });
+  let resolved = '';
+  let i = 0;
+  while (i < value.length) {
+    const start = value.indexOf('%', i);
+    if (start < 0) return resolved + value.slice(i);
+    const end = value.indexOf('%', start + 1);
+    if (end < 0) throw new Error(`The '%' at position ${start} does not have a closing '%'`);
+    const name = value.slice(start + 1, end);
+    const setting = name === '' ? undefined : appSetting(name, env);
+    if (setting === undefined) throw new Error(`'%${name}%' does not resolve to a value.`);
+    resolved += value.slice(i, start) + setting;
+    i = end + 1;
+  }
+  return resolved;
+}
+
+/** An app setting by its configuration key: case-insensitive, `:` as `__` (how .NET reads the environment). */
+function appSetting(name: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const key = name.replace(/:/g, '__').toLowerCase();
+  const exact = env[name.replace(/:/g, '__')];
+  if (exact !== undefined) return exact;
+  return Object.entries(env).find(([k, v]) => v !== undefined && k.toLowerCase() === key)?.[1];
 }
 
 /** The rules for a queue name (3-63 lowercase letters, digits and single hyphens, starting and ending alphanumeric). */

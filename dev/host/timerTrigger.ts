@@ -1,4 +1,5 @@
 import type { HostState } from './hostState';
+import { runnable } from './indexing';
 import { invoke } from './invoke';
 import { matches } from './ncrontab';
 
@@ -10,7 +11,7 @@ export async function invokeTimer(
   name: string,
   reason = `Timer fired at ${new Date().toISOString()}`,
 ): Promise<void> {
-  const fn = state.functions.find((f) => f.name === name && f.trigger === 'timer');
+  const fn = runnable(state).find((f) => f.name === name && f.trigger === 'timer');
   if (!fn) throw new Error(`No timer function named ${name}`);
   const timer = { Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false };
   await invoke(state, fn, { json: JSON.stringify(timer) }, { reason });
@@ -19,12 +20,12 @@ export async function invokeTimer(
 /** Starts every timer on its schedule (checked four times a second, at most once per second); returns the stop. */
 export function startTimers(state: HostState): () => void {
   const intervals: NodeJS.Timeout[] = [];
-  for (const fn of state.functions.filter((f) => f.parsedSchedule)) {
+  for (const fn of runnable(state).filter((f) => f.bound?.schedule)) {
     let last = -1;
     const interval = setInterval(() => {
       const now = new Date();
       const second = Math.floor(now.getTime() / 1000);
-      if (second !== last && matches(fn.parsedSchedule!, now)) {
+      if (second !== last && matches(fn.bound!.schedule!, now)) {
         last = second;
         void invokeTimer(state, fn.name).catch(() => undefined);
       }

@@ -4,7 +4,7 @@ import { corpusEvent } from './corpus';
 
 /**
  * Helpers of the recording-control tests that run through the local host (test/functions/recordingControl.test.ts
- * and controlHostile.test.ts): event shapes as ACS sends them, API paths with the id percent-encoded as a caller
+ * and controlHostile.test.ts): event shapes as ACS sends them, API paths with the id in the query as a caller
  * must, and what the emulator saw for one call.
  */
 
@@ -53,9 +53,12 @@ export function callbackEvent(type: string, data: Record<string, unknown>, id: s
   };
 }
 
-/** `recordings/{serverCallId}[/action]` with the id percent-encoded (real ids hold '/', '+' and '='). */
+/**
+ * `recordings[/action]?serverCallId=…`: the call in the query, percent-encoded. Real ids hold '/', '+' and '=', and an
+ * encoded '/' in a path gets 404 in Azure (and from the local host), so the API takes the id in the query or body.
+ */
 export function recordingPath(serverCallId: string, action?: string): string {
-  return `recordings/${encodeURIComponent(serverCallId)}${action ? `/${action}` : ''}`;
+  return `recordings${action ? `/${action}` : ''}?serverCallId=${encodeURIComponent(serverCallId)}`;
 }
 
 /** How many start requests the emulator received for this call (its own count, including refused duplicates). */

@@ -66,15 +66,38 @@ describe('local Functions host', () => {
     expect(startup).toContain('queueLiteral: queue fixture-literal (connection FixtureLiteralStorage)');
   });
 
-  it('reports a queue function whose queue name or connection does not resolve as in error, and serves the rest', () => {
-    // The host's wording: "'%X%' does not resolve to a value." / "Storage account connection string 'X' does not
-    // exist. Make sure that it is a defined App Setting."
-    expect(startup).toMatch(
-      /\[Error\] The 'queueWork' function is in error: '%FIXTURE_QUEUE%' does not resolve to a value\./,
+  it('reports a queue function whose queue name or connection does not resolve as in error, and serves the rest', async () => {
+    // The host's wording (azure-webjobs-sdk FunctionIndexer, NameResolverExtensions; azure-functions-host ScriptHost).
+    expect(startup).toContain("[Warning] Function 'queueWork' failed indexing and will be disabled.");
+    expect(startup).toContain(
+      "[Error] The 'queueWork' function is in error: Microsoft.Azure.WebJobs.Host: Error indexing method " +
+        "'Functions.queueWork'. Microsoft.Azure.WebJobs.Host: '%FIXTURE_QUEUE%' does not resolve to a value.",
     );
     expect(startup).toMatch(
-      /\[Error\] The 'queueLiteral' function is in error: Storage account connection string 'FixtureLiteralStorage' does not exist\./,
+      /\[Error\] The 'queueLiteral' function is in error: .*Storage account connection string 'FixtureLiteralStorage' does not exist\./,
     );
+    // GET /admin/functions/NAME/status, as the host's FunctionsController answers it.
+    const status = async (name: string) => {
+      const response = await fetch(`${host.url}/admin/functions/${name}/status`);
+      return { status: response.status, body: response.status === 200 ? await response.json() : undefined };
+    };
+    expect(await status('queueWork')).toEqual({
+      status: 200,
+      body: { errors: [expect.stringContaining("'%FIXTURE_QUEUE%' does not resolve to a value.")] },
+    });
+    expect(await status('tick')).toEqual({ status: 200, body: {} });
+    expect((await status('nothing')).status).toBe(404);
+  });
+
+  it('answers an encoded / or \\ inside a route segment with 404, as Azure does (its front end decodes them first)', async () => {
+    // items/{id?}/{action?}: one encoded '/' moves the rest into {action}; two leave no route.
+    const items = async (path: string) => (await fetch(`${host.url}/api/items/${path}`)).json() as Promise<any>;
+    expect((await items('a%2Fb')).params).toEqual({ id: 'a', action: 'b' });
+    expect((await items('a%5cb')).params).toEqual({ id: 'a', action: 'b' });
+    for (const path of ['a%2Fb%2Fc', 'a%2fb/c', 'a%5Cb%5Cc', 'a/b%2Fc']) {
+      expect({ path, status: (await fetch(`${host.url}/api/items/${path}`)).status }).toEqual({ path, status: 404 });
+    }
+    expect((await items('a%2Bb%3D%3D')).params).toEqual({ id: 'a+b==' });
   });
 
   it('enforces no keys when none are configured, as func start', async () => {

@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { RandomizedExponentialBackoff } from '../../../../dev/host/backoff';
 import { accessForAuthLevel, isAuthorized, loadKeys, presentedKey } from '../../../../dev/host/keys';
+import type { HostState, LoadedFunction } from '../../../../dev/host/hostState';
+import { indexFunctions, runnable } from '../../../../dev/host/indexing';
+import { matchRoute, routingPath } from '../../../../dev/host/routes';
 import {
   decodeMessageText,
   poisonQueueName,
@@ -108,9 +111,23 @@ describe('binding settings', () => {
   it('resolves %SETTING% expressions and names the one that is missing', () => {
     expect(resolveBindingExpression('%ARCHIVE_QUEUE%', { ARCHIVE_QUEUE: 'archive-chunks' })).toBe('archive-chunks');
     expect(resolveBindingExpression('%PREFIX%-chunks', { PREFIX: 'dev' })).toBe('dev-chunks');
+    expect(resolveBindingExpression('%A%-%B%', { A: 'x', B: 'y' })).toBe('x-y');
     expect(resolveBindingExpression('archive-chunks', {})).toBe('archive-chunks');
     expect(() => resolveBindingExpression('%ARCHIVE_QUEUE%', {})).toThrow(
       "'%ARCHIVE_QUEUE%' does not resolve to a value.",
+    );
+  });
+
+  it('reads settings as .NET configuration does: any case, ":" written "__"; an empty value is a value', () => {
+    expect(resolveBindingExpression('%archive_queue%', { ARCHIVE_QUEUE: 'copies' })).toBe('copies');
+    expect(resolveBindingExpression('%Queues:Chunks%', { Queues__Chunks: 'nested' })).toBe('nested');
+    expect(resolveBindingExpression('%EMPTY%', { EMPTY: '' })).toBe('');
+  });
+
+  it("refuses what the host's name resolver refuses, with its words", () => {
+    expect(() => resolveBindingExpression('%%', { '': 'x' })).toThrow("'%%' does not resolve to a value.");
+    expect(() => resolveBindingExpression('chunks-%TAIL', { TAIL: 'x' })).toThrow(
+      "The '%' at position 7 does not have a closing '%'",
     );
   });
 
@@ -135,6 +152,90 @@ describe('binding settings', () => {
         AzureWebJobsStorage__queueServiceUri: 'https://account.queue.core.windows.net',
       }),
     ).toThrow(/identity-based connection/);
+  });
+});
+
+describe('indexing: a binding that does not resolve puts that one function in error', () => {
+  const fn = (name: string, trigger: string, more: Partial<LoadedFunction>) =>
+    ({ name, trigger, ...more }) as LoadedFunction;
+  const state = (env: Record<string, string>) => {
+    const lines: string[] = [];
+    const s = {
+      env,
+      functionErrors: new Map(),
+      write: (line: string) => lines.push(line),
+      functions: [
+        fn('archiveChunk', 'storageQueue', { queueName: '%ARCHIVE_QUEUE%', connection: 'AzureWebJobsStorage' }),
+        fn('sweep', 'timer', { schedule: '%SWEEP_SCHEDULE%' }),
+        fn('recordings', 'http', { route: 'recordings' }),
+      ],
+    } as unknown as HostState;
+    return { s, lines };
+  };
+
+  it('binds every trigger when the settings are there', () => {
+    const { s } = state({
+      ARCHIVE_QUEUE: 'Archive-Chunks',
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      SWEEP_SCHEDULE: '0 */5 * * * *',
+    });
+    indexFunctions(s);
+    expect(s.functionErrors.size).toBe(0);
+    expect(s.functions[0]!.bound).toEqual({
+      queueName: 'archive-chunks',
+      connectionString: 'UseDevelopmentStorage=true',
+    });
+    expect(s.functions[1]!.bound?.schedule).toBeDefined();
+    expect(runnable(s).map((f) => f.name)).toEqual(['archiveChunk', 'sweep', 'recordings']);
+  });
+
+  it("reports each one in error with the host's words, and leaves the others runnable", () => {
+    const { s, lines } = state({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', SWEEP_SCHEDULE: 'every minute' });
+    indexFunctions(s);
+    expect(s.functionErrors.get('archiveChunk')).toEqual([
+      "Microsoft.Azure.WebJobs.Host: Error indexing method 'Functions.archiveChunk'. Microsoft.Azure.WebJobs.Host: " +
+        "'%ARCHIVE_QUEUE%' does not resolve to a value.",
+    ]);
+    expect(s.functionErrors.get('sweep')?.[0]).toMatch(
+      /^Microsoft\.Azure\.WebJobs\.Host: Error indexing method 'Functions\.sweep'\. /,
+    );
+    expect(runnable(s).map((f) => f.name)).toEqual(['recordings']);
+    expect(lines.join('\n')).toMatch(/\[Warning\] Function 'archiveChunk' failed indexing and will be disabled\./);
+    expect(lines.join('\n')).toMatch(/\[Error\] The 'archiveChunk' function is in error: /);
+  });
+});
+
+describe("routes, as the Functions host matches them behind Azure's front end", () => {
+  const recordings = 'recordings/{serverCallId?}/{action?}';
+
+  it('decodes each segment once, after splitting', () => {
+    expect(matchRoute(recordings, 'recordings/a%2Bb%3D%3D')).toEqual({ serverCallId: 'a+b==' });
+    expect(matchRoute(recordings, 'recordings/abc/pause')).toEqual({ serverCallId: 'abc', action: 'pause' });
+    expect(matchRoute(recordings, 'recordings/100%2525')).toEqual({ serverCallId: '100%25' });
+  });
+
+  it('takes an encoded / or \\ in a segment, in any case, for a separator: the route then fails to match', () => {
+    expect(routingPath('echo/my%2Fmessage')).toBe('echo/my/message');
+    expect(routingPath('echo/my%2fmessage%5Cand%5cmore')).toBe('echo/my/message/and/more');
+    // azure-functions-host#3998: `Echo/{message}` with `my%2fmessage` is 404 when deployed.
+    expect(matchRoute('Echo/{message}', 'Echo/my%2fmessage')).toBeNull();
+    // #5619: `foo/{section}/{userId}` with `bar%2Fsub-bar/1` becomes foo/bar/sub-bar/1.
+    expect(matchRoute('foo/{section}/{userId}', 'foo/bar%2Fsub-bar/1')).toBeNull();
+    // dotnet/aspnetcore#40532: App Service turns %5C into /.
+    expect(matchRoute('departments/{dept}', 'departments/A%5CP')).toBeNull();
+    // Microsoft's 2025-06-15 REST example id has one '/': its two halves land in two parameters.
+    const id = 'aHR0cHM6Ly9za3lwZS5uZXQvYXBpL3YyL2NwL3NreXBlLm5ldC9jb252LzFQd3ZKMTcxZFI/aT0wJmU9NzU3NzA4NzU3OQ==';
+    expect(matchRoute(recordings, `recordings/${encodeURIComponent(id)}`)).toEqual({
+      serverCallId: id.split('/')[0],
+      action: id.split('/')[1],
+    });
+    expect(matchRoute(recordings, `recordings/${encodeURIComponent(id)}/pause`)).toBeNull();
+  });
+
+  it('keeps a catch-all working with it, as the documented workaround does', () => {
+    expect(matchRoute('files/{*path}', 'files/a%2Fb')).toEqual({ path: 'a/b' });
+    // A double-encoded slash survives the front end's one decoding as a literal %2F.
+    expect(matchRoute('echo/{message}', 'echo/my%252Fmessage')).toEqual({ message: 'my%2Fmessage' });
   });
 });
 

@@ -1,48 +1,110 @@
 import { recordingsRouteOf, startRequestOf } from '../../../../shared/control/apiRequest';
 import { PADDED_SERVER_CALL_ID, UNPADDED_SERVER_CALL_ID } from '../../../helpers/controlFixtures';
 
-describe('recordingsRouteOf', () => {
-  it('maps methods and routes to operations', () => {
-    expect(recordingsRouteOf('POST', {})).toEqual({ kind: 'start' });
-    expect(recordingsRouteOf('GET', { serverCallId: PADDED_SERVER_CALL_ID })).toEqual({
+const route = (method: string, params: { serverCallId?: string; action?: string } = {}, more = {}) =>
+  recordingsRouteOf({ method, params, ...more });
+
+describe('recordingsRouteOf: the call in the query or the body', () => {
+  it('starts with the call in the body (or the query)', () => {
+    expect(route('POST', {}, { body: { serverCallId: PADDED_SERVER_CALL_ID } })).toEqual({
+      kind: 'start',
+      start: { locator: { kind: 'serverCallId', id: PADDED_SERVER_CALL_ID } },
+    });
+    expect(
+      route('POST', {}, { query: { serverCallId: PADDED_SERVER_CALL_ID }, body: { operationContext: 'c' } }),
+    ).toEqual({
+      kind: 'start',
+      start: { locator: { kind: 'serverCallId', id: PADDED_SERVER_CALL_ID }, operationContext: 'c' },
+    });
+  });
+
+  it('reads and stops the call the query names', () => {
+    expect(route('GET', {}, { query: { serverCallId: PADDED_SERVER_CALL_ID } })).toEqual({
       kind: 'get',
       callKey: PADDED_SERVER_CALL_ID,
     });
-    expect(recordingsRouteOf('delete', { serverCallId: UNPADDED_SERVER_CALL_ID })).toEqual({
+    expect(route('delete', {}, { query: { conversationId: UNPADDED_SERVER_CALL_ID } })).toEqual({
       kind: 'stop',
       callKey: UNPADDED_SERVER_CALL_ID,
     });
-    expect(recordingsRouteOf('POST', { serverCallId: PADDED_SERVER_CALL_ID, action: 'pause' })).toEqual({
+    const conversationUrl = 'https://skype.net/api/v2/cp/skype.net/conv/1PwvJ171dR?i=0&e=7577087579';
+    expect(route('GET', {}, { query: { conversationUrl } })).toEqual({ kind: 'get', callKey: UNPADDED_SERVER_CALL_ID });
+  });
+
+  it('pauses, resumes and stops the call the body names (or the query)', () => {
+    for (const action of ['pause', 'resume', 'stop', 'Stop']) {
+      expect(route('POST', { serverCallId: action }, { body: { serverCallId: PADDED_SERVER_CALL_ID } })).toEqual({
+        kind: action.toLowerCase(),
+        callKey: PADDED_SERVER_CALL_ID,
+      });
+    }
+    expect(route('POST', { serverCallId: 'pause' }, { query: { serverCallId: PADDED_SERVER_CALL_ID } })).toEqual({
       kind: 'pause',
       callKey: PADDED_SERVER_CALL_ID,
     });
-    expect(recordingsRouteOf('POST', { serverCallId: 'abc', action: 'Resume' })).toEqual({
-      kind: 'resume',
-      callKey: 'abc',
-    });
   });
 
-  it('decodes the %2F the Functions host leaves in the route value', () => {
-    const routeValue =
-      'aHR0cHM6Ly9za3lwZS5uZXQvYXBpL3YyL2NwL3NreXBlLm5ldC9jb252LzFQd3ZKMTcxZFI%2FaT0wJmU9NzU3NzA4NzU3OQ==';
-    expect(recordingsRouteOf('GET', { serverCallId: routeValue })).toEqual({
-      kind: 'get',
-      callKey: PADDED_SERVER_CALL_ID,
-    });
+  it('refuses a call named twice, or not at all, naming the field', () => {
+    const twice = () =>
+      route('POST', { serverCallId: 'stop' }, { query: { serverCallId: 'a' }, body: { serverCallId: 'a' } });
+    expect(twice).toThrow('name the call once: got serverCallId (query), serverCallId (body)');
+    expect(twice).toThrow(expect.objectContaining({ field: 'serverCallId' }));
+    expect(() => route('GET')).toThrow(expect.objectContaining({ field: 'serverCallId' }));
+    expect(() => route('POST', { serverCallId: 'pause' })).toThrow(/serverCallId, conversationId or conversationUrl/);
+    expect(() => route('POST', { serverCallId: 'pause' }, { body: [] })).toThrow(
+      expect.objectContaining({ field: 'body' }),
+    );
   });
 
-  it('names the allowed methods, and refuses an unknown action without echoing control characters', () => {
-    expect(recordingsRouteOf('GET', {})).toEqual({ kind: 'methodNotAllowed', allowed: ['POST'] });
-    expect(recordingsRouteOf('PUT', { serverCallId: 'abc' })).toEqual({
-      kind: 'methodNotAllowed',
-      allowed: ['GET', 'DELETE'],
-    });
-    expect(recordingsRouteOf('GET', { serverCallId: 'abc', action: 'pause' })).toEqual({
+  it('says what a space in a query id most likely was: an unencoded +', () => {
+    expect(() => route('GET', {}, { query: { serverCallId: 'ab c==' } })).toThrow(
+      "serverCallId must not contain spaces (a '+' in a query string reads as a space: percent-encode the id, '+' as %2B)",
+    );
+    expect(() => route('POST', {}, { body: { serverCallId: 'ab c==' } })).toThrow(
+      'serverCallId must be printable ASCII without whitespace or control characters',
+    );
+  });
+
+  it('names the methods each form takes', () => {
+    expect(route('PUT')).toEqual({ kind: 'methodNotAllowed', allowed: ['GET', 'POST', 'DELETE'] });
+    expect(route('GET', { serverCallId: 'pause' })).toEqual({ kind: 'methodNotAllowed', allowed: ['POST'] });
+    expect(route('PUT', { serverCallId: 'abc' })).toEqual({ kind: 'methodNotAllowed', allowed: ['GET', 'DELETE'] });
+    expect(route('GET', { serverCallId: 'abc', action: 'pause' })).toEqual({
       kind: 'methodNotAllowed',
       allowed: ['POST'],
     });
-    expect(() => recordingsRouteOf('POST', { serverCallId: 'abc', action: 'rew\r\nind' })).toThrow(
-      "unknown action 'rew??ind': use pause or resume",
+  });
+});
+
+describe('recordingsRouteOf: the older path forms, for ids without /', () => {
+  it('maps them as before', () => {
+    expect(route('GET', { serverCallId: UNPADDED_SERVER_CALL_ID })).toEqual({
+      kind: 'get',
+      callKey: UNPADDED_SERVER_CALL_ID,
+    });
+    expect(route('DELETE', { serverCallId: UNPADDED_SERVER_CALL_ID })).toEqual({
+      kind: 'stop',
+      callKey: UNPADDED_SERVER_CALL_ID,
+    });
+    expect(route('POST', { serverCallId: 'abc', action: 'Resume' })).toEqual({ kind: 'resume', callKey: 'abc' });
+  });
+
+  it('refuses the call named in the path and the query at once', () => {
+    expect(() => route('GET', { serverCallId: 'abc' }, { query: { serverCallId: 'abc' } })).toThrow(
+      expect.objectContaining({ field: 'serverCallId', message: expect.stringMatching(/^name the call once/) }),
+    );
+  });
+
+  it('answers an unknown last segment as no such operation (404), saying where an id with / goes', () => {
+    // In Azure `recordings/aHR0…ZFI%2FaT0w…==` arrives as two segments: this is what the function then sees.
+    const [head, tail] = PADDED_SERVER_CALL_ID.split('/');
+    for (const method of ['GET', 'POST', 'DELETE']) {
+      expect(() => route(method, { serverCallId: head, action: tail })).toThrow(
+        expect.objectContaining({ kind: 'notFound', code: 'NoSuchOperation' }),
+      );
+    }
+    expect(() => route('POST', { serverCallId: 'abc', action: 'rew\r\nind' })).toThrow(
+      "no operation 'rew??ind' on a recording (use pause or resume); a serverCallId holding '/' cannot be sent in the path",
     );
   });
 });

@@ -18,7 +18,7 @@ export async function callAutomationEvents(
 ): Promise<HttpResponseInit> {
   try {
     const envelopes = parseEventEnvelopes(await readJsonBody(request));
-    await checkCallbackSenders(envelopes, request.headers.get('authorization'), senderPolicyFor(getConfig()));
+    await checkCallbackSenders(envelopes, request.headers.get('authorization'), senderPolicyFor(getConfig(), context));
     const failure = await handleCallEvents(envelopes, await recordingControlForProcess(), context);
     return failure ? answerFailure('callAutomationEvents', failure, context) : { status: 200 };
   } catch (error) {

@@ -16,7 +16,7 @@ export async function callEvents(request: HttpRequest, context: InvocationContex
   if (request.method === 'OPTIONS') return cloudEventsHandshake(request);
   try {
     const envelopes = parseEventEnvelopes(await readJsonBody(request));
-    await checkSenders(envelopes, request.headers.get('authorization'), senderPolicyFor(getConfig()));
+    await checkSenders(envelopes, request.headers.get('authorization'), senderPolicyFor(getConfig(), context));
     if (envelopes.some(needsCallbackToken)) {
       context.warn(
         'callEvents: a Call Automation callback arrived at /api/call-events; give Call Automation ' +
@@ -34,13 +34,25 @@ export async function callEvents(request: HttpRequest, context: InvocationContex
 }
 
 /**
- * The CloudEvents webhook handshake (abuse protection): echo the requesting origin when it looks like a host name.
- * https://github.com/cloudevents/spec/blob/v1.0/http-webhook.md#4-abuse-protection
+ * The CloudEvents webhook handshake (abuse protection): only Event Grid may subscribe this endpoint. It asks with
+ * `WebHook-Request-Origin: eventgrid.azure.net`; any other origin (someone pointing their own event source at this
+ * URL) is refused, so nobody else gets a sender's permission here.
+ * https://github.com/cloudevents/spec/blob/v1.0/http-webhook.md#4-abuse-protection and
+ * https://learn.microsoft.com/en-us/azure/event-grid/end-point-validation-cloud-events-schema
  */
+const HANDSHAKE_ORIGINS = ['eventgrid.azure.net'];
+
 function cloudEventsHandshake(request: HttpRequest): HttpResponseInit {
-  const origin = request.headers.get('webhook-request-origin') ?? '';
-  const allowed = /^[A-Za-z0-9.-]{1,253}$/.test(origin) ? origin : '*';
-  return { status: 200, headers: { 'WebHook-Allowed-Origin': allowed, 'WebHook-Allowed-Rate': '*' } };
+  const origin = (request.headers.get('webhook-request-origin') ?? '').trim().toLowerCase();
+  if (!HANDSHAKE_ORIGINS.includes(origin)) {
+    return jsonResponse(403, {
+      error: {
+        code: 'OriginNotAllowed',
+        message: `WebHook-Request-Origin must be one of ${HANDSHAKE_ORIGINS.join(', ')}: only Event Grid subscribes here`,
+      },
+    });
+  }
+  return { status: 200, headers: { 'WebHook-Allowed-Origin': origin, 'WebHook-Allowed-Rate': '*' } };
 }
 
 app.http('callEvents', {

@@ -12,7 +12,7 @@ import { answerFailure, readJsonBody } from './http';
 export async function recordingState(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
     const envelopes = parseEventEnvelopes(await readJsonBody(request));
-    await checkSenders(envelopes, request.headers.get('authorization'), senderPolicyFor(getConfig()));
+    await checkSenders(envelopes, request.headers.get('authorization'), senderPolicyFor(getConfig(), context));
     const failure = await handleCallEvents(envelopes, await recordingControlForProcess(), context, {
       only: ['recordingState', 'startFailed'],
     });

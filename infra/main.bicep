@@ -76,14 +76,39 @@ param previousVersionRetentionDays int = 90
 @maxValue(365)
 param softDeleteRetentionDays int = 14
 
-@description('Archive into a new container with version-level WORM (compliance). Irreversible once the policy is locked. See app/archive-storage.bicep.')
-param enableImmutability bool = false
+// NOTE: no default, on purpose: main.parameters.json maps it to ARCHIVE_IMMUTABILITY_ENABLED, and azd asks for a
+// parameter whose mapped value is unset when it has no default (Azure/azure-dev#2895, fixed by #2896: "azd will prompt
+// the user for a value unless the parameter also defines a default value"). So every new environment decides, and
+// its answer is kept in the environment's config (infra.parameters.enableImmutability). true is recommended for
+// production: with WORM off the app's role (blobs/write) can overwrite an archived chunk.
+@description('Archive into a new container with version-level WORM (recommended for production; irreversible once the policy is locked). See app/archive-storage.bicep.')
+param enableImmutability bool
 
 @minValue(1)
 param immutabilityPeriodDays int = 365
 
 @description('Deploy the WORM container\'s immutability policy. infra/scripts/preprovision.* sets false once the policy is locked (a locked policy refuses every update).')
 param applyImmutabilityPolicy bool = true
+
+@minValue(1)
+@maxValue(146000)
+@description('Days every erasure and legal-hold audit record stays immutable (the audit container is always WORM).')
+param auditImmutabilityDays int = 365
+
+@description('Deploy the audit container\'s immutability policy. infra/scripts/preprovision.* sets false once it is locked.')
+param applyAuditImmutabilityPolicy bool = true
+
+// Network ---------------------------------------------------------------------------------------------------------
+
+// Off by default: 'Restricted' adds a virtual network, four private endpoints and three private DNS zones (billed by
+// the hour and by the month: docs/deploy.md), and every data-plane call from outside (the operator CLI, a laptop)
+// must come from storageAllowedIpRanges.
+@allowed(['Enabled', 'Restricted'])
+@description('Storage accounts: Enabled accepts public network traffic (with Entra ID auth only); Restricted denies it but for storageAllowedIpRanges and trusted Azure services, and the app reaches storage through private endpoints in its own virtual network.')
+param storagePublicNetworkAccess string = 'Enabled'
+
+@description('With storagePublicNetworkAccess = Restricted: public IPv4 addresses or CIDR ranges let into both storage accounts (operators running the CLI).')
+param storageAllowedIpRanges array = []
 
 // App behaviour (SPEC section 7) -------------------------------------------------------------------------------
 
@@ -124,6 +149,12 @@ param recordingFormatType string = 'mp4'
 
 param recordingPauseOnStart bool = false
 
+@description('Bring your own storage: a container of the archive account that ACS records into (RECORDING_EXTERNAL_STORAGE_URL) with its system-assigned identity; the app verifies the files there. Empty: off. An existing ACS resource must have its system-assigned identity on.')
+param byosContainerName string = ''
+
+@description('The archive console: the client id of its Microsoft Entra app registration (docs/console.md). Empty: no built-in authentication, and the console refuses every caller in Azure.')
+param consoleAuthClientId string = ''
+
 @minValue(40)
 @maxValue(1000)
 @description('Flex Consumption maximum instance count (why 40: app/function.bicep).')
@@ -162,6 +193,8 @@ var functionAppName = 'func-${resourceToken}'
 var archiveContainerName = 'recordings'
 var controlContainerName = 'recording-control'
 var deadLetterContainerName = 'eventgrid-deadletter'
+var auditContainerName = 'recording-audit'
+var restrictStorageNetwork = storagePublicNetworkAccess == 'Restricted'
 var createCommunicationService = empty(existingCommunicationServiceName)
 var communicationServiceName = createCommunicationService ? 'acs-${resourceToken}' : existingCommunicationServiceName
 var communicationResourceGroupName = createCommunicationService || empty(existingCommunicationServiceResourceGroup)
@@ -212,6 +245,12 @@ module archive 'app/archive-storage.bicep' = {
     archiveContainerName: archiveContainerName
     controlContainerName: controlContainerName
     deadLetterContainerName: deadLetterContainerName
+    auditContainerName: auditContainerName
+    auditImmutabilityDays: auditImmutabilityDays
+    applyAuditImmutabilityPolicy: applyAuditImmutabilityPolicy
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
+    restrictPublicNetworkAccess: restrictStorageNetwork
+    allowedIpRanges: storageAllowedIpRanges
     softDeleteRetentionDays: softDeleteRetentionDays
     coolAfterDays: coolAfterDays
     coldAfterDays: coldAfterDays
@@ -220,6 +259,16 @@ module archive 'app/archive-storage.bicep' = {
     enableImmutability: enableImmutability
     applyImmutabilityPolicy: applyImmutabilityPolicy
     immutabilityPeriodDays: immutabilityPeriodDays
+  }
+}
+
+module network 'app/network.bicep' = if (restrictStorageNetwork) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: 'vnet-${resourceToken}'
+    location: location
+    tags: tags
   }
 }
 
@@ -239,6 +288,7 @@ module communication 'app/communication.bicep' = if (createCommunicationService)
     tags: tags
     dataLocation: acsDataLocation
     disableLocalAuth: acsDisableLocalAuth
+    systemAssignedIdentity: !empty(byosContainerName)
   }
 }
 
@@ -339,6 +389,29 @@ module app 'app/function.bicep' = {
     recordingChannelType: recordingChannelType
     recordingFormatType: recordingFormatType
     recordingPauseOnStart: recordingPauseOnStart
+    consoleAuthClientId: consoleAuthClientId
+    auditContainerName: archive.outputs.auditContainerName
+    recordingExternalStorageUrl: empty(byosContainerName) ? '' : '${archive.outputs.blobEndpoint}${byosContainerName}'
+    restrictPublicNetworkAccess: restrictStorageNetwork
+    allowedIpRanges: storageAllowedIpRanges
+    virtualNetworkSubnetId: restrictStorageNetwork ? network.outputs.appSubnetId : ''
+  }
+}
+
+// The app's ways to its storage once both accounts exist (network.bicep explains them).
+module storageEndpoints 'app/private-endpoints.bicep' = if (restrictStorageNetwork) {
+  name: 'storageEndpoints'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    nameSuffix: resourceToken
+    runtimeStorageAccountName: app.outputs.runtimeStorageAccountName
+    archiveStorageAccountName: archive.outputs.name
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
+    blobZoneId: network.outputs.blobZoneId
+    queueZoneId: network.outputs.queueZoneId
+    tableZoneId: network.outputs.tableZoneId
   }
 }
 
@@ -351,6 +424,19 @@ module app 'app/function.bicep' = {
 // and creating the definitions in preprovision would need this resource group (their assignable scope) before this
 // template creates it and would keep the definitions in two places. Should ARM still answer RoleDefinitionDoesNotExist
 // on a first `azd up`, run it again: every resource here is idempotent and the definitions exist by then.
+module byos 'app/byos.bicep' = if (!empty(byosContainerName)) {
+  name: 'byos'
+  scope: rg
+  params: {
+    archiveStorageAccountName: archive.outputs.name
+    containerName: byosContainerName
+    acsPrincipalId: createCommunicationService
+      ? communication.outputs.principalId
+      : existingCommunicationService.identity.principalId
+    appPrincipalId: appIdentity.outputs.principalId
+  }
+}
+
 module rbac 'app/rbac.bicep' = {
   name: 'roleAssignments'
   scope: rg
@@ -371,6 +457,7 @@ module rbac 'app/rbac.bicep' = {
     operatorPrincipalType: principalType
     archiveWriterRoleDefinitionId: customRoles.outputs.archiveWriterRoleDefinitionId
     queueWorkerRoleDefinitionId: customRoles.outputs.queueWorkerRoleDefinitionId
+    auditContainerName: archive.outputs.auditContainerName
   }
 }
 
@@ -385,6 +472,20 @@ module alerts 'app/alerts.bicep' = {
     systemTopicId: createSystemTopic ? systemTopic.outputs.id : existingSystemTopic.id
     alertEmailAddress: alertEmailAddress
     nearDeadlineHours: alertNearDeadlineHours
+  }
+}
+
+module archiveAlerts 'app/archive-alerts.bicep' = {
+  name: 'archiveAlerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    nameSuffix: resourceToken
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
+    archiveStorageAccountName: archive.outputs.name
+    appPrincipalId: appIdentity.outputs.principalId
+    actionGroupName: alerts.outputs.actionGroupName
   }
 }
 
@@ -424,6 +525,8 @@ output ARCHIVE_PLAIN_CONTAINER string = archive.outputs.plainArchiveContainerNam
 output ARCHIVE_IMMUTABILITY_ACTIVE bool = archive.outputs.immutabilityEnabled
 output CONTROL_CONTAINER string = archive.outputs.controlContainerName
 output DEAD_LETTER_CONTAINER string = archive.outputs.deadLetterContainerName
+// The audit container, for the operator CLI (`participant erase`, `hold`) and preprovision (its policy's lock state).
+output AUDIT_CONTAINER string = archive.outputs.auditContainerName
 // The queue, for the operator CLI (`status`, `retry`) run with `azd env get-values` as its environment.
 output ARCHIVE_QUEUE string = app.outputs.archiveQueueName
 output AzureWebJobsStorage__queueServiceUri string = 'https://${app.outputs.runtimeStorageAccountName}.queue.${environment().suffixes.storage}/'

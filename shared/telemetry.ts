@@ -105,6 +105,8 @@ export interface TelemetryEvents {
   RecordingStartFailed: { serverCallId: string; failureCode: string; retryable: boolean; error: string };
   /** A request to an HTTP endpoint was refused (bad signature, foreign topic, bad input). */
   RequestRejected: { endpoint: string; status: number; failureCode: string; reason: string };
+  /** A sender check is off for lack of a setting (logged once per process, when the first event arrives). */
+  SenderCheckOff: { check: string; setting: string; effect: string };
 }
 
 export type TelemetryName = keyof TelemetryEvents;
@@ -158,6 +160,7 @@ export const TELEMETRY_FIELDS: { [K in TelemetryName]: readonly (keyof Telemetry
   RecordingStopped: ['serverCallId', 'recordingId', 'trigger'],
   RecordingStartFailed: ['serverCallId', 'failureCode', 'retryable', 'error'],
   RequestRejected: ['endpoint', 'status', 'failureCode', 'reason'],
+  SenderCheckOff: ['check', 'setting', 'effect'],
 };
 
 /** Writes one telemetry line `Name {json}` at the given level. */

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { isRecordingKey, isSafeToken } from '../../shared/recording';
 import { BadInputError } from '../../shared/errors';
-import { auditBlobName, changeLegalHold, parseHoldTag } from '../../shared/participants';
+import { auditRecordPrefix, changeLegalHold, parseHoldTag } from '../../shared/participants';
 import { safeText } from '../../shared/text';
 import { UsageError, type Command, type CommandContext, type Flags } from './commandContext';
 
@@ -37,15 +37,18 @@ async function hold(
   if (recordingKey !== undefined && !isRecordingKey(recordingKey)) {
     throw new BadInputError('recordingKey is not a recording key of the archive', 'recordingKey');
   }
-  const record = await changeLegalHold(await ctx.stores(), {
+  const stores = await ctx.auditedStores();
+  const record = await changeLegalHold(stores, {
     action,
     tag,
     operator: safeText(flags.operator?.trim() || os.userInfo().username, 200),
+    operatorObjectId: await ctx.operatorObjectId(),
     reason: flags.reason?.trim() ? safeText(flags.reason.trim(), 1000) : null,
     callId,
     recordingKey,
   });
-  if (ctx.json) io.out(JSON.stringify({ auditBlob: auditBlobName(record.id), ...record }, null, 2));
+  const where = { auditContainer: stores.audit.containerName, auditPrefix: auditRecordPrefix(record.id) };
+  if (ctx.json) io.out(JSON.stringify({ ...where, ...record }, null, 2));
   else {
     for (const r of record.recordings) {
       const bad = r.blobs.filter((b) => b.outcome === 'failed').length;
@@ -57,7 +60,7 @@ async function hold(
         io.out('  still being archived: blobs written later are not held; run hold set again once it is complete');
       }
     }
-    io.out(`Audit record ${record.id} (${auditBlobName(record.id)}): ${record.status}.`);
+    io.out(`Audit record ${record.id} (${where.auditPrefix} in ${where.auditContainer}): ${record.status}.`);
   }
   return record.status === 'completed' ? 0 : 1;
 }

@@ -1,5 +1,5 @@
 import {
-  auditBlobName,
+  auditRecordPrefix,
   openErasures,
   planErasure,
   replanErasure,
@@ -11,7 +11,7 @@ import {
   type ErasureRecord,
   type ErasureRecording,
 } from '../../shared/participants';
-import { parseParticipantId, participantHash } from '../../shared/recording';
+import { parseParticipantId, participantHash, participantMarkerHashes } from '../../shared/recording';
 import { BadInputError } from '../../shared/errors';
 import { safeText } from '../../shared/text';
 import { confirm, UsageError, type Command, type CommandContext, type Flags } from './commandContext';
@@ -25,10 +25,12 @@ export const participantEraseCommand: Command = {
  * `participant erase <participantId> --reason "…" --operator NAME [--yes] [--all-participants] [--json]`
  * `participant erase --resume AUDIT_ID --operator NAME [--yes] [--json]`
  * Prints the plan, asks for confirmation (or takes --yes), writes the audit intent, erases, completes the record.
- * Re-running for a participant with an open erasure resumes that one, with its own reason and options. Exit 0 nothing
- * of the participant is left; 1 something is (shared, held, protected, still archiving, or a delete failed: the record
- * says which), or the confirmation was declined (nothing erased); 2 bad input, or no terminal to confirm on and no
- * --yes; 3 transient failure (the record stays open: resume it).
+ * Re-running for a participant with an open erasure resumes that one, with its own reason and options. The id is
+ * compared in its canonical form (GUIDs in lower case, phone numbers as E.164). Exit 0 nothing of the participant is
+ * left; 1 something is (shared, held, protected, still archiving, or a delete failed: the record says which), no
+ * recording was found for the id at all (recorded as `nothing-found`, never `completed`), or the confirmation was
+ * declined (nothing erased); 2 bad input, or no terminal to confirm on and no --yes; 3 transient failure (the record
+ * stays open: resume it).
  */
 async function participantErase(ctx: CommandContext, args: readonly string[], flags: Flags): Promise<number> {
   const { io } = ctx;
@@ -49,22 +51,40 @@ async function participantErase(ctx: CommandContext, args: readonly string[], fl
   const operator = requiredText(flags.operator, '--operator NAME', 'operator', 200);
   const allParticipants = flags['all-participants'] === true;
   const yes = flags.yes === true;
+  // NOTE: an id pasted from a ticket often carries spaces around it; they are never part of a raw id.
+  const participantId = id === undefined ? undefined : parseParticipantId(id.trim(), 'participantId');
   const request =
-    id === undefined
+    participantId === undefined
       ? null
       : {
-          hash: participantHash(parseParticipantId(id, 'participantId')),
+          hash: participantHash(participantId),
+          markerHashes: participantMarkerHashes(participantId),
           reason: requiredText(flags.reason, '--reason "…"', 'reason', 1000),
         };
-  const stores = await ctx.stores();
+  const stores = await ctx.auditedStores();
+  if (!stores.auditImmutable && ctx.config.storage.kind === 'identity') {
+    ctx.log.warn(
+      `the audit container ${stores.audit.containerName} has no version-level immutability: its records can be ` +
+        'rewritten or deleted (deploy it with infra/app/archive-storage.bicep)',
+    );
+  }
+  const operatorObjectId = await ctx.operatorObjectId();
   let resumeId = flags.resume;
   if (request) {
-    const { hash, reason } = request;
-    const open = await openErasures(stores.control, hash);
+    const { hash, markerHashes, reason } = request;
+    const open = await openErasures(stores, markerHashes);
     if (open.length === 0) {
-      const plan = await planErasure(stores, hash, { allParticipants });
-      return await proceed(ctx, stores, { hash, plan, operator, yes }, async () => {
-        const writer = await startErasure(stores, { hash, operator, reason, allParticipants, plan });
+      const plan = await planErasure(stores, hash, { allParticipants, markerHashes });
+      return await proceed(ctx, stores, { hash, plan, operator, operatorObjectId, yes }, async () => {
+        const writer = await startErasure(stores, {
+          hash,
+          markerHashes,
+          operator,
+          operatorObjectId,
+          reason,
+          allParticipants,
+          plan,
+        });
         return { writer, plan };
       });
     }
@@ -76,15 +96,18 @@ async function participantErase(ctx: CommandContext, args: readonly string[], fl
     (ctx.json ? io.err : io.out)(`Erasure ${resumeId} is already complete; nothing to resume.`);
     return report(ctx, writer.record);
   }
-  return await proceed(ctx, stores, { hash: writer.record.participantSha256, plan, operator, yes }, () =>
-    Promise.resolve({ writer, plan }),
+  return await proceed(
+    ctx,
+    stores,
+    { hash: writer.record.participantSha256, plan, operator, operatorObjectId, yes },
+    () => Promise.resolve({ writer, plan }),
   );
 }
 
 async function proceed(
   ctx: CommandContext,
   stores: ErasureStores,
-  input: { hash: string; plan: ErasureRecording[]; operator: string; yes: boolean },
+  input: { hash: string; plan: ErasureRecording[]; operator: string; operatorObjectId: string | null; yes: boolean },
   open: () => Promise<{ writer: Awaited<ReturnType<typeof startErasure>>; plan: ErasureRecording[] }>,
 ): Promise<number> {
   const { io } = ctx;
@@ -111,9 +134,10 @@ async function proceed(
     }
   }
   const { writer, plan } = await open();
-  say(`Audit record ${writer.record.id} (${auditBlobName(writer.record.id)}) written; erasing.`);
+  say(`Audit record ${writer.record.id} (${auditRecordPrefix(writer.record.id)}) written; erasing.`);
   const record = await runErasure(stores, writer, plan, {
     operator: input.operator,
+    operatorObjectId: input.operatorObjectId,
     onRecording: (r) => say(`  ${label(r.decision, r.outcome)} ${r.callId}/${r.recordingKey}  ${r.outcome}`),
   });
   return report(ctx, record);
@@ -122,14 +146,23 @@ async function proceed(
 function report(ctx: CommandContext, record: ErasureRecord): number {
   const { io } = ctx;
   const code = erasureExitCode(record.recordings);
+  if (record.status === 'nothing-found') {
+    io.err(
+      'participant erase: no recording found for this exact id, so nothing was erased. The id is compared in its ' +
+        'canonical form (GUIDs in lower case, phone numbers as E.164 with +); check it against your records, and if ' +
+        'the archive predates this version run `index rebuild` first. Audit record ' +
+        `${record.id} says so (nothing-found).`,
+    );
+  }
+  const where = { auditContainer: ctx.config.auditContainer, auditPrefix: auditRecordPrefix(record.id) };
   if (ctx.json) {
-    io.out(JSON.stringify({ auditBlob: auditBlobName(record.id), ...record }, null, 2));
+    io.out(JSON.stringify({ ...where, ...record }, null, 2));
     return code;
   }
   const left = record.recordings.filter((r) => r.outcome !== 'erased');
   io.out(
     `Erasure ${record.id}: ${record.status}. ${record.recordings.length - left.length} recording(s) erased, ` +
-      `${left.length} left. Audit record: ${auditBlobName(record.id)} in the control container.`,
+      `${left.length} left. Audit record: ${where.auditPrefix} in the audit container ${where.auditContainer}.`,
   );
   for (const r of left) io.out(`  NOT ERASED ${r.callId}/${r.recordingKey}: ${describe(r)}`);
   if (record.status === 'incomplete') {

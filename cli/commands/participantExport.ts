@@ -14,7 +14,8 @@ export const participantExportCommand: Command = { flags: ['out', 'zip', 'dry-ru
 async function participantExport(ctx: CommandContext, args: readonly string[], flags: Flags): Promise<number> {
   const { io } = ctx;
   if (args.length !== 1) throw new UsageError('participant export needs one participant id (quote it)');
-  const participantId = parseParticipantId(args[0], 'participantId');
+  // NOTE: an id pasted from a ticket often carries spaces around it; they are never part of a raw id.
+  const participantId = parseParticipantId(args[0]!.trim(), 'participantId');
   const dryRun = flags['dry-run'] === true;
   if (!dryRun && (flags.out === undefined) === (flags.zip === undefined)) {
     throw new UsageError('participant export needs exactly one of --out DIR or --zip FILE (or --dry-run to list only)');

@@ -15,6 +15,17 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
 // endpoints is authorized through actions on the resource itself (Microsoft.Communication/CommunicationServices/*).
 // This is the narrowest built-in role we found that carries them; "Contributor" would work too but also grants
 // every other resource action at this scope. Scoped to this one resource, never to the resource group.
+// Why no custom role with only what recording needs (start, stop, state, download): a custom role is made of actions
+// and data actions the provider publishes, and Microsoft.Communication publishes no data actions at all; its
+// operations (https://learn.microsoft.com/azure/role-based-access-control/permissions/integration#microsoftcommunication)
+// are control-plane ones: CommunicationServices/Read, Write, Delete, ListKeys/action, RegenerateKey/action,
+// LinkNotificationHub/action, EventGridFilters/*, EmailServices/*. Which of them the Call Automation data plane checks
+// for an Entra caller is not documented, so a role of "Read" alone cannot be promised to work; the owner role stays,
+// with the cost that the app's identity could also list or regenerate the keys (the app never does: it has no key
+// setting) or delete the resource. To try a narrower role: create a custom role with
+// Microsoft.Communication/CommunicationServices/Read only, assign it instead, restart the app, start a test recording;
+// a 401/403 logs AcsAccessDenied (alerted) and means the data plane wants more. If Microsoft publishes data actions,
+// list them in test/helpers/infra/sources.ts (MICROSOFT_COMMUNICATION_DATA_ACTIONS) and build the role from them.
 // NOT CONFIRMED by a Microsoft page for Call Automation; how to check it (README "Operating"):
 // - a wrong or missing role makes ACS answer 401 or 403 to a start (POST .../recordings) or a download;
 // - the app then logs `AcsAccessDenied {"operation":"start"|"download"|"delete","status":401|403,...}` (a start

@@ -88,6 +88,14 @@ var logAlerts = [
     query: loadTextContent('../monitoring/alert-acs-access-denied.kql')
     dimensions: ['operation', 'status']
   }
+  {
+    name: 'sender-check-off'
+    displayName: 'A sender check is off'
+    description: 'The app runs without ACS_RESOURCE_ID or ACS_IMMUTABLE_RESOURCE_ID (someone changed its settings): forged Event Grid events are obeyed, or every Call Automation callback is refused. Set them back (docs/security.md).'
+    severity: 1
+    query: loadTextContent('../monitoring/alert-sender-check-off.kql')
+    dimensions: ['check', 'setting']
+  }
 ]
 
 resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [

@@ -19,6 +19,28 @@ param controlContainerName string
 @description('Container Event Grid writes undeliverable events to.')
 param deadLetterContainerName string
 
+@description('Container of the erasure and legal-hold audit records (AUDIT_CONTAINER): version-level WORM; the app writes access records, never deletes.')
+param auditContainerName string
+
+@minValue(1)
+@maxValue(146000)
+@description('Days every audit record version stays immutable (version-level WORM of the audit container).')
+param auditImmutabilityDays int = 365
+
+// The same lock problem as the archive's WORM policy below: a LOCKED policy refuses every update but an extension,
+// so it is PUT only while infra/scripts/preprovision.* finds it unlocked (AUDIT_IMMUTABILITY_POLICY_APPLY).
+@description('Create or update the default immutability policy of the audit container. false once it is locked.')
+param applyAuditImmutabilityPolicy bool = true
+
+@description('Resource id of the Log Analytics workspace that receives the blob service\'s write logs (StorageBlobLogs).')
+param logAnalyticsWorkspaceId string
+
+@description('Deny public network access except the listed IP ranges and trusted Azure services (the Event Grid topic\'s dead letters); the app comes in through a private endpoint (network.bicep).')
+param restrictPublicNetworkAccess bool = false
+
+@description('With restrictPublicNetworkAccess: public IPv4 addresses or CIDR ranges allowed in (the operator CLI, azd hooks that read blobs).')
+param allowedIpRanges array = []
+
 @minValue(1)
 @maxValue(365)
 @description('Days a deleted blob or container can be restored (soft delete).')
@@ -37,7 +59,7 @@ param coldAfterDays int = 90
 param archiveTierAfterDays int = 0
 
 @minValue(0)
-@description('Delete previous blob versions (left by manifest and control-state rewrites) after this many days; 0 = keep.')
+@description('Delete previous versions of the control container\'s blobs (bookkeeping rewrites) after this many days; 0 = keep. Archive and audit versions are never expired.')
 param previousVersionRetentionDays int = 90
 
 // WORM (version-level immutability). `immutableStorageWithVersioning` can be set only when a container is CREATED
@@ -79,10 +101,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
+    // NOTE: 'Enabled' with a Deny firewall, never 'Disabled': the Event Grid topic writes dead letters here as a
+    // trusted Azure service (bypass AzureServices), which a disabled public endpoint would refuse too.
+    // https://learn.microsoft.com/azure/storage/common/storage-network-security#grant-access-to-trusted-azure-services
     publicNetworkAccess: 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: restrictPublicNetworkAccess ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
+      ipRules: restrictPublicNetworkAccess ? map(allowedIpRanges, cidr => { value: cidr, action: 'Allow' }) : []
     }
   }
 }
@@ -162,6 +188,53 @@ resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   name: deadLetterContainerName
   properties: {
     publicAccess: 'None'
+  }
+}
+
+// The audit container (AUDIT_CONTAINER): erasure and legal-hold records, written by the operator CLI only (the app has
+// no role here, rbac.bicep). Version-level WORM from its creation, always, whatever enableImmutability says: every
+// record state is its own blob, written create-only (If-None-Match: *), so nothing is ever overwritten and a
+// time-based policy on each version costs the tools nothing; nobody (the operator's Storage Blob Data Owner, a
+// compromised identity, lifecycle rules) can delete or rewrite a record before its versions expire. Chosen over
+// append blobs with allowProtectedAppendWrites (a container-level policy): with version-level immutability a
+// resumed erasure simply writes its next state, and a legal hold can be set on a single record version.
+// https://learn.microsoft.com/azure/storage/blobs/immutable-version-level-worm-policies
+resource auditContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: auditContainerName
+  properties: {
+    publicAccess: 'None'
+    immutableStorageWithVersioning: {
+      enabled: true
+    }
+  }
+}
+
+// Unlocked by the template, as the archive's: lock it once reviewed (az storage container immutability-policy lock);
+// preprovision then stops deploying it (AUDIT_IMMUTABILITY_POLICY_APPLY=false).
+resource auditRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = if (applyAuditImmutabilityPolicy) {
+  parent: auditContainer
+  name: 'default'
+  properties: {
+    immutabilityPeriodSinceCreationInDays: auditImmutabilityDays
+    allowProtectedAppendWrites: false
+  }
+}
+
+// The blob service's write logs go to Log Analytics (StorageBlobLogs), where the chunk-overwrite alert reads them
+// (archive-alerts.bicep). Writes only: reads are the bulk of the traffic and say nothing about tampering.
+// https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-storage-storageaccounts-blobservices-logs
+resource blobWriteLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'blob-write-logs'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'StorageWrite'
+        enabled: true
+      }
+    ]
   }
 }
 
@@ -249,9 +322,12 @@ var archiveTierRules = archiveTierAfterDays > 0
     ]
   : []
 
-// Previous versions are what manifest and control-state rewrites leave behind. NOTE: under WORM a version cannot be
-// deleted before it expires; keep previousVersionRetentionDays >= immutabilityPeriodDays, or the rule just fails on
-// protected versions (harmlessly) until they expire.
+// Previous versions of the control container's bookkeeping (markers, leases, call records rewritten all the time).
+// NOT the archive containers: there a previous version is what is left of a chunk someone overwrote (the app's role
+// has blobs/write, and WORM is off by default), and expiring it would complete the destruction 90 days later. Filters
+// match name prefixes only, and a manifest shares its folder with its chunks, so no filter can expire manifest versions
+// and spare chunk versions: manifest versions (a few KB each, one per rewrite) are kept too, costing a few hundred KB
+// per recording. Never the audit container either: its records are immutable, and kept whole.
 var versionRules = previousVersionRetentionDays > 0
   ? [
       {
@@ -261,7 +337,7 @@ var versionRules = previousVersionRetentionDays > 0
         definition: {
           filters: {
             blobTypes: ['blockBlob']
-            prefixMatch: concat(archivePrefixes, ['${controlContainerName}/'])
+            prefixMatch: ['${controlContainerName}/']
           }
           actions: {
             version: {
@@ -275,9 +351,37 @@ var versionRules = previousVersionRetentionDays > 0
     ]
   : []
 
-var lifecycleRules = concat(onlineTierRules, archiveTierRules, versionRules)
+// The SHA-256 of each Call Automation callback token the app accepted (replay protection): a token lives 5 minutes,
+// so a day is ample; the base blob and the version its deletion leaves go together.
+var callbackTokenRules = [
+  {
+    name: 'expireCallbackTokens'
+    enabled: true
+    type: 'Lifecycle'
+    definition: {
+      filters: {
+        blobTypes: ['blockBlob']
+        prefixMatch: ['${controlContainerName}/callback-tokens/']
+      }
+      actions: {
+        baseBlob: {
+          delete: {
+            daysAfterModificationGreaterThan: 1
+          }
+        }
+        version: {
+          delete: {
+            daysAfterCreationGreaterThan: 1
+          }
+        }
+      }
+    }
+  }
+]
 
-resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = if (!empty(lifecycleRules)) {
+var lifecycleRules = concat(onlineTierRules, archiveTierRules, versionRules, callbackTokenRules)
+
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: storage
   name: 'default'
   properties: {
@@ -303,3 +407,4 @@ output plainArchiveContainerName string = archiveContainer.name
 output immutabilityEnabled bool = enableImmutability
 output controlContainerName string = controlContainer.name
 output deadLetterContainerName string = deadLetterContainer.name
+output auditContainerName string = auditContainer.name

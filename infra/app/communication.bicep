@@ -9,11 +9,17 @@ param dataLocation string
 @description('Turn off the resource\'s access keys: every caller must use Microsoft Entra ID (the app does).')
 param disableLocalAuth bool = true
 
+@description('Give the resource a system-assigned identity (bring your own storage: ACS writes recordings with it).')
+param systemAssignedIdentity bool = false
+
 resource communicationService 'Microsoft.Communication/communicationServices@2025-05-01' = {
   name: name
   // NOTE: ACS is a global resource; only dataLocation pins where its data lives.
   location: 'global'
   tags: tags
+  identity: {
+    type: systemAssignedIdentity ? 'SystemAssigned' : 'None'
+  }
   properties: {
     dataLocation: dataLocation
     // NOTE: the app never uses the keys (ACS_ENDPOINT + managed identity). Other software that still needs a
@@ -23,3 +29,4 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
 }
 
 output name string = communicationService.name
+output principalId string = systemAssignedIdentity ? communicationService.identity.principalId : ''

@@ -86,6 +86,12 @@ param recordingFormatType string = 'mp4'
 
 param recordingPauseOnStart bool = false
 
+@description('Bring your own storage: the container URL GA starts ask ACS to record into; empty: off.')
+param recordingExternalStorageUrl string = ''
+
+@description('The audit container (AUDIT_CONTAINER): the archive console writes its access records there.')
+param auditContainerName string = 'recording-audit'
+
 @description('ARM id of the Communication Services resource: events from any other topic are refused (ACS_RESOURCE_ID).')
 param acsResourceId string
 
@@ -110,6 +116,15 @@ param deadlineGraceHours int = 1
 @secure()
 @description('The RECORDING_STATE_CALLBACK_URL the app has now (it carries a function key; never output), or empty.')
 param recordingStateCallbackUrl string = ''
+
+@description('Deny public network access to the runtime account except the listed IP ranges and trusted services; the app then reaches it through private endpoints (network.bicep, private-endpoints.bicep).')
+param restrictPublicNetworkAccess bool = false
+
+@description('With restrictPublicNetworkAccess: public IPv4 addresses or CIDR ranges allowed into the runtime account (the operator CLI\'s `status`, `retry`).')
+param allowedIpRanges array = []
+
+@description('Subnet the app joins (virtual network integration, delegated to Microsoft.App/environments); empty for none.')
+param virtualNetworkSubnetId string = ''
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: identityName
@@ -136,10 +151,12 @@ resource runtimeStorage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
+    // NOTE: a Deny firewall rather than a disabled public endpoint, as for the archive account (archive-storage.bicep).
     publicNetworkAccess: 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: restrictPublicNetworkAccess ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
+      ipRules: restrictPublicNetworkAccess ? map(allowedIpRanges, cidr => { value: cidr, action: 'Allow' }) : []
     }
   }
 }
@@ -190,6 +207,9 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
 }
 
+@description('Client id of the Microsoft Entra app registration that signs reviewers into the archive console (docs/console.md); empty: no App Service authentication, and the console refuses everyone.')
+param consoleAuthClientId string = ''
+
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
@@ -205,6 +225,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Outbound through the app's subnet when the storage accounts only take private traffic (network.bicep).
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
     }
@@ -261,13 +283,14 @@ var appSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
   // DefaultAzureCredential (ACS and archive) picks the user-assigned identity by this client id.
   AZURE_CLIENT_ID: identity.properties.clientId
-  // The product (SPEC section 7).
+  // The product's settings (docs/settings.md).
   ACS_ENDPOINT: acsEndpoint
   ACS_RECORDING_API: acsRecordingApi
   ACS_DOWNLOAD_HOSTS: acsDownloadHosts
   ARCHIVE_STORAGE_URL: archiveStorageUrl
   ARCHIVE_CONTAINER: archiveContainerName
   CONTROL_CONTAINER: controlContainerName
+  AUDIT_CONTAINER: auditContainerName
   // Carries the recordingState function's OWN key (never the host's default or master key): ACS calls this URL, and
   // recordingState is authLevel function. Set by postdeploy (callback-url.bicep), carried over here (see the param).
   RECORDING_STATE_CALLBACK_URL: recordingStateCallbackUrl
@@ -285,10 +308,31 @@ var appSettings = {
   RECORDING_PAUSE_ON_START: recordingPauseOnStart ? 'true' : 'false'
 }
 
+// Bring your own storage, only when a container is given (an empty setting would be read as unset anyway).
+var byosSettings = empty(recordingExternalStorageUrl) ? {} : { RECORDING_EXTERNAL_STORAGE_URL: recordingExternalStorageUrl }
+
+// No publishing with a user name and password (FTP, or the SCM site's basic auth): azd deploys with Microsoft Entra ID,
+// and a leaked publishing profile would otherwise replace the code. https://learn.microsoft.com/azure/app-service/configure-basic-auth-disable
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
 resource appSettingsConfig 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: appSettings
+  properties: union(appSettings, byosSettings)
 }
 
 output name string = functionApp.name
@@ -297,3 +341,35 @@ output defaultHostName string = functionApp.properties.defaultHostName
 output runtimeStorageAccountName string = runtimeStorage.name
 output archiveQueueName string = archiveQueue.name
 output poisonQueueName string = poisonQueue.name
+
+// App Service authentication (Microsoft Entra ID) for the archive console: it signs reviewers in and passes their
+// principal (x-ms-client-principal, app roles included) to the app, and strips that header from every other request.
+// Anonymous requests still reach the app: Event Grid, ACS callbacks and the key-protected APIs carry no Entra token;
+// the console's API itself refuses (403) any request without a principal holding its app role.
+resource consoleAuth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(consoleAuthClientId)) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: consoleAuthClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [consoleAuthClientId, 'api://${consoleAuthClientId}']
+        }
+      }
+    }
+    login: {
+      // No token store: the console needs the signed-in principal only, never the user's tokens.
+      tokenStore: { enabled: false }
+    }
+  }
+}

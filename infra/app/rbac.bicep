@@ -41,7 +41,11 @@ param archiveWriterRoleDefinitionId string
 @description('Custom role "queue worker" (custom-roles.bicep).')
 param queueWorkerRoleDefinitionId string
 
+@description('The audit container (AUDIT_CONTAINER), where the archive console writes its access records.')
+param auditContainerName string
+
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var storageBlobDelegator = 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
 var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var storageQueueDataMessageSender = 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
@@ -84,6 +88,11 @@ resource archiveContainer 'Microsoft.Storage/storageAccounts/blobServices/contai
 resource controlContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
   parent: archiveBlobService
   name: controlContainerName
+}
+
+resource auditContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: archiveBlobService
+  name: auditContainerName
 }
 
 resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
@@ -162,6 +171,20 @@ resource appArchiveContainer 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }
 
+// App -> the audit container, the custom archive writer role. WHY: the archive console writes an access record (who
+// played or verified which recording, when, from where) before it issues a SAS, create-only. The role reads and
+// writes but cannot delete, tag or touch immutability; the container's version-level policy keeps every version of
+// what is written, so not even a rewrite can remove a record.
+resource appAuditContainer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(auditContainer.id, appPrincipalId, archiveWriterRoleDefinitionId)
+  scope: auditContainer
+  properties: {
+    roleDefinitionId: archiveWriterRoleDefinitionId
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 // App -> the control container only, Storage Blob Data Contributor. WHY: pending markers, chunk leases, call
 // records, participant index and audit records are written, leased, rewritten and deleted; this container is outside
 // every immutability policy. Contributor, not Owner: no tags, no ACLs.
@@ -170,6 +193,20 @@ resource appControlContainer 'Microsoft.Authorization/roleAssignments@2022-04-01
   scope: controlContainer
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// App -> archive account, Storage Blob Delegator. WHY: the archive console hands the browser a 5-minute, read-only,
+// single-blob user-delegation SAS for the chunk it plays (the account accepts no keys, so no other SAS exists). The
+// role only lets the app ask for a delegation key; what a SAS can do is capped by the app's own data role (read on
+// the archive container, above).
+resource appArchiveDelegator 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(archiveStorage.id, appPrincipalId, storageBlobDelegator)
+  scope: archiveStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDelegator)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -210,7 +247,10 @@ resource topicDeadLetter 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
 // role on every container of the account: reading manifests, chunks and dead letters, rewriting manifests (redrive),
 // deleting erased recordings and index markers, writing audit records; and, beyond Contributor, blob index tags
 // (tags/write: `archiveTier=allowed`, which the offline-tier lifecycle rule needs) and legal holds (blobs/* covers
-// the immutableStorage actions). Owner is the narrowest built-in role with tags/write.
+// the immutableStorage actions). Owner is the narrowest built-in role with tags/write. It covers the audit container
+// too, where the CLI writes erasure and hold records create-only; its immutability policy keeps even this role from
+// deleting or rewriting them. The app writes only the console's access records there, with the archive writer role
+// (no delete; appAuditContainer above).
 resource operatorArchiveBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
   name: guid(archiveStorage.id, operatorPrincipalId, storageBlobDataOwner)
   scope: archiveStorage

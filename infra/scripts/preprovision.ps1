@@ -1,8 +1,10 @@
 #!/usr/bin/env pwsh
 # azd preprovision hook (Windows). Same logic as preprovision.sh: sets ARCHIVER_CODE_DEPLOYED (the provisioning then
-# carries the current RECORDING_STATE_CALLBACK_URL over) and ARCHIVE_IMMUTABILITY_POLICY_APPLY (false once the WORM
-# policy is locked: a locked policy refuses every update except extending it); refuses the WORM changes that would
-# silently weaken the archive, and an existing Event Grid system topic without a system-assigned identity.
+# carries the current RECORDING_STATE_CALLBACK_URL over), ARCHIVE_IMMUTABILITY_POLICY_APPLY and
+# AUDIT_IMMUTABILITY_POLICY_APPLY (false once the WORM or audit policy is locked: a locked policy refuses every update
+# except extending it); refuses the WORM changes that would silently weaken the archive, and an existing Event Grid
+# system topic without a system-assigned identity. ARCHIVE_IMMUTABILITY_ENABLED has no default: azd asks for it on a
+# new environment and keeps the answer in its config (infra.parameters.enableImmutability), read here.
 # Every Azure CLI call names the subscription azd deploys to (AZURE_SUBSCRIPTION_ID), and a call that fails stops the
 # provisioning with its message: a failure is never read as "nothing there". Needs the Azure CLI, signed in.
 $ErrorActionPreference = 'Stop'
@@ -47,8 +49,16 @@ try {
   $plainContainer = if ($env:ARCHIVE_PLAIN_CONTAINER) { $env:ARCHIVE_PLAIN_CONTAINER } else { 'recordings' }
   # app/archive-storage.bicep: immutableArchiveContainerName = '<plain>-worm'
   $wormContainer = "$plainContainer-worm"
-  $worm = ($env:ARCHIVE_IMMUTABILITY_ENABLED -eq 'true')
+  $auditContainer = if ($env:AUDIT_CONTAINER) { $env:AUDIT_CONTAINER } else { 'recording-audit' }
   $apply = if ($env:ARCHIVE_IMMUTABILITY_POLICY_APPLY) { $env:ARCHIVE_IMMUTABILITY_POLICY_APPLY } else { 'true' }
+  $auditApply = if ($env:AUDIT_IMMUTABILITY_POLICY_APPLY) { $env:AUDIT_IMMUTABILITY_POLICY_APPLY } else { 'true' }
+  # WORM on or off: the environment value, else the answer azd kept when it asked; '' (unknown) is never "off".
+  $wormSetting = "$($env:ARCHIVE_IMMUTABILITY_ENABLED)".Trim()
+  if (-not $wormSetting) {
+    $stored = azd env config get infra.parameters.enableImmutability --environment $env:AZURE_ENV_NAME 2> $null
+    $wormSetting = if ($LASTEXITCODE -eq 0) { ("$stored" -replace '["\s]', '') } else { '' }
+  }
+  $worm = ($wormSetting -eq 'true')
 
   # Values of an earlier provisioning: absent on the first one, stale after `azd down` (the group is gone then).
   $rgExists = $false
@@ -73,10 +83,20 @@ try {
 
   # 2. WORM: "<version-level immutability enabled> <policy state>" of the WORM container, '' when it does not exist.
   $state = ''
+  $auditState = ''
   if ($rgExists -and $account) {
     $found = az storage account list --resource-group $rg --subscription $sub --query "[?name=='$account'].name" --output tsv 2> $errFile
     Assert-AzSucceeded "listing the storage accounts of '$rg'"
     if ("$found".Trim()) {
+      $foundAudit = az storage container-rm list --storage-account $account --resource-group $rg --subscription $sub `
+        --query "[?name=='$auditContainer'].name" --output tsv 2> $errFile
+      Assert-AzSucceeded "listing the containers of '$account'"
+      if ("$foundAudit".Trim()) {
+        $auditState = az storage container-rm show --storage-account $account --resource-group $rg --name $auditContainer `
+          --subscription $sub --query "to_string(immutabilityPolicy.state || 'None')" --output tsv 2> $errFile
+        Assert-AzSucceeded "reading the immutability of '$auditContainer' in '$account'"
+        $auditState = "$auditState".Trim()
+      }
       $found = az storage container-rm list --storage-account $account --resource-group $rg --subscription $sub `
         --query "[?name=='$wormContainer'].name" --output tsv 2> $errFile
       Assert-AzSucceeded "listing the containers of '$account'"
@@ -91,7 +111,21 @@ try {
     }
   }
 
-  if ($worm) {
+  if ($auditState -eq 'Locked') {
+    $auditApply = 'false'
+    Write-Host "preprovision: the immutability policy of the audit container '$auditContainer' is locked: not deploying it again."
+  }
+
+  if (-not $wormSetting) {
+    if ($state -like 'true *') {
+      throw ("preprovision: refusing: WORM is on for this environment ('$wormContainer' exists with version-level immutability), " +
+        'but ARCHIVE_IMMUTABILITY_ENABLED is not set, so the provisioning could turn it off. Say so explicitly: ' +
+        "azd env set ARCHIVE_IMMUTABILITY_ENABLED true --environment $($env:AZURE_ENV_NAME)")
+    }
+    Write-Host 'preprovision: ARCHIVE_IMMUTABILITY_ENABLED is not set: azd asks for it next (enableImmutability).'
+    Write-Host '  true is recommended for production: without WORM the app''s role can overwrite an archived chunk'
+    Write-Host "  (README `"WORM`"). Answering false keeps recordings in '$plainContainer', unprotected."
+  } elseif ($worm) {
     if ($state -eq '') {
       Write-Host "preprovision: WORM on: recordings are archived into the container '$wormContainer', created with version-level"
       Write-Host "  immutability (it can only be set when a container is created). Anything already archived in '$plainContainer'"
@@ -138,6 +172,7 @@ try {
 
   Set-AzdValue 'ARCHIVER_CODE_DEPLOYED' $codeDeployed
   Set-AzdValue 'ARCHIVE_IMMUTABILITY_POLICY_APPLY' $apply
+  Set-AzdValue 'AUDIT_IMMUTABILITY_POLICY_APPLY' $auditApply
 } finally {
   Remove-Item -LiteralPath $errFile -ErrorAction SilentlyContinue
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env sh
-# azd preprovision hook: reads what already runs in Azure and sets the two parameters main.bicep cannot find out by
+# azd preprovision hook: reads what already runs in Azure and sets the parameters main.bicep cannot find out by
 # itself (azd reloads the environment after a hook, so main.parameters.json sees them):
 #   ARCHIVER_CODE_DEPLOYED            true when the function app already runs the code: the provisioning then carries
 #                                     the current RECORDING_STATE_CALLBACK_URL over (main.bicep).
 #   ARCHIVE_IMMUTABILITY_POLICY_APPLY false once the WORM container's immutability policy is LOCKED: a locked policy
 #                                     refuses every update except extending it, so it must not be PUT again.
+#   AUDIT_IMMUTABILITY_POLICY_APPLY   the same for the audit container's policy (the audit container is always WORM).
+# WORM itself (ARCHIVE_IMMUTABILITY_ENABLED) has no default: azd asks for it on a new environment, after this hook,
+# and keeps the answer in the environment's config (infra.parameters.enableImmutability), where this hook reads it.
 # It refuses, with the reason, the WORM changes that would silently weaken the archive, and an existing Event Grid
 # system topic without the system-assigned identity main.bicep needs. On the very first provisioning nothing exists
 # yet and both parameters keep their defaults. `azd provision --preview` (infra/scripts/whatif.sh) runs it too.
@@ -53,8 +56,17 @@ account="${ARCHIVE_STORAGE_ACCOUNT_NAME:-}"
 plain_container="${ARCHIVE_PLAIN_CONTAINER:-recordings}"
 # app/archive-storage.bicep: immutableArchiveContainerName = '<plain>-worm'
 worm_container="${plain_container}-worm"
-worm="${ARCHIVE_IMMUTABILITY_ENABLED:-false}"
+audit_container="${AUDIT_CONTAINER:-recording-audit}"
 apply="${ARCHIVE_IMMUTABILITY_POLICY_APPLY:-true}"
+audit_apply="${AUDIT_IMMUTABILITY_POLICY_APPLY:-true}"
+
+# WORM on or off: the environment value, else the answer azd kept when it asked (it asks when neither is there).
+# `azd env config get` fails when nothing is stored: then it is unknown (''), which is never read as "off".
+worm="${ARCHIVE_IMMUTABILITY_ENABLED:-}"
+if [ -z "$worm" ]; then
+  worm="$(azd env config get infra.parameters.enableImmutability --environment "$AZURE_ENV_NAME" 2>/dev/null | tr -d '"[:space:]')" ||
+    worm=""
+fi
 
 # Values of an earlier provisioning: absent on the first one, stale after `azd down` (the group is gone then).
 rg_exists=false
@@ -76,12 +88,23 @@ if [ "$rg_exists" = true ] && [ -n "$app" ]; then
   fi
 fi
 
-# 2. WORM: "<version-level immutability enabled> <policy state>" of the WORM container, '' when it does not exist.
+# 2. WORM: "<version-level immutability enabled> <policy state>" of the WORM container, '' when it does not exist;
+# and the policy state of the audit container ('' when it does not exist).
 state=""
+audit_state=""
 if [ "$rg_exists" = true ] && [ -n "$account" ]; then
   found="$(az storage account list --resource-group "$rg" --subscription "$AZURE_SUBSCRIPTION_ID" \
     --query "[?name=='$account'].name" --output tsv 2>"$err")" || fail "listing the storage accounts of '$rg'"
   if [ -n "$found" ]; then
+    found_audit="$(az storage container-rm list --storage-account "$account" --resource-group "$rg" \
+      --subscription "$AZURE_SUBSCRIPTION_ID" --query "[?name=='$audit_container'].name" --output tsv 2>"$err")" ||
+      fail "listing the containers of '$account'"
+    if [ -n "$found_audit" ]; then
+      audit_state="$(az storage container-rm show --storage-account "$account" --resource-group "$rg" \
+        --name "$audit_container" --subscription "$AZURE_SUBSCRIPTION_ID" \
+        --query "to_string(immutabilityPolicy.state || 'None')" --output tsv 2>"$err")" ||
+        fail "reading the immutability of '$audit_container' in '$account'"
+    fi
     found="$(az storage container-rm list --storage-account "$account" --resource-group "$rg" \
       --subscription "$AZURE_SUBSCRIPTION_ID" --query "[?name=='$worm_container'].name" --output tsv 2>"$err")" ||
       fail "listing the containers of '$account'"
@@ -94,7 +117,24 @@ if [ "$rg_exists" = true ] && [ -n "$account" ]; then
   fi
 fi
 
-if [ "$worm" = "true" ]; then
+if [ "$audit_state" = "Locked" ]; then
+  audit_apply=false
+  echo "preprovision: the immutability policy of the audit container '$audit_container' is locked: not deploying it again."
+fi
+
+if [ -z "$worm" ]; then
+  case "$state" in
+    true\ *)
+      echo "preprovision: refusing: WORM is on for this environment ('$worm_container' exists with version-level immutability)," >&2
+      echo "  but ARCHIVE_IMMUTABILITY_ENABLED is not set, so the provisioning could turn it off. Say so explicitly:" >&2
+      echo "  azd env set ARCHIVE_IMMUTABILITY_ENABLED true --environment $AZURE_ENV_NAME" >&2
+      exit 1
+      ;;
+  esac
+  echo "preprovision: ARCHIVE_IMMUTABILITY_ENABLED is not set: azd asks for it next (enableImmutability)."
+  echo "  true is recommended for production: without WORM the app's role can overwrite an archived chunk"
+  echo "  (README \"WORM\"). Answering false keeps recordings in '$plain_container', unprotected."
+elif [ "$worm" = "true" ]; then
   case "$state" in
     "")
       echo "preprovision: WORM on: recordings are archived into the container '$worm_container', created with version-level"
@@ -159,3 +199,4 @@ fi
 
 set_env ARCHIVER_CODE_DEPLOYED "$code_deployed"
 set_env ARCHIVE_IMMUTABILITY_POLICY_APPLY "$apply"
+set_env AUDIT_IMMUTABILITY_POLICY_APPLY "$audit_apply"

@@ -48,6 +48,11 @@ export function parseHttpsUrl(setting: string, raw: string, options: { bare: boo
   return url;
 }
 
+/** A service endpoint URL setting: https (or http on loopback), bare, ending with '/'. */
+export function parseServiceUrl(setting: string, raw: string): URL {
+  return parseHttpsUrl(setting, raw, { bare: true });
+}
+
 export function readOptionalUrl(env: Env, name: SettingName): URL | null {
   const raw = value(env, name);
   return raw ? parseHttpsUrl(name, raw, { bare: false }) : null;

@@ -1,6 +1,9 @@
 import { ConfigError } from '../errors';
+import { readAcs, readHostList } from './acs';
+import { readRecording } from './recording';
+import { readAuditContainer } from './audit';
 import {
-  parseHttpsUrl,
+  parseServiceUrl,
   readBoolean,
   readContainer,
   readEnum,
@@ -11,17 +14,12 @@ import {
   type Env,
 } from './env';
 import {
-  DEFAULT_ACS_API_VERSION,
   DEFAULT_ARCHIVE_QUEUE,
   DEFAULT_CALLBACK_OPENID_CONFIG_URL,
   DEFAULT_DOWNLOAD_HOSTS,
-  RECORDING_COMBINATIONS,
-  type AcsAuthSettings,
-  type AcsSettings,
   type Config,
   type QueueSettings,
   type QueueStorageSettings,
-  type RecordingOptions,
   type SenderSettings,
   type StorageSettings,
 } from './settings';
@@ -35,6 +33,7 @@ export function loadConfig(env: Env = process.env): Config {
     storage: readStorage(env),
     archiveContainer: readContainer(env, 'ARCHIVE_CONTAINER', 'recordings'),
     controlContainer: readContainer(env, 'CONTROL_CONTAINER', 'recording-control'),
+    auditContainer: readAuditContainer(env),
     recordingStateCallbackUrl: readOptionalUrl(env, 'RECORDING_STATE_CALLBACK_URL'),
     retentionHours: readNumber(env, 'RECORDING_RETENTION_HOURS', 24, { min: 0.0001, max: 24 * 365 }),
     deadlineWarningHours: readNumber(env, 'ARCHIVE_DEADLINE_WARNING_HOURS', 6, { min: 0, max: 24 * 365 }),
@@ -67,34 +66,6 @@ export function archiveQueueName(env: Env = process.env): string {
   return name;
 }
 
-function readRecording(env: Env): RecordingOptions {
-  const recording: RecordingOptions = {
-    contentType: readEnum(env, 'RECORDING_CONTENT_TYPE', ['audio', 'audioVideo'], 'audioVideo'),
-    channelType: readEnum(env, 'RECORDING_CHANNEL_TYPE', ['mixed', 'unmixed'], 'mixed'),
-    formatType: readEnum(env, 'RECORDING_FORMAT_TYPE', ['wav', 'mp3', 'mp4'], 'mp4'),
-    pauseOnStart: readBoolean(env, 'RECORDING_PAUSE_ON_START', false),
-  };
-  const allowed = RECORDING_COMBINATIONS.some(
-    ([content, channel, format]) =>
-      content === recording.contentType && channel === recording.channelType && format === recording.formatType,
-  );
-  if (!allowed) {
-    const setting =
-      value(env, 'RECORDING_FORMAT_TYPE') !== undefined
-        ? 'RECORDING_FORMAT_TYPE'
-        : value(env, 'RECORDING_CHANNEL_TYPE') !== undefined
-          ? 'RECORDING_CHANNEL_TYPE'
-          : 'RECORDING_CONTENT_TYPE';
-    throw new ConfigError(
-      setting,
-      `ACS does not record ${recording.contentType} ${recording.channelType} ${recording.formatType}; ` +
-        `set RECORDING_CONTENT_TYPE, RECORDING_CHANNEL_TYPE and RECORDING_FORMAT_TYPE to one of: ` +
-        RECORDING_COMBINATIONS.map((c) => c.join(' ')).join(', '),
-    );
-  }
-  return recording;
-}
-
 function readSenders(env: Env): SenderSettings {
   const resourceId = value(env, 'ACS_RESOURCE_ID');
   if (
@@ -119,6 +90,7 @@ function readSenders(env: Env): SenderSettings {
     acsResourceId: resourceId?.toLowerCase() ?? null,
     acsImmutableResourceId: immutableId?.toLowerCase() ?? null,
     callbackOpenIdConfigUrl: readUrl(env, 'ACS_CALLBACK_OPENID_CONFIG_URL', DEFAULT_CALLBACK_OPENID_CONFIG_URL),
+    callbackAuth: readEnum(env, 'ACS_CALLBACK_AUTH', ['jwt', 'none'], 'jwt'),
   };
 }
 
@@ -137,7 +109,7 @@ function readQueueStorage(env: Env): QueueStorageSettings | null {
   const clientId = value(env, 'AzureWebJobsStorage__clientId') ?? null;
   const serviceUri = value(env, 'AzureWebJobsStorage__queueServiceUri');
   if (serviceUri)
-    return { kind: 'identity', url: serviceUrl('AzureWebJobsStorage__queueServiceUri', serviceUri), clientId };
+    return { kind: 'identity', url: parseServiceUrl('AzureWebJobsStorage__queueServiceUri', serviceUri), clientId };
   const account = value(env, 'AzureWebJobsStorage__accountName');
   if (account) {
     if (!/^[a-z0-9]{3,24}$/.test(account))
@@ -155,55 +127,16 @@ export function getConfig(): Config {
   return cached;
 }
 
-function readAcs(env: Env): AcsSettings {
-  const connectionString = value(env, 'ACS_CONNECTION_STRING');
-  const endpointSetting = value(env, 'ACS_ENDPOINT');
-  let endpoint: URL;
-  let auth: AcsAuthSettings;
-  if (connectionString) {
-    const parsed = parseAcsConnectionString(connectionString);
-    endpoint = parsed.endpoint;
-    auth = { kind: 'key', accessKey: parsed.accessKey };
-  } else if (endpointSetting) {
-    endpoint = serviceUrl('ACS_ENDPOINT', endpointSetting);
-    auth = { kind: 'identity' };
-  } else {
-    throw new ConfigError(
-      'ACS_CONNECTION_STRING',
-      'set ACS_CONNECTION_STRING (endpoint=...;accesskey=...) or ACS_ENDPOINT (managed identity); neither is set',
-    );
-  }
-  return {
-    endpoint,
-    auth,
-    dialect: readEnum(env, 'ACS_RECORDING_API', ['calling', 'conversations'], 'calling'),
-    apiVersion: readApiVersion(env),
-  };
-}
-
-/** Parses `endpoint=https://NAME.communication.azure.com/;accesskey=KEY` (keys case-insensitive). */
-export function parseAcsConnectionString(connectionString: string): { endpoint: URL; accessKey: Buffer } {
-  const parts = new Map<string, string>();
-  for (const part of connectionString.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    parts.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
-  }
-  const endpoint = parts.get('endpoint');
-  const key = parts.get('accesskey');
-  if (!endpoint || !key) {
-    throw new ConfigError(
-      'ACS_CONNECTION_STRING',
-      'expected the form endpoint=https://NAME.communication.azure.com/;accesskey=KEY',
-    );
-  }
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key)) {
-    throw new ConfigError('ACS_CONNECTION_STRING', "accesskey is not base64 (copy it from the resource's Keys page)");
-  }
-  return { endpoint: serviceUrl('ACS_CONNECTION_STRING', endpoint), accessKey: Buffer.from(key, 'base64') };
-}
-
 function readStorage(env: Env): StorageSettings {
+  // Unset stays undefined (storage.ts then uses undici), so a config without it reads as before.
+  const httpClient =
+    value(env, 'ARCHIVE_STORAGE_HTTP_CLIENT') === undefined
+      ? undefined
+      : readEnum(env, 'ARCHIVE_STORAGE_HTTP_CLIENT', ['undici', 'sdk'], 'undici');
+  return { ...readStorageAccount(env), httpClient };
+}
+
+function readStorageAccount(env: Env): StorageSettings {
   const connectionString = value(env, 'ARCHIVE_STORAGE_CONNECTION_STRING');
   if (connectionString) {
     if (!/(AccountName=|BlobEndpoint=|UseDevelopmentStorage=true)/i.test(connectionString)) {
@@ -215,34 +148,9 @@ function readStorage(env: Env): StorageSettings {
     return { kind: 'connectionString', connectionString };
   }
   const url = value(env, 'ARCHIVE_STORAGE_URL');
-  if (url) return { kind: 'identity', url: serviceUrl('ARCHIVE_STORAGE_URL', url) };
+  if (url) return { kind: 'identity', url: parseServiceUrl('ARCHIVE_STORAGE_URL', url) };
   throw new ConfigError(
     'ARCHIVE_STORAGE_URL',
     'set ARCHIVE_STORAGE_URL (managed identity) or ARCHIVE_STORAGE_CONNECTION_STRING; neither is set',
   );
-}
-
-function readHostList(env: Env): string[] {
-  const raw = value(env, 'ACS_DOWNLOAD_HOSTS');
-  if (!raw) return [];
-  return raw.split(',').map((entry) => {
-    const host = entry.trim().toLowerCase();
-    if (!/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host)) {
-      throw new ConfigError('ACS_DOWNLOAD_HOSTS', `"${entry.trim()}" is not a host name or *.suffix pattern`);
-    }
-    return host;
-  });
-}
-
-function readApiVersion(env: Env): string {
-  const version = value(env, 'ACS_API_VERSION') ?? DEFAULT_ACS_API_VERSION;
-  if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(version)) {
-    throw new ConfigError('ACS_API_VERSION', `"${version}" is not an api-version like ${DEFAULT_ACS_API_VERSION}`);
-  }
-  return version;
-}
-
-/** A service endpoint URL setting (https, or http on loopback; bare; ends with '/'). */
-function serviceUrl(setting: string, raw: string): URL {
-  return parseHttpsUrl(setting, raw, { bare: true });
 }

@@ -14,10 +14,14 @@ export const SETTING_NAMES = [
   'ACS_RESOURCE_ID',
   'ACS_IMMUTABLE_RESOURCE_ID',
   'ACS_CALLBACK_OPENID_CONFIG_URL',
+  'ACS_CALLBACK_AUTH',
   'ARCHIVE_STORAGE_CONNECTION_STRING',
   'ARCHIVE_STORAGE_URL',
+  'ARCHIVE_STORAGE_HTTP_CLIENT',
   'ARCHIVE_CONTAINER',
   'CONTROL_CONTAINER',
+  'AUDIT_CONTAINER',
+  'CONSOLE_AUTH',
   'ARCHIVE_QUEUE',
   'AzureWebJobsStorage',
   'AzureWebJobsStorage__queueServiceUri',
@@ -29,6 +33,7 @@ export const SETTING_NAMES = [
   'RECORDING_CHANNEL_TYPE',
   'RECORDING_FORMAT_TYPE',
   'RECORDING_PAUSE_ON_START',
+  'RECORDING_EXTERNAL_STORAGE_URL',
   'DELETE_SOURCE_AFTER_ARCHIVE',
   'ARCHIVE_DEADLINE_WARNING_HOURS',
   'ARCHIVE_DEADLINE_GRACE_HOURS',
@@ -75,6 +80,12 @@ export interface SenderSettings {
   acsImmutableResourceId: string | null;
   /** Where the keys of Call Automation callback JWTs are published (ACS_CALLBACK_OPENID_CONFIG_URL). */
   callbackOpenIdConfigUrl: URL;
+  /**
+   * ACS_CALLBACK_AUTH: `jwt` (default): callbacks need a valid token, and are refused when there is no audience to
+   * check it against; `none`: callbacks are taken unchecked when ACS_IMMUTABLE_RESOURCE_ID is not set (the 2021
+   * dialect, whose callbacks carry no token; tests).
+   */
+  callbackAuth: 'jwt' | 'none';
 }
 
 /** The Storage queue of chunk copies, in the AzureWebJobsStorage account. */
@@ -90,13 +101,20 @@ export interface QueueSettings {
 export type QueueStorageSettings =
   { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; url: URL; clientId: string | null };
 
-export type StorageSettings = { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; url: URL };
+export type StorageSettings = (
+  { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; url: URL }
+) & {
+  /** How the Blob clients send (ARCHIVE_STORAGE_HTTP_CLIENT): pooled undici (default), or the SDK's node:http client. */
+  httpClient?: 'undici' | 'sdk';
+};
 
 export interface RecordingOptions {
   contentType: 'audio' | 'audioVideo';
   channelType: 'mixed' | 'unmixed';
   formatType: 'wav' | 'mp3' | 'mp4';
   pauseOnStart: boolean;
+  /** Bring your own storage: the container GA starts ask ACS to record into (RECORDING_EXTERNAL_STORAGE_URL). */
+  externalStorageUrl?: string;
 }
 
 /** The combinations ACS records (content, channel, format); anything else is refused at start-up. */
@@ -129,6 +147,8 @@ export interface Config {
   storage: StorageSettings;
   archiveContainer: string;
   controlContainer: string;
+  /** Erasure and legal-hold records (the CLI) and the console's access records (AUDIT_CONTAINER): immutable in Azure. */
+  auditContainer: string;
   recordingStateCallbackUrl: URL | null;
   retentionHours: number;
   deadlineWarningHours: number;

@@ -50,13 +50,21 @@ export interface ErasureRecording {
 
 export interface ErasureRecord extends AuditRecordBase {
   kind: 'erase';
-  /** SHA-256 (lowercase hex) of the participant id; the id itself is never written. */
+  /** SHA-256 (lowercase hex) of the participant id's canonical form; the id itself is never written. */
   participantSha256: string;
+  /**
+   * Every hash this participant's index markers may be under: the canonical one, and the one of the id exactly as
+   * typed when it differs (markers an earlier version wrote). Absent in records from before it existed.
+   */
+  participantMarkerSha256s?: string[];
+  /** Who ran it, as they said (`--operator`, free text). */
   operator: string;
+  /** Who ran it, as Microsoft Entra ID says: the `oid` of the CLI's storage token; null with a connection string. */
+  operatorObjectId?: string | null;
   reason: string;
   allParticipants: boolean;
   /** Every run that worked on this record: the first, and each resume. */
-  runs: { operator: string; startedAt: string; endedAt: string | null }[];
+  runs: { operator: string; operatorObjectId?: string | null; startedAt: string; endedAt: string | null }[];
   recordings: ErasureRecording[];
 }
 
@@ -146,9 +154,11 @@ export function worseOutcome(a: BlobOutcome, b: BlobOutcome): BlobOutcome {
 
 /**
  * `completed` when everything decided for erasure is erased and nothing waits; `incomplete` when something can still be
- * finished by resuming (pending, held, protected, failed).
+ * finished by resuming (pending, held, protected, failed); `nothing-found` when the index names no recording at all for
+ * the id (a mistyped id, or an archive not indexed yet), which erased nothing and so is never `completed`.
  */
-export function erasureStatus(recordings: readonly ErasureRecording[]): 'completed' | 'incomplete' {
+export function erasureStatus(recordings: readonly ErasureRecording[]): 'completed' | 'incomplete' | 'nothing-found' {
+  if (recordings.length === 0) return 'nothing-found';
   const open = recordings.some(
     (r) =>
       r.decision === 'pending-deferred' ||
@@ -160,7 +170,10 @@ export function erasureStatus(recordings: readonly ErasureRecording[]): 'complet
   return open ? 'incomplete' : 'completed';
 }
 
-/** 0 when the participant is gone from the archive; 1 when anything of theirs remains (shared, held, deferred, failed). */
+/**
+ * 0 when the participant is gone from the archive; 1 when anything of theirs remains (shared, held, deferred, failed),
+ * or when no recording was found for the id at all: nothing was erased, and a mistyped id must not pass for done.
+ */
 export function erasureExitCode(recordings: readonly ErasureRecording[]): 0 | 1 {
-  return recordings.every((r) => r.outcome === 'erased') ? 0 : 1;
+  return recordings.length > 0 && recordings.every((r) => r.outcome === 'erased') ? 0 : 1;
 }

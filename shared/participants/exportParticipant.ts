@@ -7,7 +7,7 @@ import type { Manifest } from '../archive';
 import { renderExportReadme } from './exportReadme';
 import type { ExportedFile, ExportedRecording, ExportReport } from './exportReport';
 import type { ExportSink } from './exportSinks';
-import { participantHash, type RecordingRef } from '../recording';
+import { participantHash, participantMarkerHashes, type RecordingRef } from '../recording';
 import { participantRecordings } from './participantIndex';
 import { listRecordingBlobs, readManifest, recordingParticipantHashes, type StoredBlob } from './recordingFolder';
 
@@ -34,8 +34,15 @@ export async function exportParticipant(
   options: ExportOptions = {},
 ): Promise<ExportReport> {
   const hash = participantHash(participantId);
-  const refs: RecordingRef[] = [];
-  for await (const ref of participantRecordings(stores.control, hash)) refs.push(ref);
+  // The canonical hash, and the one an earlier version wrote of the id as written (until `index rebuild`).
+  const found = new Map<string, RecordingRef>();
+  for (const markerHash of participantMarkerHashes(participantId)) {
+    for await (const ref of participantRecordings(stores.control, markerHash))
+      found.set(`${ref.callId}/${ref.recordingKey}`, ref);
+  }
+  const refs = [...found.values()].sort(
+    (a, b) => a.callId.localeCompare(b.callId) || a.recordingKey.localeCompare(b.recordingKey),
+  );
   const report: ExportReport = {
     participantSha256: hash,
     exportedAt: (options.now ?? new Date()).toISOString(),
@@ -92,7 +99,7 @@ async function exportRecording(
       .map((c) => ({ index: c.index, status: c.status })),
     files: [],
     missing: missingFiles(manifest, current),
-    problems: manifest ? [] : ['no manifest: the files below are all that is left'],
+    problems: manifest ? inCustomerContainer(manifest) : ['no manifest: the files below are all that is left'],
   };
   const folder = `${ref.callId}/${ref.recordingKey}/`;
   for (const blob of current) {
@@ -112,9 +119,22 @@ async function exportRecording(
 function missingFiles(manifest: Manifest | null, current: readonly StoredBlob[]): string[] {
   const present = new Set(current.map((b) => b.name));
   return (manifest?.chunks ?? [])
-    .filter((c) => c.status === 'archived')
+    .filter((c) => c.status === 'archived' && c.location !== 'external')
     .flatMap((c) => [c.blob, c.metadataBlob])
     .filter((name) => !present.has(name));
+}
+
+/**
+ * Bring your own storage: chunks archived where ACS wrote them, in the customer's own container. They are not in the
+ * archive, so they are neither exported nor missing: the README says where they are.
+ */
+function inCustomerContainer(manifest: Manifest): string[] {
+  return manifest.chunks
+    .filter((c) => c.status === 'archived' && c.location === 'external')
+    .map(
+      (c) =>
+        `chunk ${c.index} is in the customer's container at ${c.blobUrl ?? c.blob} (verified in place; not part of this export)`,
+    );
 }
 
 function expectedOf(

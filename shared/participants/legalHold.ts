@@ -2,7 +2,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { statusCode, streamToText } from '../storage';
 import { BadInputError, NotFoundError, RetryableError, toError } from '../errors';
 import { inParallel } from '../concurrency';
-import { AuditWriter, newAuditId, type AuditRecordBase } from './auditLog';
+import { AuditWriter, newAuditId, type AuditRecordBase, type AuditStores } from './auditLog';
 import type { RecordingRef } from '../recording';
 import { listRecordingBlobs, readManifest } from './recordingFolder';
 
@@ -27,6 +27,8 @@ export interface HoldAuditRecord extends AuditRecordBase {
   action: 'set' | 'clear';
   tag: string;
   operator: string;
+  /** The `oid` of the operator's Entra token; null with a connection string (Azurite). */
+  operatorObjectId: string | null;
   reason: string | null;
   recordings: {
     callId: string;
@@ -152,11 +154,12 @@ async function recordingsOfCall(
  * it). Clear: the tag is removed first, and the blobs are released only when no other tag holds them.
  */
 export async function changeLegalHold(
-  stores: { archive: ContainerClient; control: ContainerClient },
+  stores: AuditStores & { archive: ContainerClient },
   request: {
     action: 'set' | 'clear';
     tag: string;
     operator: string;
+    operatorObjectId?: string | null;
     reason: string | null;
     callId: string;
     recordingKey?: string;
@@ -168,7 +171,7 @@ export async function changeLegalHold(
   const recordings = await recordingsOfCall(stores.archive, request.callId, request.recordingKey);
   const at = now().toISOString();
   const id = newAuditId('hold', now());
-  const writer = await AuditWriter.create<HoldAuditRecord>(stores.control, {
+  const writer = await AuditWriter.create<HoldAuditRecord>(stores, {
     schemaVersion: 1,
     id,
     kind: 'hold',
@@ -179,6 +182,7 @@ export async function changeLegalHold(
     action: request.action,
     tag: request.tag,
     operator: request.operator,
+    operatorObjectId: request.operatorObjectId ?? null,
     reason: request.reason,
     recordings: recordings.map((r) => ({ ...r, manifestStatus: null, tagsAfter: [], blobs: [] })),
   });

@@ -2,26 +2,45 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { Manifest, ManifestChunk } from '../archive';
 import { BadInputError, PermanentError } from '../errors';
 import type { Logger } from '../logger';
-import { participantHash, type RecordingRef } from '../recording';
+import { canonicalParticipantId, participantHash, type RecordingRef } from '../recording';
 import { participantRecordingsPage } from './participantIndex';
 import { readManifest } from './recordingFolder';
 
 /**
  * The recordings of one participant as the API answers them: each manifest's fields, without the chunks' source
- * locations (the ACS store's URLs: useless once the files expire, and nothing a back end should call).
+ * locations (the ACS store's URLs: useless once the files expire, and nothing a back end should call), and without
+ * the other participants' ids: a recording names everyone in the call (phone numbers among them), and a caller
+ * asking about one person learns how many others there were, never who. The participant's own id appears only as
+ * the caller gave it (on the channel of an unmixed recording that is theirs).
  */
 
+type ChannelAssignment = NonNullable<Manifest['channels']>[number];
 export type ChunkView = Omit<ManifestChunk, 'contentLocation' | 'metadataLocation' | 'deleteLocation'>;
-export type RecordingView = Omit<Manifest, 'chunks'> & { chunks: ChunkView[] };
+/** A channel of an unmixed recording: the caller's id (as given) on their own channel, null on anyone else's. */
+export type ChannelView = Omit<ChannelAssignment, 'participantId'> & { participantId: string | null };
+export type RecordingView = Omit<Manifest, 'chunks' | 'participants' | 'channels'> & {
+  /** How many different people the manifest lists (the caller included). */
+  participantCount: number;
+  channels: ChannelView[] | null;
+  chunks: ChunkView[];
+};
 
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 const MAX_TOKEN_LENGTH = 2048;
 
-export function toRecordingView(manifest: Manifest): RecordingView {
-  const { chunks, ...rest } = manifest;
+export function toRecordingView(manifest: Manifest, participantId: string): RecordingView {
+  const { chunks, participants, channels, ...rest } = manifest;
+  const own = canonicalParticipantId(participantId);
   return {
     ...rest,
+    participantCount: new Set((participants ?? []).map(canonicalParticipantId)).size,
+    channels: Array.isArray(channels)
+      ? channels.map((c) => ({
+          ...c,
+          participantId: canonicalParticipantId(String(c.participantId)) === own ? participantId : null,
+        }))
+      : null,
     chunks: chunks.map((chunk) => {
       const { contentLocation: _c, metadataLocation: _m, deleteLocation: _d, ...view } = chunk;
       return view;
@@ -59,11 +78,16 @@ export async function participantRecordingViews(
   log: Logger,
 ): Promise<{ recordings: RecordingView[]; continuationToken: string | null }> {
   const found = await participantRecordingsPage(stores.control, participantHash(participantId), page);
-  const views = await Promise.all(found.recordings.map((ref) => viewOf(stores.archive, ref, log)));
+  const views = await Promise.all(found.recordings.map((ref) => viewOf(stores.archive, ref, participantId, log)));
   return { recordings: views.filter((v) => v !== null), continuationToken: found.continuationToken };
 }
 
-async function viewOf(archive: ContainerClient, ref: RecordingRef, log: Logger): Promise<RecordingView | null> {
+async function viewOf(
+  archive: ContainerClient,
+  ref: RecordingRef,
+  participantId: string,
+  log: Logger,
+): Promise<RecordingView | null> {
   let manifest: Manifest | null;
   try {
     manifest = await readManifest(archive, ref);
@@ -80,5 +104,5 @@ async function viewOf(archive: ContainerClient, ref: RecordingRef, log: Logger):
     log.warn(`participants: manifest of ${ref.callId}/${ref.recordingKey} is not a manifest; skipped`);
     return null;
   }
-  return toRecordingView(manifest);
+  return toRecordingView(manifest, participantId);
 }

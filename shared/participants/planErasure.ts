@@ -1,7 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { erasedMarkerName, type RecordingRef } from '../recording';
 import { ConflictError } from '../errors';
-import { AuditWriter, newAuditId, openAuditRecords } from './auditLog';
+import { AuditWriter, newAuditId, openAuditRecords, type AuditStores } from './auditLog';
 import { decideErasure, type ErasureRecord, type ErasureRecording } from './erasureDecisions';
 import { readHoldTags } from './legalHold';
 import { participantRecordings } from './participantIndex';
@@ -18,21 +18,27 @@ import {
  * anything is deleted. runErasure.ts carries it out.
  */
 
-export interface ErasureStores {
+/** The archive, the control container (index, markers, holds) and the audit records. */
+export interface ErasureStores extends AuditStores {
   archive: ContainerClient;
-  control: ContainerClient;
 }
 
-/** What an erasure of `hash` would do now, recording by recording (reads only). */
+/**
+ * What an erasure of `hash` (a canonical participant hash) would do now, recording by recording (reads only). The
+ * index is read under `markerHashes` too (default: `hash` alone): markers an earlier version wrote under the hash of
+ * the id exactly as written, until `index rebuild` has replaced them.
+ */
 export async function planErasure(
-  stores: ErasureStores,
+  stores: Pick<ErasureStores, 'archive' | 'control'>,
   hash: string,
-  options: { allParticipants: boolean; also?: RecordingRef[]; now?: Date },
+  options: { allParticipants: boolean; also?: RecordingRef[]; now?: Date; markerHashes?: readonly string[] },
 ): Promise<ErasureRecording[]> {
   const refs = new Map<string, RecordingRef>();
   for (const ref of options.also ?? []) refs.set(`${ref.callId}/${ref.recordingKey}`, ref);
-  for await (const ref of participantRecordings(stores.control, hash))
-    refs.set(`${ref.callId}/${ref.recordingKey}`, ref);
+  for (const markerHash of new Set([hash, ...(options.markerHashes ?? [])])) {
+    for await (const ref of participantRecordings(stores.control, markerHash))
+      refs.set(`${ref.callId}/${ref.recordingKey}`, ref);
+  }
   const plan: ErasureRecording[] = [];
   for (const ref of [...refs.values()].sort(byRef)) {
     plan.push(await planRecording(stores, ref, hash, options.allParticipants, options.now ?? new Date()));
@@ -41,7 +47,7 @@ export async function planErasure(
 }
 
 async function planRecording(
-  stores: ErasureStores,
+  stores: Pick<ErasureStores, 'archive' | 'control'>,
   ref: RecordingRef,
   hash: string,
   allParticipants: boolean,
@@ -100,13 +106,21 @@ function uncertainty(everyone: { hashes: string[]; problems: string[] }, hash: s
 
 /** Writes the intent record; nothing is deleted yet. */
 export async function startErasure(
-  stores: ErasureStores,
-  request: { hash: string; operator: string; reason: string; allParticipants: boolean; plan: ErasureRecording[] },
+  stores: AuditStores,
+  request: {
+    hash: string;
+    markerHashes?: string[];
+    operator: string;
+    operatorObjectId?: string | null;
+    reason: string;
+    allParticipants: boolean;
+    plan: ErasureRecording[];
+  },
   now: () => Date = () => new Date(),
 ): Promise<AuditWriter<ErasureRecord>> {
   const at = now().toISOString();
   return AuditWriter.create<ErasureRecord>(
-    stores.control,
+    stores,
     {
       schemaVersion: 1,
       id: newAuditId('erase', now()),
@@ -116,7 +130,9 @@ export async function startErasure(
       updatedAt: at,
       completedAt: null,
       participantSha256: request.hash,
+      participantMarkerSha256s: request.markerHashes ?? [request.hash],
       operator: request.operator,
+      operatorObjectId: request.operatorObjectId ?? null,
       reason: request.reason,
       allParticipants: request.allParticipants,
       runs: [],
@@ -126,9 +142,12 @@ export async function startErasure(
   );
 }
 
-/** The open (in-progress or incomplete) erasures of a participant, newest first. */
-export async function openErasures(control: ContainerClient, hash: string): Promise<string[]> {
-  return (await openAuditRecords(control, 'erase', { participant: hash })).map((r) => r.id);
+/**
+ * The open (in-progress or incomplete) erasures of a participant, newest first, under any of their hashes (records an
+ * earlier version began name the hash of the id as it was typed then).
+ */
+export async function openErasures(stores: AuditStores, hashes: readonly string[]): Promise<string[]> {
+  return (await openAuditRecords(stores, 'erase', { participant: hashes })).map((r) => r.id);
 }
 
 /**
@@ -140,13 +159,14 @@ export async function replanErasure(
   id: string,
   now: Date = new Date(),
 ): Promise<{ writer: AuditWriter<ErasureRecord>; plan: ErasureRecording[] }> {
-  const writer = await AuditWriter.open<ErasureRecord>(stores.control, id);
+  const writer = await AuditWriter.open<ErasureRecord>(stores, id);
   const record = writer.record;
   if (record.kind !== 'erase') throw new ConflictError(`audit record ${id} is not an erasure`, 'NotAnErasure');
   const done = record.recordings.filter((r) => r.outcome === 'erased');
   const doneKeys = new Set(done.map((r) => `${r.callId}/${r.recordingKey}`));
   const fresh = await planErasure(stores, record.participantSha256, {
     allParticipants: record.allParticipants,
+    markerHashes: record.participantMarkerSha256s ?? [],
     also: record.recordings.filter((r) => r.outcome !== 'erased'),
     now,
   });

@@ -2,7 +2,8 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { ArchiveStore, indexParticipants } from '../archive';
 import { toError } from '../errors';
 import type { Logger } from '../logger';
-import type { RecordingRef } from '../recording';
+import { legacyParticipantHash, participantHash, type RecordingRef } from '../recording';
+import { deleteMarkersFor } from './participantIndex';
 import { readManifest, recordingParticipantIds } from './recordingFolder';
 
 export interface RebuildReport {
@@ -13,6 +14,8 @@ export interface RebuildReport {
   withoutParticipants: RecordingRef[];
   markersWritten: number;
   markersExisting: number;
+  /** Markers an earlier version wrote under the hash of an id exactly as written, removed once the canonical one is. */
+  legacyMarkersRemoved: number;
   /** Metadata oddities (positions and keys, never ids). */
   problems: string[];
   failed: (RecordingRef & { error: string })[];
@@ -20,8 +23,12 @@ export interface RebuildReport {
 
 /**
  * Writes the participant index for every recording in the archive, from each manifest's participants and the ids in
- * its metadata files (as the copier indexes each chunk). Idempotent: markers already there stay; nothing in the
- * archive is written. For archives made before the index existed, and to repair one.
+ * its metadata files (as the copier indexes each chunk), under the hashes of the canonical ids. Then it removes the
+ * markers an earlier version wrote under the hash of an id exactly as written (`8:acs:72F733C1-…`), where that differs:
+ * the canonical marker is written first, so the recording is findable at every moment. Idempotent: markers already
+ * there stay; nothing in the archive is written. For archives made before the index existed or before ids were
+ * canonical, and to repair one. Markers of recordings no longer in the archive are not looked at (an erasure removes
+ * its own; one left over names a recording with no manifest, which every reader skips).
  */
 export async function rebuildParticipantIndex(
   stores: { archive: ContainerClient; control: ContainerClient },
@@ -36,6 +43,7 @@ export async function rebuildParticipantIndex(
     withoutParticipants: [],
     markersWritten: 0,
     markersExisting: 0,
+    legacyMarkersRemoved: 0,
     problems: [],
     failed: [],
   };
@@ -52,6 +60,8 @@ export async function rebuildParticipantIndex(
       const written = await indexParticipants(stores.control, ref, found.ids, log);
       report.markersWritten += written.written;
       report.markersExisting += written.existing;
+      const legacy = found.ids.map(legacyParticipantHash).filter((h, i) => h !== participantHash(found.ids[i]!));
+      if (legacy.length > 0) report.legacyMarkersRemoved += await deleteMarkersFor(stores.control, ref, legacy);
     } catch (error) {
       const message = toError(error).message.split('\n')[0]!;
       report.failed.push({ ...ref, error: message });

@@ -1,7 +1,13 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { ArchiveStore, type Manifest, participantsFromMetadata } from '../archive';
 import { statusCode, streamToText } from '../storage';
-import { recordingFolder, participantHash, participantIdProblem, type RecordingRef } from '../recording';
+import {
+  recordingFolder,
+  participantHash,
+  participantIdProblem,
+  participantMarkerHashes,
+  type RecordingRef,
+} from '../recording';
 
 /** What the archive holds for one recording: its manifest, its blobs (every version), who is in it. */
 
@@ -65,16 +71,21 @@ export async function readManifest(archive: ContainerClient, ref: RecordingRef):
 }
 
 /**
- * The hashes of everyone in a recording, as far as the archive tells (see recordingParticipantIds). `problems` not
- * empty: someone may be missing from `hashes`.
+ * The hashes of everyone in a recording, as far as the archive tells (see recordingParticipantIds): `hashes` one per
+ * person (canonical ids), `markerHashes` every hash their index markers may be under (also those an earlier version
+ * wrote of the ids exactly as written). `problems` not empty: someone may be missing from `hashes`.
  */
 export async function recordingParticipantHashes(
   archive: ContainerClient,
   manifest: Manifest | null,
   blobs?: readonly Pick<StoredBlob, 'name' | 'isCurrentVersion'>[],
-): Promise<{ hashes: string[]; problems: string[] }> {
+): Promise<{ hashes: string[]; markerHashes: string[]; problems: string[] }> {
   const found = await recordingParticipantIds(archive, manifest, blobs);
-  return { hashes: found.ids.map(participantHash), problems: found.problems };
+  return {
+    hashes: [...new Set(found.ids.map(participantHash))],
+    markerHashes: [...new Set(found.ids.flatMap(participantMarkerHashes))],
+    problems: found.problems,
+  };
 }
 
 /**

@@ -25,6 +25,8 @@ import { listRecordingBlobs, readManifest, recordingParticipantHashes, type Stor
 
 export interface ErasureRunOptions {
   operator: string;
+  /** The `oid` of the operator's Entra token; null with a connection string (Azurite). */
+  operatorObjectId?: string | null;
   now?: () => Date;
   signal?: AbortSignal;
   /** After each blob delete (tests interrupt a run here). */
@@ -45,7 +47,12 @@ export async function runErasure(
   record.recordings = structuredClone(plan);
   record.status = 'in-progress';
   record.completedAt = null;
-  const run = { operator: options.operator, startedAt: now().toISOString(), endedAt: null as string | null };
+  const run = {
+    operator: options.operator,
+    operatorObjectId: options.operatorObjectId ?? null,
+    startedAt: now().toISOString(),
+    endedAt: null as string | null,
+  };
   record.runs.push(run);
   const save = async () => {
     record.updatedAt = now().toISOString();
@@ -57,7 +64,7 @@ export async function runErasure(
     if (options.signal?.aborted) throw interrupted(record.id);
     if (recording.decision === 'already-gone') {
       await markErased(stores, recording, record.id);
-      recording.indexMarkersDeleted = await deleteMarkersFor(stores.control, recording, [record.participantSha256]);
+      recording.indexMarkersDeleted = await deleteMarkersFor(stores.control, recording, markerHashesOf(record));
       recording.outcome = 'erased';
     } else {
       await eraseRecording(stores, recording, record, options);
@@ -126,13 +133,18 @@ async function eraseRecording(
   for (const blob of left) if (!outcomes.has(blob.name)) note(blob.name, 'failed', 'still there after the delete');
   recording.blobs = mergeBlobOutcomes(recording.blobs, outcomes, left);
   if (left.length === 0) {
-    const hashes = [...new Set([...everyone.hashes, record.participantSha256])];
+    const hashes = [...new Set([...everyone.markerHashes, ...markerHashesOf(record)])];
     recording.indexMarkersDeleted = await deleteMarkersFor(stores.control, recording, hashes);
     recording.outcome = 'erased';
   } else {
     recording.outcome = 'incomplete';
     recording.detail = `${left.length} blob version(s) could not be deleted; the manifest and index markers are kept`;
   }
+}
+
+/** The participant's own marker hashes (records from before they were kept name the one hash). */
+function markerHashesOf(record: ErasureRecord): string[] {
+  return record.participantMarkerSha256s ?? [record.participantSha256];
 }
 
 /** Marks the recording erased for ingest (which then ignores its events), before anything of it is deleted. */

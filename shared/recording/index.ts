@@ -12,6 +12,7 @@ export {
   chunkMetadataBlobName,
   erasedMarkerName,
   formatFor,
+  formatOfBlobName,
   isRecordingKey,
   isSafeDocumentId,
   isSafeToken,
@@ -25,7 +26,15 @@ export {
   rejectedBlobName,
   type MediaFormat,
 } from './naming';
-export { isParticipantHash, parseParticipantId, participantHash, participantIdProblem } from './participantId';
+export {
+  canonicalParticipantId,
+  isParticipantHash,
+  legacyParticipantHash,
+  parseParticipantId,
+  participantHash,
+  participantIdProblem,
+  participantMarkerHashes,
+} from './participantId';
 export {
   callIdFromRouteValue,
   isPrintableAscii,

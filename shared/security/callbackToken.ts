@@ -10,6 +10,7 @@ function jose(): typeof import('jose') {
   joseModule ??= require('jose') as typeof import('jose');
   return joseModule;
 }
+import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { PermanentError, RetryableError } from '../errors';
 import { streamToText } from '../storage';
@@ -45,6 +46,12 @@ export interface CallbackTokenOptions {
   refetchCooldownMs?: number;
 }
 
+/** A token that passed every check: its SHA-256 and expiry (the replay guard binds it to its events). */
+export interface VerifiedToken {
+  tokenSha256: string;
+  expiresAt: Date;
+}
+
 /** The documented token lifetime, plus the clock skew we allow either side. */
 const MAX_TOKEN_AGE_SECONDS = 5 * 60;
 const CLOCK_TOLERANCE_SECONDS = 60;
@@ -76,30 +83,34 @@ export class CallbackTokenValidator {
     this.audiences = [...new Set([options.audience, options.audience.toLowerCase(), options.audience.toUpperCase()])];
   }
 
-  async verify(authorization: string | null | undefined): Promise<void> {
+  /** Checks the token; returns when it expires and its SHA-256 (never the token), for the replay guard. */
+  async verify(authorization: string | null | undefined): Promise<VerifiedToken> {
     const token = bearerToken(authorization);
+    const tokenSha256 = createHash('sha256').update(token).digest('hex');
     let keys = await this.currentKeys();
     try {
-      await this.check(token, keys);
+      return { tokenSha256, expiresAt: await this.check(token, keys) };
     } catch (error) {
       if (!(error instanceof jose().errors.JWKSNoMatchingKey)) throw this.classify(error);
       // An unknown kid: the keys may have rotated. Fetch them again (not more often than the cooldown) and retry once.
       if (this.now().getTime() - keys.fetchedAt < this.refetchCooldownMs) throw this.classify(error);
       keys = await this.refresh();
       try {
-        await this.check(token, keys);
+        return { tokenSha256, expiresAt: await this.check(token, keys) };
       } catch (again) {
         throw this.classify(again);
       }
     }
   }
 
-  private async check(token: string, keys: KeySet): Promise<void> {
+  /** The token's expiry, once it is valid. */
+  private async check(token: string, keys: KeySet): Promise<Date> {
     const { payload } = await jose().jwtVerify(token, keys.getKey, {
       issuer: keys.issuer,
       audience: this.audiences,
       algorithms: ['RS256'],
-      requiredClaims: ['exp'],
+      // NOTE: `iat` is required: without it the five-minute age check below could not hold a token to its lifetime.
+      requiredClaims: ['exp', 'iat'],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       currentDate: this.now(),
     });
@@ -114,6 +125,7 @@ export class CallbackTokenValidator {
         'Authorization',
       );
     }
+    return new Date(payload.exp! * 1000);
   }
 
   private classify(error: unknown): Error {

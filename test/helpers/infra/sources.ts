@@ -39,7 +39,24 @@ export const RESOURCE_TYPES: Record<string, string> = {
   'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15': `${SPECS}/eventgrid/resource-manager/Microsoft.EventGrid/stable/2022-06-15/EventGrid.json (SystemTopicEventSubscriptions_CreateOrUpdate example)`,
   'Microsoft.Authorization/roleAssignments@2022-04-01': `${SPECS}/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleAssignmentsCalls.json`,
   'Microsoft.Authorization/roleDefinitions@2022-04-01': `${SPECS}/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleDefinitionsCalls.json (PutRoleDefinition example)`,
+  // FTP and SCM basic auth off: WebApps_UpdateFtpAllowed / UpdateScmAllowed (CsmPublishingCredentialsPoliciesEntity,
+  // `allow`); https://learn.microsoft.com/azure/app-service/configure-basic-auth-disable
+  'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01': `${SPECS}/web/resource-manager/Microsoft.Web/AppService/stable/2024-04-01/WebApps.json (UpdateFtpAllowed, UpdateScmAllowed)`,
+  // NOTE: no stable api-version of diagnostic settings newer than 2016-09-01 exists; 2021-05-01-preview is the one
+  // Microsoft's own templates use (workspaceId, logs[].category). Categories of blobServices: StorageRead,
+  // StorageWrite, StorageDelete, all into StorageBlobLogs
+  // (https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-storage-storageaccounts-blobservices-logs).
+  'Microsoft.Insights/diagnosticSettings@2021-05-01-preview': `${SPECS}/monitor/resource-manager/Microsoft.Insights/preview/2021-05-01-preview/diagnosticsSettings_API.json`,
+  // storagePublicNetworkAccess = Restricted (app/network.bicep, app/private-endpoints.bicep).
+  'Microsoft.Network/virtualNetworks@2024-05-01': `${SPECS}/network/resource-manager/Microsoft.Network/stable/2024-05-01/virtualNetwork.json`,
+  'Microsoft.Network/privateEndpoints@2024-05-01': `${SPECS}/network/resource-manager/Microsoft.Network/stable/2024-05-01/privateEndpoint.json`,
+  'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2024-05-01': `${SPECS}/network/resource-manager/Microsoft.Network/stable/2024-05-01/privateEndpoint.json (PrivateDnsZoneGroups_CreateOrUpdate)`,
+  'Microsoft.Network/privateDnsZones@2020-06-01': `${SPECS}/privatedns/resource-manager/Microsoft.Network/stable/2020-06-01/privatedns.json`,
+  'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2020-06-01': `${SPECS}/privatedns/resource-manager/Microsoft.Network/stable/2020-06-01/privatedns.json (VirtualNetworkLinks_CreateOrUpdate)`,
 };
+
+/** Api-versions a preview is accepted for, because no stable one serves the purpose (each says why above). */
+export const PREVIEW_API_VERSIONS = new Set(['Microsoft.Insights/diagnosticSettings@2021-05-01-preview']);
 
 /** The Learn reference page of a listed type@version, for the README and failure messages. */
 export function referenceFor(typeAtVersion: string): string {
@@ -53,6 +70,8 @@ const STORAGE_ROLES = 'https://learn.microsoft.com/azure/role-based-access-contr
 export const BUILT_IN_ROLES: Record<string, { id: string; source: string }> = {
   'Storage Blob Data Owner': { id: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b', source: STORAGE_ROLES },
   'Storage Blob Data Contributor': { id: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe', source: STORAGE_ROLES },
+  'Storage Blob Data Reader': { id: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1', source: STORAGE_ROLES },
+  'Storage Blob Delegator': { id: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a', source: STORAGE_ROLES },
   'Storage Queue Data Contributor': { id: '974c5e8b-45b9-4653-ba55-5f855dd0fb88', source: STORAGE_ROLES },
   'Storage Queue Data Message Sender': { id: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a', source: STORAGE_ROLES },
   'Storage Table Data Contributor': { id: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3', source: STORAGE_ROLES },
@@ -62,6 +81,8 @@ export const BUILT_IN_ROLES: Record<string, { id: string; source: string }> = {
   },
   // Listed under Azure built-in roles (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles);
   // its use for Call Automation with Entra ID is not confirmed by a Microsoft page: see infra/app/acs-access.bicep.
+  // Kept instead of a custom role because Microsoft.Communication publishes no data actions to build one from
+  // (MICROSOFT_COMMUNICATION_DATA_ACTIONS below).
   'Communication and Email Service Owner': {
     id: '09976791-48a7-449e-bb21-39d1a415f350',
     source:
@@ -95,3 +116,52 @@ export const AZD_ENVIRONMENT = {
   AZURE_SUBSCRIPTION_ID:
     'the subscription azd provisions into, asked by `azd up` or set with `azd env set` (same page); every az call of the hooks names it',
 };
+
+/**
+ * The data actions Microsoft.Communication publishes, from which a custom role for Call Automation recording (start,
+ * stop, state, download) could be made: none. The provider's operations
+ * (https://learn.microsoft.com/azure/role-based-access-control/permissions/integration#microsoftcommunication) are
+ * control-plane actions only (CommunicationServices/Read, Write, Delete, ListKeys/action, RegenerateKey/action,
+ * LinkNotificationHub/action, EventGridFilters/*, EmailServices/*). Add one here, with its source, before any template
+ * uses it: the infra tests refuse a Microsoft.Communication data action that is not listed.
+ */
+export const MICROSOFT_COMMUNICATION_DATA_ACTIONS: Record<string, string> = {};
+
+/**
+ * Columns of the StorageBlobLogs table (the blob service's resource logs in Log Analytics) that queries may read:
+ * https://learn.microsoft.com/azure/azure-monitor/reference/tables/storagebloblogs. ConditionsUsed holds
+ * `ConditionName=value` pairs separated by ';' (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since), as in
+ * https://learn.microsoft.com/rest/api/storageservices/storage-analytics-log-format.
+ */
+export const STORAGE_BLOB_LOG_COLUMNS = new Set([
+  'TimeGenerated',
+  'AccountName',
+  'Category',
+  'OperationName',
+  'StatusText',
+  'StatusCode',
+  'ObjectKey',
+  'Uri',
+  'ConditionsUsed',
+  'RequesterObjectId',
+  'AuthenticationType',
+  'CallerIpAddress',
+]);
+
+/**
+ * Blob write operations as the logs name them: those Microsoft's own WebJobs SDK counts as blob writes
+ * (StorageAnalyticsLogEntry.IsBlobWrite, Azure/azure-webjobs-sdk: ClearPage, CopyBlob, CopyBlobDestination, PutBlob,
+ * PutBlockList, PutPage, SetBlobMetadata, SetBlobProperties), and AppendBlock; each in the list of
+ * https://learn.microsoft.com/rest/api/storageservices/storage-analytics-logged-operations-and-status-messages.
+ */
+export const BLOB_WRITE_OPERATIONS = new Set([
+  'PutBlob',
+  'PutBlockList',
+  'CopyBlob',
+  'CopyBlobDestination',
+  'PutPage',
+  'ClearPage',
+  'AppendBlock',
+  'SetBlobMetadata',
+  'SetBlobProperties',
+]);

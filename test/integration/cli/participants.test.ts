@@ -2,11 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import yauzl from 'yauzl';
 import { runCli } from '../../../cli/main';
 import type { RecordingFiles } from '../../../dev/emulator';
-import type { PromptingIo } from '../../../cli/commands/commandContext';
+import { objectIdFromToken, operatorObjectIdFor, type PromptingIo } from '../../../cli/commands/commandContext';
+import { legacyAuditBlobName } from '../../../shared/participants/auditLog';
 import { planErasure, replanErasure, startErasure } from '../../../shared/participants/planErasure';
 import { runErasure } from '../../../shared/participants/runErasure';
 import { indexParticipants } from '../../../shared/archive/participantIndex';
@@ -33,11 +34,14 @@ const sha256 = (data: Buffer | string) => createHash('sha256').update(data).dige
 
 let h: ArchiveHarness;
 let cwd: string;
+let audit: ContainerClient;
+const AUDIT_CONTAINER = `audit-${randomUUID().slice(0, 8)}`;
 beforeAll(async () => {
-  h = await archiveHarness();
+  h = await archiveHarness({ env: { AUDIT_CONTAINER } });
   cwd = mkdtempSync(path.join(os.tmpdir(), 'cra-participants-'));
-  // The deployment creates both containers; the participant commands never do.
-  await Promise.all([h.container.createIfNotExists(), h.control.createIfNotExists()]);
+  audit = BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(AUDIT_CONTAINER);
+  // The deployment creates the containers (the audit one immutable, in Azure); the participant commands never do.
+  await Promise.all([h.container.createIfNotExists(), h.control.createIfNotExists(), audit.createIfNotExists()]);
 });
 afterAll(async () => h?.stop());
 
@@ -80,15 +84,22 @@ async function recording(participants: string[], spec: { chunks?: number; chunkS
   return { files, manifest, folder: `${files.callId}/${manifest.recordingKey}` };
 }
 
-async function auditRecord(id: string): Promise<any> {
+/** Every state of an audit record, oldest first: `{yyyy}/{mm}/{dd}/{id}/{seq}.json` in the audit container. */
+async function auditStates(id: string): Promise<string[]> {
   const [, y, m, d] = /^(\d{4})(\d{2})(\d{2})/.exec(id)!;
-  return JSON.parse((await blobBytes(h.control, `audit/${y}/${m}/${d}/${id}.json`)).toString('utf8'));
+  return (await listBlobs(audit, `${y}/${m}/${d}/${id}/`)).sort();
 }
 
-/** Names of the audit records about a participant (their blob metadata carries its SHA-256). */
+/** The latest state of an audit record. */
+async function auditRecord(id: string): Promise<any> {
+  const states = await auditStates(id);
+  return JSON.parse((await blobBytes(audit, states[states.length - 1]!)).toString('utf8'));
+}
+
+/** Names of the audit record states about a participant (their blob metadata carries its SHA-256). */
 async function auditRecordsOf(participantId: string): Promise<string[]> {
   const names: string[] = [];
-  for await (const item of h.control.listBlobsFlat({ prefix: 'audit/', includeMetadata: true })) {
+  for await (const item of audit.listBlobsFlat({ includeMetadata: true })) {
     if (item.metadata?.participant === sha256(participantId)) names.push(item.name);
   }
   return names;
@@ -291,7 +302,10 @@ describe('participant erase', () => {
       allParticipants: false,
       runs: [{ operator: 'alice.ops', startedAt: expect.any(String), endedAt: expect.any(String) }],
     });
-    expect(record.auditBlob).toMatch(/^audit\/\d{4}\/\d{2}\/\d{2}\/\d{8}T\d{6}Z-erase-[0-9a-f]{8}\.json$/);
+    expect(record.auditContainer).toBe(AUDIT_CONTAINER);
+    expect(record.auditPrefix).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\d{8}T\d{6}Z-erase-[0-9a-f]{8}\/$/);
+    // Who ran it, as the token says: no token with a connection string (Azurite).
+    expect(record.operatorObjectId).toBeNull();
     const byFolder = Object.fromEntries(record.recordings.map((r: any) => [`${r.callId}/${r.recordingKey}`, r]));
     expect(byFolder[solo.folder]).toMatchObject({
       decision: 'erase',
@@ -443,7 +457,7 @@ describe('participant erase', () => {
   it('resumes an interrupted erasure from its open audit record when run again', async () => {
     const alice = person();
     const one = await recording([alice], { chunks: 3 });
-    const stores = { archive: h.container, control: h.control };
+    const stores = { archive: h.container, control: h.control, audit };
     const plan = await planErasure(stores, sha256(alice), { allParticipants: false });
     const writer = await startErasure(stores, {
       hash: sha256(alice),
@@ -489,7 +503,7 @@ describe('participant erase', () => {
   it('writes the erased/ marker before the first delete: a redelivered event never brings an interrupted one back', async () => {
     const alice = person();
     const one = await recording([alice], { chunks: 2 });
-    const stores = { archive: h.container, control: h.control };
+    const stores = { archive: h.container, control: h.control, audit };
     const plan = await planErasure(stores, sha256(alice), { allParticipants: false });
     const writer = await startErasure(stores, {
       hash: sha256(alice),
@@ -576,10 +590,192 @@ describe('participant erase', () => {
     ]);
     expect(unknownAudit.code).toBe(1);
     expect(unknownAudit.err).toMatch(/no audit record 20260101T000000Z-erase-0000000f/);
-    // An unknown participant: nothing to erase, an audit record saying so, exit 0.
-    const unknown = await cli(['participant', 'erase', person(), '--reason', 'r', '--operator', 'o']);
-    expect(unknown.code).toBe(0);
-    expect(unknown.out).toMatch(/0 recording\(s\) in the index/);
+    // An unknown participant: nothing erased, so not a success: exit 1, said plainly, recorded as nothing-found.
+    const nobody = person();
+    const unknown = await cli(['participant', 'erase', nobody, '--reason', 'r', '--operator', 'o', '--json']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/no recording found for this exact id, so nothing was erased/);
+    const record = JSON.parse(unknown.out);
+    expect(record).toMatchObject({ status: 'nothing-found', recordings: [], completedAt: null });
+    expect((await auditRecord(record.id)).status).toBe('nothing-found');
+    // The intent, the run, the outcome: each a state of its own.
+    expect(await auditRecordsOf(nobody)).toHaveLength(3);
+  });
+});
+
+describe('fail closed: canonical ids, an audit trail nobody rewrites (issue 21)', () => {
+  // Microsoft's raw id examples ("Understand identifier types") with a fresh user, in the case ACS writes (lower) and
+  // in the case people paste (upper: Entra and the portal show GUIDs either way).
+  const lowerAndUpper = () => {
+    const lower = person();
+    return { lower, upper: lower.toUpperCase() };
+  };
+
+  it('erases a recording whatever the case of the GUIDs typed: the index, the lookup and the audit agree', async () => {
+    const { lower, upper } = lowerAndUpper();
+    const one = await recording([lower]);
+    const result = await cli([
+      'participant',
+      'erase',
+      upper,
+      '--reason',
+      'art. 17',
+      '--operator',
+      'o',
+      '--yes',
+      '--json',
+    ]);
+    expect(result.err).not.toMatch(/no recording found/);
+    expect(result.code).toBe(0);
+    const record = JSON.parse(result.out);
+    expect(record).toMatchObject({ status: 'completed', participantSha256: sha256(lower) });
+    expect(record.recordings.map((r: any) => [`${r.callId}/${r.recordingKey}`, r.outcome])).toEqual([
+      [one.folder, 'erased'],
+    ]);
+    expect(await listBlobs(h.container, one.folder)).toEqual([]);
+    expect(JSON.stringify(record)).not.toContain(lower);
+    expect(JSON.stringify(record)).not.toContain(upper);
+
+    // The other way round: the metadata in capitals, the id typed in lower case (and pasted with spaces).
+    const other = lowerAndUpper();
+    const two = await recording([other.upper]);
+    const exported = await cli(['participant', 'export', `  ${other.lower} `, '--dry-run', '--json']);
+    expect(JSON.parse(exported.out).recordings.map((r: any) => `${r.callId}/${r.recordingKey}`)).toEqual([two.folder]);
+    const erased = await cli(['participant', 'erase', other.lower, '--reason', 'r', '--operator', 'o', '--yes']);
+    expect(erased.code).toBe(0);
+    expect(await listBlobs(h.container, two.folder)).toEqual([]);
+  });
+
+  it('phone numbers are one id however written: E.164 with separators finds the archived number', async () => {
+    const digits = `1425${String(Date.now()).slice(-7)}`;
+    const one = await recording([`4:+${digits}`]);
+    const typed = `4:+${digits.slice(0, 1)} ${digits.slice(1, 4)}-${digits.slice(4, 7)}-${digits.slice(7)}`;
+    const dry = await cli(['participant', 'export', typed, '--dry-run', '--json']);
+    expect(JSON.parse(dry.out).recordings.map((r: any) => `${r.callId}/${r.recordingKey}`)).toEqual([one.folder]);
+  });
+
+  it('index rebuild moves markers an earlier version wrote under the id as written to the canonical hash', async () => {
+    const { lower, upper } = lowerAndUpper();
+    // An archive indexed before ids were canonical: its metadata in capitals, its marker under sha256(as written).
+    const one = await recording([upper]);
+    const canonical = `participants/${sha256(lower)}/${one.folder}`;
+    const legacy = `participants/${sha256(upper)}/${one.folder}`;
+    await h.control.deleteBlob(canonical);
+    await h.control.getBlockBlobClient(legacy).upload('', 0);
+    // Until the rebuild, a lookup with the id typed exactly as it was written still finds it (the legacy hash); in
+    // any other form it does not: that is what the rebuild is for.
+    const exact = await cli(['participant', 'export', upper, '--dry-run', '--json']);
+    expect(JSON.parse(exact.out).recordings).toHaveLength(1);
+    const otherForm = await cli(['participant', 'export', lower, '--dry-run', '--json']);
+    expect(JSON.parse(otherForm.out).recordings).toHaveLength(0);
+
+    const rebuilt = await cli(['index', 'rebuild', '--json']);
+    expect(rebuilt.code).toBe(0);
+    expect(JSON.parse(rebuilt.out).legacyMarkersRemoved).toBeGreaterThanOrEqual(1);
+    expect(await listBlobs(h.control, `participants/${sha256(lower)}/`)).toEqual([canonical]);
+    expect(await listBlobs(h.control, `participants/${sha256(upper)}/`)).toEqual([]);
+    const after = await cli(['participant', 'export', lower, '--dry-run', '--json']);
+    expect(JSON.parse(after.out).recordings).toHaveLength(1);
+    // And an erasure removes everyone's markers, whichever hash they were under.
+    const erased = await cli(['participant', 'erase', upper, '--reason', 'r', '--operator', 'o', '--yes']);
+    expect(erased.code).toBe(0);
+    expect(await listBlobs(h.control, `participants/${sha256(lower)}/`)).toEqual([]);
+  });
+
+  it('writes audit records only to the audit container, create-only, each state a new blob; never to the control container', async () => {
+    const alice = person();
+    await recording([alice]);
+    const controlAuditBefore = await listBlobs(h.control, 'audit/');
+    const result = await cli(['participant', 'erase', alice, '--reason', 'r', '--operator', 'o', '--yes', '--json']);
+    expect(result.code).toBe(0);
+    const { id } = JSON.parse(result.out);
+    expect(await listBlobs(h.control, 'audit/')).toEqual(controlAuditBefore);
+    const states = await auditStates(id);
+    // The intent, the start of the run, each recording, the end: never fewer than three, numbered in order.
+    expect(states.length).toBeGreaterThanOrEqual(3);
+    expect(states.map((n) => n.slice(n.lastIndexOf('/') + 1))).toEqual(
+      states.map((_n, i) => `${String(i + 1).padStart(6, '0')}.json`),
+    );
+    const first = JSON.parse((await blobBytes(audit, states[0]!)).toString('utf8'));
+    expect(first).toMatchObject({ id, status: 'in-progress', operator: 'o', operatorObjectId: null });
+    // An audit container that does not exist is refused, naming its setting; nothing is erased or created.
+    const missing = `missing-${randomUUID().slice(0, 8)}`;
+    const bob = person();
+    const kept = await recording([bob]);
+    const refused = await cli(['participant', 'erase', bob, '--reason', 'r', '--operator', 'o', '--yes'], {
+      env: { AUDIT_CONTAINER: missing },
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(new RegExp(`AUDIT_CONTAINER: container "${missing}" does not exist`));
+    expect(await listBlobs(h.container, kept.folder)).toHaveLength(3);
+    expect(
+      await BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(missing).exists(),
+    ).toBe(false);
+    // The audit container may never be the control or the archive container.
+    const same = await cli(['participant', 'erase', bob, '--reason', 'r', '--operator', 'o', '--yes'], {
+      env: { AUDIT_CONTAINER: h.config.controlContainer },
+    });
+    expect(same.code).toBe(2);
+    expect(same.err).toMatch(/AUDIT_CONTAINER.*also CONTROL_CONTAINER/);
+  });
+
+  it('resumes an erasure an earlier version began in the control container, leaving that record as it was', async () => {
+    const alice = person();
+    const one = await recording([alice]);
+    const stores = { archive: h.container, control: h.control, audit };
+    const plan = await planErasure(stores, sha256(alice), { allParticipants: false });
+    // What an earlier version wrote: one blob in the control container, `audit/…/{id}.json`, in progress.
+    const id = `20250101T000000Z-erase-${randomUUID().slice(0, 8)}`;
+    const old = {
+      schemaVersion: 1,
+      id,
+      kind: 'erase',
+      status: 'in-progress',
+      startedAt: '2025-01-01T00:00:00.000Z',
+      updatedAt: '2025-01-01T00:00:00.000Z',
+      completedAt: null,
+      participantSha256: sha256(alice),
+      operator: 'before-upgrade',
+      reason: 'request 9',
+      allParticipants: false,
+      runs: [],
+      recordings: plan,
+    };
+    const body = JSON.stringify(old);
+    await h.control.getBlockBlobClient(legacyAuditBlobName(id)).upload(body, Buffer.byteLength(body), {
+      metadata: { kind: 'erase', status: 'in-progress', participant: sha256(alice) },
+    });
+    const etag = (await h.control.getBlobClient(legacyAuditBlobName(id)).getProperties()).etag;
+    // Running erase again for the participant finds it open and resumes it.
+    const again = await cli([
+      'participant',
+      'erase',
+      alice,
+      '--reason',
+      'new',
+      '--operator',
+      'after',
+      '--yes',
+      '--json',
+    ]);
+    expect(again.err).toContain(`An erasure of this participant is still open (${id}); resuming it`);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({ id, status: 'completed', reason: 'request 9' });
+    expect(await listBlobs(h.container, one.folder)).toEqual([]);
+    expect((await h.control.getBlobClient(legacyAuditBlobName(id)).getProperties()).etag).toBe(etag);
+    expect((await auditRecord(id)).runs.map((r: any) => r.operator)).toEqual(['after']);
+  });
+
+  it("reads the operator's Entra object id from the oid claim of the storage token; none with a connection string", async () => {
+    const jwt = (claims: object) =>
+      ['{"alg":"RS256"}', JSON.stringify(claims), 'sig'].map((p) => Buffer.from(p).toString('base64url')).join('.');
+    expect(objectIdFromToken(jwt({ oid: '72F988BF-86F1-41AF-91AB-2D7CD011DB47', upn: 'a@b' }))).toBe(
+      '72f988bf-86f1-41af-91ab-2d7cd011db47',
+    );
+    expect(objectIdFromToken(jwt({ sub: 'x' }))).toBeNull();
+    expect(objectIdFromToken(jwt({ oid: 'not-a-guid' }))).toBeNull();
+    expect(objectIdFromToken('garbage')).toBeNull();
+    expect(await operatorObjectIdFor(h.config)).toBeNull();
   });
 });
 
@@ -590,7 +786,7 @@ describe('hold and index rebuild', () => {
     expect(result.code).toBe(2);
     expect(result.err).toMatch(/does not have version-level immutability.*nothing was changed/);
     expect(await listBlobs(h.control, `holds/${one.files.callId}/`)).toEqual([]);
-    expect((await listBlobs(h.control, 'audit/')).filter((n) => n.includes('-hold-'))).toEqual([]);
+    expect((await listBlobs(audit, '')).filter((n) => n.includes('-hold-'))).toEqual([]);
     expect((await cli(['hold', 'set', one.files.callId, '--tag', 'bad tag!'])).code).toBe(2);
     expect((await cli(['hold', 'lift', one.files.callId, '--tag', 'CASE-1'])).code).toBe(2);
   });

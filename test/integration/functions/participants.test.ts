@@ -5,7 +5,8 @@ import path from 'node:path';
 import { runCli } from '../../../cli/main';
 import type { PromptingIo } from '../../../cli/commands/commandContext';
 import { indexParticipants } from '../../../shared/archive/participantIndex';
-import { archiveHarness, listBlobs, type ArchiveHarness } from '../../helpers/archiveHarness';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { archiveHarness, azuriteConnectionString, listBlobs, type ArchiveHarness } from '../../helpers/archiveHarness';
 import { startHostProcess, type HostProcess } from '../../helpers/hostProcess';
 import { CapturedLog } from '../../helpers/logs';
 import { archiveAndIndex } from '../../helpers/participantArchive';
@@ -29,6 +30,10 @@ let host: HostProcess;
 let cwd: string;
 beforeAll(async () => {
   h = await archiveHarness();
+  // The deployment creates the audit container (immutable in Azure); the CLI never does.
+  await BlobServiceClient.fromConnectionString(azuriteConnectionString())
+    .getContainerClient(h.config.auditContainer)
+    .createIfNotExists();
   cwd = mkdtempSync(path.join(os.tmpdir(), 'cra-participants-api-'));
   host = await startHostProcess(root, {
     ...h.env,
@@ -153,13 +158,15 @@ describe('participants: the issue 12 story', () => {
       schemaVersion: 1,
       recordingKey: call1.recordingKey,
       status: 'complete',
-      participants: [alice, bob],
+      // Who else was in the call is no business of a caller asking about alice: a count, never the ids.
+      participantCount: 2,
       chunks: [
         { index: 0, status: 'archived', sha256: call1.chunks[0]!.sha256 },
         { index: 1, status: 'archived', sha256: call1.chunks[1]!.sha256 },
       ],
     });
     expect(one.chunks[0]).not.toHaveProperty('contentLocation');
+    expect(one).not.toHaveProperty('participants');
     expect((await allPages(carol, 20)).recordings.map(folder)).toEqual([folder(call2)]);
     // Participant ids are personal data: the app never logs them.
     expect(host.lines.join('\n')).not.toMatch(new RegExp(`${RESOURCE}_`));
@@ -214,6 +221,31 @@ describe('GET /api/participants/{participantId}/recordings', () => {
     expect(byLiteral.recordings.map((r: any) => r.callId)).toEqual([manifest.callId]);
     const decodedTwice = literal.replace('%41', 'A');
     expect(await (await get(decodedTwice)).json()).toEqual({ recordings: [], continuationToken: null });
+  });
+
+  it("takes the id in the query too, the form for any id; refuses a raw '+'; an encoded '/' in a path is 404", async () => {
+    const phone = `4:+1${String(Date.now()).slice(-10)}`;
+    const files = await h.emulator.createRecordingFiles({ chunks: 1, chunkSize: 1000, participants: [phone] });
+    const manifest = await archiveAndIndex(h, files);
+    const byQuery = (query: string) =>
+      fetch(`${host.url}/api/participants/recordings?${query}`, { headers: { 'x-functions-key': KEY } });
+    const found = await byQuery(`participantId=${encodeURIComponent(phone)}&pageSize=5`);
+    expect(found.status).toBe(200);
+    expect(((await found.json()) as any).recordings.map((r: any) => r.callId)).toEqual([manifest.callId]);
+    const raw = await byQuery(`participantId=${phone}`);
+    expect(raw.status).toBe(400);
+    expect(await raw.json()).toEqual({
+      error: { code: 'BadInput', message: expect.stringMatching(/^participantId holds a '\+'/) },
+    });
+    expect(JSON.stringify(await (await byQuery('')).json())).toContain('participantId is required');
+    const both = await fetch(
+      `${host.url}/api/participants/${encodeURIComponent(phone)}/recordings?participantId=${encodeURIComponent(phone)}`,
+      { headers: { 'x-functions-key': KEY } },
+    );
+    expect(both.status).toBe(400);
+    const slashed = `8:acs:${RESOURCE}_a/b`;
+    expect((await byQuery(`participantId=${encodeURIComponent(slashed)}`)).status).toBe(200);
+    expect((await get(slashed)).status).toBe(404);
   });
 
   it('needs the function key, and only answers GET', async () => {

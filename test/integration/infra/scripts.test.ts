@@ -23,7 +23,8 @@ interface Run {
 
 /**
  * Outcomes per stand-in key; the last one repeats. For keys that answer with output (group-exists, functionapp-list,
- * function-list, account-list, container-state, topic-identity, get-<NAME>) a value is printed, `!N` fails with exit
+ * function-list, account-list, container-state, audit-state, topic-identity, get-<NAME>, config-<PATH>) a value is
+ * printed, `!N` fails with exit
  * code N and an error on stderr. For the others (account-show, function-show, deploy-*, azd-provision, azd) a value
  * is an exit code. curl's are HTTP status codes.
  */
@@ -68,6 +69,7 @@ case "$name" in
   azd)
     case "$*" in
       "env get-value "*) answer "get-$3" "" ;;
+      "env config get "*) answer "config-$4" "" ;;
       "provision"*) code azd-provision ;;
       *) code azd ;;
     esac ;;
@@ -81,6 +83,14 @@ case "$name" in
       "deployment group create"*"callback-url.bicep"*) code deploy-callback ;;
       "deployment group create"*"subscriptions.bicep"*) code deploy-subscriptions ;;
       "storage account list"*) answer account-list starcabc123 ;;
+      "storage container-rm list"*"recording-audit"*)
+        state="$(peek audit-state absent)"
+        case "$state" in
+          absent) exit 0 ;;
+          !*) answer audit-state absent ;;
+          *) echo recording-audit; exit 0 ;;
+        esac ;;
+      "storage container-rm show"*"--name recording-audit"*) answer audit-state absent ;;
       "storage container-rm list"*)
         state="$(peek container-state absent)"
         case "$state" in
@@ -341,8 +351,12 @@ describe('preprovision.sh (run with stand-ins for az and azd)', () => {
     expect(envSets(result.calls)).toEqual([
       'azd env set ARCHIVER_CODE_DEPLOYED false --environment team-dev',
       'azd env set ARCHIVE_IMMUTABILITY_POLICY_APPLY true --environment team-dev',
+      'azd env set AUDIT_IMMUTABILITY_POLICY_APPLY true --environment team-dev',
     ]);
     expect(azCalls(result.calls)).toEqual([`az account show --subscription ${SUBSCRIPTION} --query id --output tsv`]);
+    // WORM is not decided yet: azd asks next (the parameter has no default), and the hook says what to answer.
+    expect(result.stdout).toMatch(/ARCHIVE_IMMUTABILITY_ENABLED is not set: azd asks for it next/);
+    expect(result.stdout).toMatch(/true is recommended for production/);
   });
 
   test("code already deployed: the provisioning may carry recordingState's URL over", () => {
@@ -369,7 +383,7 @@ describe('preprovision.sh (run with stand-ins for az and azd)', () => {
       { 'container-state': ['true Unlocked'] },
     );
     expect(result.status).toBe(0);
-    expect(azCalls(result.calls).length).toBe(8);
+    expect(azCalls(result.calls).length).toBe(9);
     expectEveryAzCallNamesTheSubscription(result);
   });
 
@@ -438,9 +452,9 @@ describe('preprovision.sh (run with stand-ins for az and azd)', () => {
   test('WORM switched on for an existing deployment: a NEW immutable container, and it says so', () => {
     const result = run('preprovision.sh', { ...DEPLOYED, ARCHIVE_IMMUTABILITY_ENABLED: 'true' });
     expect(result.status).toBe(0);
-    expect(result.calls.find((c) => c.startsWith('az storage container-rm list'))).toMatch(
-      /--storage-account starcabc123 --resource-group rg-team-dev .*recordings-worm/,
-    );
+    expect(
+      result.calls.find((c) => c.startsWith('az storage container-rm list') && c.includes('recordings-worm')),
+    ).toMatch(/--storage-account starcabc123 --resource-group rg-team-dev .*recordings-worm/);
     expect(result.calls.find((c) => c.startsWith('az storage container-rm show'))).toBeUndefined();
     expect(result.stdout).toMatch(/'recordings-worm'/);
     expect(result.stdout).toMatch(/'recordings'\s+stays there, NOT protected/);
@@ -485,16 +499,64 @@ describe('preprovision.sh (run with stand-ins for az and azd)', () => {
   });
 
   test('refuses to turn WORM off silently; an explicit override allows it', () => {
-    const refused = run('preprovision.sh', DEPLOYED, { 'container-state': ['true Unlocked'] });
+    const refused = run(
+      'preprovision.sh',
+      { ...DEPLOYED, ARCHIVE_IMMUTABILITY_ENABLED: 'false' },
+      { 'container-state': ['true Unlocked'] },
+    );
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/refusing: WORM is on for this environment/);
     const allowed = run(
       'preprovision.sh',
-      { ...DEPLOYED, ARCHIVE_IMMUTABILITY_ALLOW_DISABLE: 'true' },
+      { ...DEPLOYED, ARCHIVE_IMMUTABILITY_ENABLED: 'false', ARCHIVE_IMMUTABILITY_ALLOW_DISABLE: 'true' },
       { 'container-state': ['true Unlocked'] },
     );
     expect(allowed.status).toBe(0);
     expect(allowed.stdout).toMatch(/unprotected/);
+  });
+
+  test("WORM answered at azd's prompt is read from the environment's config, never taken for off", () => {
+    // azd keeps a prompted value in .azure/<env>/config.json (infra.parameters.enableImmutability), not in .env.
+    const answered = run('preprovision.sh', DEPLOYED, {
+      'config-infra.parameters.enableImmutability': ['true'],
+      'container-state': ['true Unlocked'],
+    });
+    expect(answered.status).toBe(0);
+    expect(answered.calls).toContain('azd env config get infra.parameters.enableImmutability --environment team-dev');
+    expect(envSets(answered.calls)[1]).toBe(
+      'azd env set ARCHIVE_IMMUTABILITY_POLICY_APPLY true --environment team-dev',
+    );
+    // Neither in .env nor in the config, while the WORM container exists: refused, with the fix (the allowance to
+    // turn WORM off does not apply to a value nobody gave).
+    for (const extra of [{}, { ARCHIVE_IMMUTABILITY_ALLOW_DISABLE: 'true' }] as Record<string, string>[]) {
+      const unknown = run(
+        'preprovision.sh',
+        { ...DEPLOYED, ...extra },
+        { 'config-infra.parameters.enableImmutability': ['!1'], 'container-state': ['true Unlocked'] },
+      );
+      expect(unknown.status).toBe(1);
+      expect(unknown.stderr).toMatch(/ARCHIVE_IMMUTABILITY_ENABLED is not set, so the provisioning could turn it off/);
+      expect(unknown.stderr).toContain('azd env set ARCHIVE_IMMUTABILITY_ENABLED true --environment team-dev');
+      expect(envSets(unknown.calls)).toEqual([]);
+    }
+  });
+
+  test("the audit container's policy is not deployed again once locked, and a failing read stops it", () => {
+    const locked = run('preprovision.sh', DEPLOYED, { 'audit-state': ['Locked'] });
+    expect(locked.status).toBe(0);
+    expect(locked.calls.find((c) => c.startsWith('az storage container-rm show'))).toMatch(
+      new RegExp(`--name recording-audit --subscription ${SUBSCRIPTION} `),
+    );
+    expect(envSets(locked.calls)).toContain('azd env set AUDIT_IMMUTABILITY_POLICY_APPLY false --environment team-dev');
+    expect(locked.stdout).toMatch(/audit container 'recording-audit' is locked/);
+    const unlocked = run('preprovision.sh', DEPLOYED, { 'audit-state': ['Unlocked'] });
+    expect(envSets(unlocked.calls)).toContain(
+      'azd env set AUDIT_IMMUTABILITY_POLICY_APPLY true --environment team-dev',
+    );
+    const failing = run('preprovision.sh', DEPLOYED, { 'audit-state': ['!2'] });
+    expect(failing.status).not.toBe(0);
+    expect(failing.stderr).toMatch(/listing the containers of 'starcabc123' failed/);
+    expect(envSets(failing.calls)).toEqual([]);
   });
 
   test('an existing system topic without a system-assigned identity is refused with the command that fixes it', () => {

@@ -1,7 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { evaluate, objectKeys, parseBicep, propertyValue } from '../../helpers/infra/bicep';
-import { AZD_ENVIRONMENT, BUILT_IN_ROLES, RESOURCE_TYPES, STORAGE_PERMISSIONS } from '../../helpers/infra/sources';
+import {
+  AZD_ENVIRONMENT,
+  BUILT_IN_ROLES,
+  MICROSOFT_COMMUNICATION_DATA_ACTIONS,
+  PREVIEW_API_VERSIONS,
+  RESOURCE_TYPES,
+  STORAGE_PERMISSIONS,
+} from '../../helpers/infra/sources';
 import {
   INFRA,
   ROOT,
@@ -139,12 +146,19 @@ const LEFT_UNSET: Record<string, string> = {
   ARCHIVE_RETRY_BASE_MS: 'left at its default; queue redelivery retries beyond it',
   // The lease only trades take-over speed after a crash for renewal traffic.
   ARCHIVE_LOCK_SECONDS: 'left at its default (60 s); lower it only in tests',
+  ARCHIVE_STORAGE_HTTP_CLIENT: 'left at its default (undici); sdk is the fallback to the Storage SDK own client',
   // 120 s of re-enqueueing per run fits the 5-minute timer with room to spare.
   SWEEP_BUDGET_SECONDS: 'left at its default (120 s), well under the 5-minute timer period',
   // Test-only fault injection (shared/archive/crashPoints.ts kills the process at a named point).
   ARCHIVE_CRASH_AT: 'test-only crash injection; never set in a deployment (the test fails if the infra sets it)',
   // The operator CLI's `redrive` reads it from the azd environment (main.bicep output DEAD_LETTER_CONTAINER).
+  ACS_CALLBACK_AUTH: 'left unset (jwt): the deployment sets ACS_IMMUTABLE_RESOURCE_ID, so callbacks are checked',
   DEAD_LETTER_CONTAINER: 'read by the operator CLI, from the azd environment (an output), not by the app',
+  // Audit records are written by the operator CLI only; the app has no role on that container (rbac.bicep).
+  CONSOLE_AUTH: 'left unset (platform): in Azure the console opens only through App Service authentication',
+  // Bring your own storage is the operator's choice of an external container; the deployment makes none.
+  RECORDING_EXTERNAL_STORAGE_URL:
+    'set by function.bicep (byosSettings) only when the byosContainerName param is given (infra/app/byos.bicep)',
 };
 
 /** Settings the infra sets that the product code does not read: the Functions host's and the SDKs' own. */
@@ -196,7 +210,9 @@ describe('infra templates (read as text; no compiler, no Azure)', () => {
     }
     expect(used.size).toBeGreaterThanOrEqual(20);
     for (const typeAtVersion of used) {
-      expect(`${typeAtVersion}`).toMatch(/^Microsoft\.[A-Za-z]+(\/[A-Za-z]+)+@\d{4}-\d{2}-\d{2}$/);
+      expect(`${typeAtVersion}`).toMatch(/^Microsoft\.[A-Za-z]+(\/[A-Za-z]+)+@\d{4}-\d{2}-\d{2}(-preview)?$/);
+      // A preview api-version only where no stable one serves (sources.ts says why for each).
+      if (typeAtVersion.endsWith('-preview')) expect(PREVIEW_API_VERSIONS).toContain(typeAtVersion);
       expect({ typeAtVersion, listed: typeAtVersion in RESOURCE_TYPES }).toEqual({ typeAtVersion, listed: true });
     }
     // Nothing listed that is no longer used: the table is the inventory of what is deployed.
@@ -657,6 +673,7 @@ describe('resources: identities, TLS, network, keys', () => {
         'immutableArchiveContainerName',
         'controlContainerName',
         'deadLetterContainerName',
+        'auditContainerName',
       ].sort(),
     );
     // The CLI's `redrive` reads this container by default.
@@ -820,6 +837,13 @@ const EXPECTED_ASSIGNMENTS: Record<string, Omit<RoleAssignment, 'file' | 'symbol
   appArchiveQueue: { principal: APP, role: 'custom:queueWorkerRoleDefinitionId', scopeType: QUEUE },
   appPoisonQueue: { principal: APP, role: 'Storage Queue Data Message Sender', scopeType: QUEUE },
   appArchiveContainer: { principal: APP, role: 'custom:archiveWriterRoleDefinitionId', scopeType: CONTAINER },
+  // Bring your own storage (byos.bicep): ACS writes its recordings with its own identity; the app only reads them.
+  acsWrites: { principal: 'acsPrincipalId', role: 'Storage Blob Data Contributor', scopeType: CONTAINER },
+  // The archive console's access records, create-only by use; the role cannot delete.
+  appAuditContainer: { principal: APP, role: 'custom:archiveWriterRoleDefinitionId', scopeType: CONTAINER },
+  appReads: { principal: APP, role: 'Storage Blob Data Reader', scopeType: CONTAINER },
+  // The archive console's user-delegation SAS: a delegation key is asked of the account, never of a container.
+  appArchiveDelegator: { principal: APP, role: 'Storage Blob Delegator', scopeType: ACCOUNT },
   appControlContainer: { principal: APP, role: 'Storage Blob Data Contributor', scopeType: CONTAINER },
   appTelemetry: { principal: APP, role: 'Monitoring Metrics Publisher', scopeType: 'Microsoft.Insights/components' },
   appControlsRecordings: {
@@ -832,6 +856,20 @@ const EXPECTED_ASSIGNMENTS: Record<string, Omit<RoleAssignment, 'file' | 'symbol
   operatorArchiveQueue: { principal: OPERATOR, role: 'Storage Queue Data Contributor', scopeType: QUEUE },
   operatorPoisonQueue: { principal: OPERATOR, role: 'Storage Queue Data Contributor', scopeType: QUEUE },
 };
+
+describe('bring your own storage', () => {
+  test('is off unless byosContainerName is set; then ACS writes the container and the app is told where it is', () => {
+    expect(paramDefault(main, 'byosContainerName')).toBe("''");
+    expect(main.code).toMatch(/module byos 'app\/byos\.bicep' = if \(!empty\(byosContainerName\)\)/);
+    // The ACS identity is the one that writes: a new resource gets one exactly when BYOS is on.
+    expect(moduleParam('communication', 'systemAssignedIdentity')).toBe('!empty(byosContainerName)');
+    expect(moduleParam('byos', 'acsPrincipalId')).toMatch(/communication\.outputs\.principalId/);
+    expect(moduleParam('app', 'recordingExternalStorageUrl')).toBe(
+      "empty(byosContainerName) ? '' : '${archive.outputs.blobEndpoint}${byosContainerName}'",
+    );
+    expect(functionApp.vars.get('byosSettings')).toMatch(/RECORDING_EXTERNAL_STORAGE_URL: recordingExternalStorageUrl/);
+  });
+});
 
 describe('roles', () => {
   const definitions = customRoles.resources.filter((r) => r.type === 'Microsoft.Authorization/roleDefinitions');
@@ -1071,5 +1109,146 @@ describe('parameters, outputs and wiring', () => {
     expect(lines.filter((l) => /node_modules/.test(l))).toEqual([]);
     for (const pattern of ['dist/dev/', 'dist/test/', 'test/', 'local.settings*.json', 'infra/', '.package/'])
       expect(lines).toContain(pattern);
+  });
+});
+
+describe('fail closed: the audit trail, the chunks, the network, publishing (issue 21)', () => {
+  const resource = (f: ReturnType<typeof file>, symbol: string) => f.resources.find((r) => r.symbol === symbol)!;
+  const head = (f: ReturnType<typeof file>, symbol: string) =>
+    f.declarations.find((d) => d.name === symbol)!.text.split('\n')[0]!;
+
+  test('audit records have a container of their own, WORM from its creation, with a policy deployed until locked', () => {
+    const audit = resource(archiveStorage, 'auditContainer');
+    expect(propertyValue(audit.body, 'name')).toBe('auditContainerName');
+    expect(head(archiveStorage, 'auditContainer')).toMatch(/= \{$/); // always, whatever enableImmutability says
+    expect(propertyValue(propertyValue(propertiesOf(audit.body), 'immutableStorageWithVersioning')!, 'enabled')).toBe(
+      'true',
+    );
+    const policy = resource(archiveStorage, 'auditRetention');
+    expect(policy.type).toBe('Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies');
+    expect(propertyValue(policy.body, 'parent')).toBe('auditContainer');
+    expect(head(archiveStorage, 'auditRetention')).toMatch(/= if \(applyAuditImmutabilityPolicy\) \{$/);
+    expect(propertyValue(propertiesOf(policy.body), 'immutabilityPeriodSinceCreationInDays')).toBe(
+      'auditImmutabilityDays',
+    );
+    expect(moduleParam('archive', 'applyAuditImmutabilityPolicy')).toBe('applyAuditImmutabilityPolicy');
+    expect(parameters.parameters.applyAuditImmutabilityPolicy?.value).toBe('${AUDIT_IMMUTABILITY_POLICY_APPLY=true}');
+    for (const script of ['preprovision.sh', 'preprovision.ps1'])
+      expect(readInfra(`scripts/${script}`)).toMatch(/AUDIT_IMMUTABILITY_POLICY_APPLY/);
+    // The code's default, the template's name and the output the CLI reads agree.
+    expect(/readContainer\(env, 'AUDIT_CONTAINER', '([a-z0-9-]+)'\)/.exec(configSource)?.[1]).toBe('recording-audit');
+    expect(main.vars.get('auditContainerName')).toBe("'recording-audit'");
+    expect(moduleParam('archive', 'auditContainerName')).toBe('auditContainerName');
+    expect(main.outputs.find((o) => o.name === 'AUDIT_CONTAINER')?.value).toBe('archive.outputs.auditContainerName');
+  });
+
+  test('on the audit container the app may write (the console\'s access records) but never delete', () => {
+    const rbac = file('app/rbac.bicep');
+    const onAudit = roleAssignments().filter((a) => a.symbol === 'appAuditContainer');
+    expect(onAudit).toEqual([
+      expect.objectContaining({ principal: APP, role: 'custom:archiveWriterRoleDefinitionId', scopeType: CONTAINER }),
+    ]);
+    expect(moduleParam('rbac', 'auditContainerName')).toBe('archive.outputs.auditContainerName');
+    expect(rbac.params.map((p) => p.name)).toContain('auditContainerName');
+    // The archive writer role has no delete, tag or immutability action (checked with custom-roles.bicep below).
+    expect(customRoles.code).not.toMatch(/blobs\/delete/);
+    // Every other app assignment is on a named container, queue, account or component: none on the account's blobs.
+    for (const a of roleAssignments().filter((x) => x.principal === APP))
+      // Storage Blob Delegator grants no data action: only the delegation key the console's read-only SAS needs.
+      expect({
+        symbol: a.symbol,
+        accountWide:
+          a.scopeType === ACCOUNT && !a.symbol.startsWith('appRuntime') && a.role !== 'Storage Blob Delegator',
+      }).toEqual({
+        symbol: a.symbol,
+        accountWide: false,
+      });
+    expect(EXPECTED_ASSIGNMENTS.operatorArchiveBlob).toMatchObject({ principal: OPERATOR, scopeType: ACCOUNT });
+  });
+
+
+  test('version expiry never touches an archive or the audit container: only the control container, and callback tokens after a day', () => {
+    const versionRules = archiveStorage.vars.get('versionRules') ?? '';
+    const prefixes = [...(/prefixMatch:\s*(\[[^\]]*\])/.exec(versionRules)?.[1] ?? '').matchAll(/'([^']+)'/g)].map(
+      (m) => m[1],
+    );
+    expect(prefixes).toEqual(['${controlContainerName}/']);
+    expect(versionRules).not.toMatch(/archivePrefixes|auditContainerName/);
+    // No rule deletes anything of an archive container, base blob or version.
+    for (const [name, value] of archiveStorage.vars) {
+      if (/delete:/.test(value))
+        expect({ var: name, archives: /archivePrefixes|archiveContainerName|auditContainerName/.test(value) }).toEqual({
+          var: name,
+          archives: false,
+        });
+    }
+    const tokens = archiveStorage.vars.get('callbackTokenRules') ?? '';
+    expect(tokens).toMatch(/prefixMatch:\s*\['\$\{controlContainerName\}\/callback-tokens\/'\]/);
+    expect(tokens).toMatch(/baseBlob:\s*\{\s*delete:\s*\{\s*daysAfterModificationGreaterThan:\s*1\s*\}/);
+    expect(tokens).toMatch(/version:\s*\{\s*delete:\s*\{\s*daysAfterCreationGreaterThan:\s*1\s*\}/);
+    expect(archiveStorage.vars.get('lifecycleRules')).toMatch(/callbackTokenRules/);
+  });
+
+  test('azd asks for WORM on a new environment: the parameter has no default and its mapped value none either', () => {
+    const param = main.params.find((p) => p.name === 'enableImmutability')!;
+    expect(param.hasDefault).toBe(false);
+    expect(param.type).toBe('bool');
+    // `${NAME}` without `=default`: unset, azd prompts (Azure/azure-dev#2895); `${NAME=false}` would silently be false.
+    expect(parameters.parameters.enableImmutability?.value).toBe('${ARCHIVE_IMMUTABILITY_ENABLED}');
+  });
+
+  test('FTP and SCM publishing with basic credentials are off on the function app', () => {
+    const policies = functionApp.resources.filter(
+      (r) => r.type === 'Microsoft.Web/sites/basicPublishingCredentialsPolicies',
+    );
+    expect(policies.map((p) => propertyValue(p.body, 'name')).sort()).toEqual(["'ftp'", "'scm'"]);
+    for (const p of policies) {
+      expect(propertyValue(p.body, 'parent')).toBe('functionApp');
+      expect(propertyValue(propertiesOf(p.body), 'allow')).toBe('false');
+    }
+  });
+
+  test('storage can refuse public traffic: off by default, Deny with trusted services and listed IPs, private endpoints for the app', () => {
+    const param = main.params.find((p) => p.name === 'storagePublicNetworkAccess')!;
+    expect(param.defaultValue).toBe("'Enabled'");
+    expect(main.vars.get('restrictStorageNetwork')).toBe("storagePublicNetworkAccess == 'Restricted'");
+    for (const account of resourcesOfType('Microsoft.Storage/storageAccounts', { existing: false })) {
+      const acls = propertyValue(propertiesOf(account.body), 'networkAcls')!;
+      expect({ file: account.file, defaultAction: propertyValue(acls, 'defaultAction') }).toEqual({
+        file: account.file,
+        defaultAction: "restrictPublicNetworkAccess ? 'Deny' : 'Allow'",
+      });
+      expect(propertyValue(acls, 'ipRules')).toMatch(/^restrictPublicNetworkAccess \? map\(allowedIpRanges,/);
+    }
+    for (const symbol of ['network', 'storageEndpoints'])
+      expect(main.declarations.find((d) => d.name === symbol)!.text.split('\n')[0]).toMatch(
+        /= if \(restrictStorageNetwork\) \{$/,
+      );
+    expect(moduleParam('app', 'virtualNetworkSubnetId')).toBe(
+      "restrictStorageNetwork ? network.outputs.appSubnetId : ''",
+    );
+    for (const [module, param] of [
+      ['app', 'restrictPublicNetworkAccess'],
+      ['archive', 'restrictPublicNetworkAccess'],
+    ] as const)
+      expect(moduleParam(module, param)).toBe('restrictStorageNetwork');
+    // Flex Consumption joins a subnet delegated to Microsoft.App/environments.
+    expect(file('app/network.bicep').code).toMatch(/serviceName: 'Microsoft\.App\/environments'/);
+    const endpoints = file('app/private-endpoints.bicep').vars.get('endpoints') ?? '';
+    expect([...endpoints.matchAll(/groupId: '(\w+)'/g)].map((m) => m[1])).toEqual(['blob', 'queue', 'table', 'blob']);
+  });
+
+  test('no role anywhere uses a Microsoft.Communication data action that is not published; ACS keeps its built-in role', () => {
+    for (const f of allFiles) {
+      for (const action of f.code.match(/Microsoft\.Communication\/[\w/]+/g) ?? []) {
+        if (/\/communicationServices$/i.test(action)) continue; // the resource type itself
+        expect({ file: f.path, action, published: action in MICROSOFT_COMMUNICATION_DATA_ACTIONS }).toEqual({
+          file: f.path,
+          action,
+          published: true,
+        });
+      }
+    }
+    expect(EXPECTED_ASSIGNMENTS.appControlsRecordings?.role).toBe('Communication and Email Service Owner');
   });
 });

@@ -1,6 +1,7 @@
 import { logEvent, TELEMETRY_FIELDS, type TelemetryName } from '../../../shared/telemetry';
 import type { Logger } from '../../../shared/logger';
 import { propertyValue } from '../../helpers/infra/bicep';
+import { BLOB_WRITE_OPERATIONS, STORAGE_BLOB_LOG_COLUMNS } from '../../helpers/infra/sources';
 import {
   KQL_FILES,
   file,
@@ -21,8 +22,11 @@ import {
 
 const EVENT_NAMES = Object.keys(TELEMETRY_FIELDS) as TelemetryName[];
 
-const queries = KQL_FILES.map(readQuery);
-const byName = new Map(queries.map((q) => [q.path.replace('monitoring/', ''), q]));
+/** The app's telemetry queries (traces); the storage-log queries read StorageBlobLogs and are checked apart. */
+const allQueries = KQL_FILES.map(readQuery);
+const queries = allQueries.filter((q) => !q.text.trim().startsWith('StorageBlobLogs'));
+const storageQueries = allQueries.filter((q) => q.text.trim().startsWith('StorageBlobLogs'));
+const byName = new Map(allQueries.map((q) => [q.path.replace('monitoring/', ''), q]));
 
 function query(name: string): Query {
   const found = byName.get(name);
@@ -50,7 +54,8 @@ function kqlParse(message: string): Record<string, unknown> {
 
 describe('monitoring queries (infra/monitoring/*.kql)', () => {
   test('the folder holds the alert and workbook queries, each loaded by a template', () => {
-    expect(KQL_FILES.length).toBe(10);
+    expect(KQL_FILES.length).toBe(12);
+    expect(storageQueries.map((q) => q.path)).toEqual(['monitoring/alert-chunk-overwrite.kql']);
     const loaded = new Set([...files.keys()].flatMap((path) => loadedTextFiles(path)));
     for (const path of KQL_FILES) expect({ path, loaded: loaded.has(path) }).toEqual({ path, loaded: true });
   });
@@ -116,7 +121,7 @@ describe('monitoring queries (infra/monitoring/*.kql)', () => {
   });
 
   test('the brackets and quotes of every query balance', () => {
-    for (const q of queries) {
+    for (const q of allQueries) {
       const withoutStrings = q.text.replace(/"(?:[^"\\]|\\.)*"/g, '""');
       for (const [open, close] of [
         ['(', ')'],
@@ -150,13 +155,15 @@ describe('alerts (infra/app/alerts.bicep)', () => {
     dimensions: [...m[3]!.matchAll(/'(\w+)'/g)].map((d) => d[1]!),
   }));
 
-  test('the four log alerts: near deadline, recording failed, poison messages, ACS 401/403', () => {
+  test('the five log alerts: near deadline, recording failed, poison messages, ACS 401/403, a sender check off', () => {
     expect(entries.map((e) => [e.name, e.query])).toEqual([
       ['near-deadline', 'alert-near-deadline.kql'],
       ['recording-failed', 'alert-recording-failed.kql'],
       ['poison', 'alert-poison.kql'],
       ['acs-access-denied', 'alert-acs-access-denied.kql'],
+      ['sender-check-off', 'alert-sender-check-off.kql'],
     ]);
+    expect(query('alert-sender-check-off.kql').events).toEqual(['SenderCheckOff']);
     expect(query('alert-near-deadline.kql').events).toEqual(['ArchiveNearDeadline']);
     expect(query('alert-near-deadline.kql').fields).toContain('hoursLeft');
     expect(query('alert-recording-failed.kql').events).toEqual(['RecordingFailed']);
@@ -294,6 +301,84 @@ describe('workbook (infra/app/workbook.bicep)', () => {
     expect(query('workbook-failures.kql').events.sort()).toEqual(withFailureCode.sort());
     expect(query('workbook-recording-control.kql').events).toEqual(
       expect.arrayContaining(['RecordingStarted', 'RecordingStopped']),
+    );
+  });
+});
+
+describe('the chunk-overwrite alert (infra/app/archive-alerts.bicep over StorageBlobLogs)', () => {
+  const q = query('alert-chunk-overwrite.kql');
+  const alertsFile = file('app/archive-alerts.bicep');
+  const rule = alertsFile.resources.find((r) => r.type === 'Microsoft.Insights/scheduledQueryRules')!;
+  const properties = propertiesOf(rule.body);
+
+  /** Words in the query that look like columns (capitalised identifiers), less KQL's own words and its lets. */
+  const code = q.text.replace(/@?"(?:[^"\\]|\\.)*"/g, '""');
+  const columnsRead = [...new Set([...code.matchAll(/\b([A-Z][A-Za-z]+)\b/g)].map((m) => m[1]!))].filter(
+    (w) => w !== 'StorageBlobLogs',
+  );
+
+  test('reads only published StorageBlobLogs columns, successful writes of chunk blobs, through a condition or another identity', () => {
+    for (const column of columnsRead)
+      expect({ column, published: STORAGE_BLOB_LOG_COLUMNS.has(column) }).toEqual({ column, published: true });
+    const operations = [...(/OperationName in \(([^)]*)\)/.exec(q.text)?.[1] ?? '').matchAll(/"(\w+)"/g)].map(
+      (m) => m[1]!,
+    );
+    expect(new Set(operations)).toEqual(BLOB_WRITE_OPERATIONS);
+    expect(q.text).toMatch(/Category == "StorageWrite"/);
+    expect(q.text).toMatch(/StatusText == "Success"/);
+    // The app's own writes are conditional and its own: anything else is an overwrite.
+    expect(q.text).toMatch(/ConditionsUsed has "If-None-Match=\*"/);
+    expect(q.text).toMatch(/where not\(conditional\) or RequesterObjectId != appPrincipalId/);
+  });
+
+  test("the chunk name pattern matches the archive's chunk blobs, media and metadata, and nothing else", () => {
+    const pattern = new RegExp(/matches regex @"([^"]+)"/.exec(q.text)![1]!);
+    for (const key of [
+      '/starcabc/recordings/call-1/20260512T101500Z-1a2b3c4d/chunk-0000.mp4',
+      '/starcabc/recordings-worm/call-1/20260512T101500Z-1a2b3c4d/chunk-0012.metadata.json',
+      '/starcabc/recordings/call-1/20260512T101500Z-1a2b3c4d/chunk-0003.bin',
+    ])
+      expect({ key, matched: pattern.test(key) }).toEqual({ key, matched: true });
+    for (const key of [
+      '/starcabc/recordings/call-1/20260512T101500Z-1a2b3c4d/manifest.json',
+      '/starcabc/recording-control/pending/chunk-0000.mp4/x',
+    ])
+      expect({ key, matched: pattern.test(key) }).toEqual({ key, matched: false });
+  });
+
+  test('runs over the workspace the blob logs go to, with the account and the app identity prepended, stateful', () => {
+    expect(propertyValue(properties, 'scopes')).toMatch(/logAnalyticsWorkspaceId/);
+    expect(propertyValue(properties, 'autoMitigate')).toBe('true');
+    const criteria = propertyValue(properties, 'criteria')!;
+    expect(criteria).toMatch(
+      /query: 'let archiveAccount = \\'\$\{archiveStorageAccountName\}\\';\\nlet appPrincipalId = \\'\$\{appPrincipalId\}\\';\\n\$\{loadTextContent\('\.\.\/monitoring\/alert-chunk-overwrite\.kql'\)\}'/,
+    );
+    // Its dimensions are columns the query returns.
+    const lines = q.text.trim().split('\n');
+    const project = lines[lines.length - 1]!.replace(/^\| project /, '')
+      .split(',')
+      .map((c) => c.trim());
+    for (const dimension of [...criteria.matchAll(/name: '(\w+)'/g)].map((m) => m[1]!))
+      expect(project).toContain(dimension);
+    const main = file('main.bicep');
+    const module = main.modules.find((m) => m.symbol === 'archiveAlerts')!;
+    const params = propertyValue(module.body, 'params')!;
+    expect(propertyValue(params, 'appPrincipalId')).toBe('appIdentity.outputs.principalId');
+    expect(propertyValue(params, 'archiveStorageAccountName')).toBe('archive.outputs.name');
+    expect(propertyValue(params, 'logAnalyticsWorkspaceId')).toBe('monitoring.outputs.logAnalyticsId');
+  });
+
+  test("the archive account's blob service sends its write logs to that workspace", () => {
+    const storage = file('app/archive-storage.bicep');
+    const setting = storage.resources.find((r) => r.type === 'Microsoft.Insights/diagnosticSettings')!;
+    expect(propertyValue(setting.body, 'scope')).toBe('blobService');
+    const settingProperties = propertiesOf(setting.body);
+    expect(propertyValue(settingProperties, 'workspaceId')).toBe('logAnalyticsWorkspaceId');
+    expect(propertyValue(settingProperties, 'logs')).toMatch(/category: 'StorageWrite'[\s\S]*enabled: true/);
+    const main = file('main.bicep');
+    const archive = main.modules.find((m) => m.symbol === 'archive')!;
+    expect(propertyValue(propertyValue(archive.body, 'params')!, 'logAnalyticsWorkspaceId')).toBe(
+      'monitoring.outputs.logAnalyticsId',
     );
   });
 });

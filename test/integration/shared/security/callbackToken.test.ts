@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
@@ -94,7 +95,7 @@ async function token(
     .sign(by.privateKey);
 }
 
-async function refusal(promise: Promise<void>): Promise<CallerRefusedError> {
+async function refusal(promise: Promise<unknown>): Promise<CallerRefusedError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -106,8 +107,12 @@ async function refusal(promise: Promise<void>): Promise<CallerRefusedError> {
 describe('CallbackTokenValidator', () => {
   it('accepts a valid token, and fetches the configuration and keys once for many tokens', async () => {
     const v = validator();
-    await expect(v.verify(`Bearer ${await token(signer)}`)).resolves.toBeUndefined();
-    await expect(v.verify(`bearer ${await token(signer)}`)).resolves.toBeUndefined();
+    const first = await token(signer);
+    await expect(v.verify(`Bearer ${first}`)).resolves.toEqual({
+      tokenSha256: createHash('sha256').update(first).digest('hex'),
+      expiresAt: new Date((nowSeconds + 290) * 1000),
+    });
+    await expect(v.verify(`bearer ${await token(signer)}`)).resolves.toMatchObject({ tokenSha256: expect.any(String) });
     expect(requests).toEqual(['/calling/.well-known/acsopenidconfiguration', '/calling/keys']);
   });
 
@@ -145,6 +150,18 @@ describe('CallbackTokenValidator', () => {
     expect(error).toMatchObject({ code: 'TokenTooOld' });
   });
 
+  it('refuses a token without iat (its age could not be held to the five-minute lifetime)', async () => {
+    const noIat = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: signer.kid, typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime(nowSeconds + 290)
+      .sign(signer.privateKey);
+    const error = await refusal(validator().verify(`Bearer ${noIat}`));
+    expect(error).toMatchObject({ status: 401, code: 'InvalidToken' });
+    expect(error.message).toContain('iat');
+  });
+
   it('refuses a token for another audience or from another issuer', async () => {
     const v = validator();
     const wrongAudience = await token(signer, { aud: '00000000-0000-0000-0000-000000000000' });
@@ -176,7 +193,7 @@ describe('CallbackTokenValidator', () => {
 
   it('takes the audience setting in any case (the immutable id is a GUID)', async () => {
     const v = validator({ audience: AUDIENCE.toUpperCase() });
-    await expect(v.verify(`Bearer ${await token(signer)}`)).resolves.toBeUndefined();
+    await expect(v.verify(`Bearer ${await token(signer)}`)).resolves.toMatchObject({ tokenSha256: expect.any(String) });
   });
 
   it('fetches the keys again for an unknown kid (key rotation), but not more often than the cooldown', async () => {
@@ -190,7 +207,9 @@ describe('CallbackTokenValidator', () => {
     await refusal(v.verify(`Bearer ${await token(rotated)}`));
     expect(requests).toEqual([]);
     now = new Date(NOW.getTime() + 31_000);
-    await expect(v.verify(`Bearer ${await token(rotated, { iat: nowSeconds + 30 })}`)).resolves.toBeUndefined();
+    await expect(v.verify(`Bearer ${await token(rotated, { iat: nowSeconds + 30 })}`)).resolves.toMatchObject({
+      tokenSha256: expect.any(String),
+    });
     expect(requests).toEqual(['/calling/.well-known/acsopenidconfiguration', '/calling/keys']);
   });
 
@@ -208,7 +227,9 @@ describe('CallbackTokenValidator', () => {
 
   it('reads a configuration whose multibyte character arrives split across two pieces', async () => {
     const v = validator({ openIdConfigUrl: new URL(`${base}/split/.well-known/acsopenidconfiguration`) });
-    await expect(v.verify(`Bearer ${await token(signer, { iss: SPLIT_ISSUER })}`)).resolves.toBeUndefined();
+    await expect(v.verify(`Bearer ${await token(signer, { iss: SPLIT_ISSUER })}`)).resolves.toMatchObject({
+      tokenSha256: expect.any(String),
+    });
   });
 
   it('never puts the token in its messages', async () => {

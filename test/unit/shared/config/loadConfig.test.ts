@@ -75,6 +75,32 @@ describe('loadConfig', () => {
     expect(error.message.startsWith(`${setting}:`)).toBe(true);
   });
 
+  it.each([
+    ['*.com', 'covers a whole top-level domain'],
+    ['*.co.uk', "covers a whole country's public suffix"],
+    ['*.blob.core.windows.net', 'covers blob.core.windows.net, where anyone can create a host'],
+    ['*.core.windows.net', 'covers blob.core.windows.net'],
+    ['*.windows.net', 'covers blob.core.windows.net'],
+    ['*.azurewebsites.net', 'covers azurewebsites.net'],
+    ['*.cloudapp.azure.com', 'covers cloudapp.azure.com'],
+    ['*.azure.com', 'covers cloudapp.azure.com'],
+  ])('refuses the wildcard %s over hosts anyone can create, naming ACS_DOWNLOAD_HOSTS', (entry, why) => {
+    const error = configError({ ...base, ACS_DOWNLOAD_HOSTS: `files.contoso.net,${entry}` });
+    expect(error.setting).toBe('ACS_DOWNLOAD_HOSTS');
+    expect(error.message).toContain(why);
+    expect(error.message).toContain('ACS credentials would go to hosts anyone can create');
+  });
+
+  it('takes a wildcard over a domain of its own, and an exact host on a shared domain', () => {
+    const config = loadConfig({
+      ...base,
+      ACS_DOWNLOAD_HOSTS: '*.recordings.contoso.com,*.contoso.co.uk,myaccount.blob.core.windows.net',
+    });
+    expect(config.downloadHosts).toEqual(
+      expect.arrayContaining(['*.recordings.contoso.com', '*.contoso.co.uk', 'myaccount.blob.core.windows.net']),
+    );
+  });
+
   it('reads extra download hosts and enum values case-insensitively', () => {
     const config = loadConfig({
       ...base,
@@ -104,7 +130,10 @@ describe('loadConfig: senders, queue and recording combinations', () => {
       callbackOpenIdConfigUrl: new URL(
         'https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration',
       ),
+      callbackAuth: 'jwt',
     });
+    expect(loadConfig({ ...base, ACS_CALLBACK_AUTH: 'None' }).senders.callbackAuth).toBe('none');
+    expect(configError({ ...base, ACS_CALLBACK_AUTH: 'off' }).setting).toBe('ACS_CALLBACK_AUTH');
     expect(config.queue).toEqual({
       name: 'copies',
       poisonName: 'copies-poison',

@@ -149,9 +149,14 @@ describe('erasure decisions', () => {
 
   it('exits 0 only when nothing of the participant is left', () => {
     expect(erasureExitCode([recording({}), recording({})])).toBe(0);
-    expect(erasureExitCode([])).toBe(0);
     expect(erasureExitCode([recording({}), recording({ decision: 'shared-not-erased', outcome: 'not-erased' })])).toBe(
       1,
     );
+  });
+
+  it('an erasure that found no recording at all is `nothing-found` and exits 1, never a silent `completed` 0', () => {
+    // A mistyped id (or one typed in another case before ids were canonical) finds nothing: that is no erasure.
+    expect(erasureStatus([])).toBe('nothing-found');
+    expect(erasureExitCode([])).toBe(1);
   });
 });

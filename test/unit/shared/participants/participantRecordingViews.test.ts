@@ -49,13 +49,14 @@ describe('the recordings API, pure parts', () => {
       ],
     } as unknown as Manifest;
     const before = structuredClone(manifest);
-    const view = toRecordingView(manifest);
+    const view = toRecordingView(manifest, '8:acs:x');
     expect(view).toEqual({
       schemaVersion: 1,
       callId: 'c',
       recordingKey: 'k',
       status: 'complete',
-      participants: ['8:acs:x'],
+      participantCount: 1,
+      channels: null,
       chunks: [
         {
           index: 0,
@@ -69,6 +70,36 @@ describe('the recordings API, pure parts', () => {
     });
     // The manifest it was given is left as it was.
     expect(manifest).toEqual(before);
+  });
+
+  it("never answers another participant's id: a count, and the caller's own id only as the caller gave it", () => {
+    // Raw ids in the forms of Microsoft's "Understand identifier types": a Communication user, a phone number.
+    const caller = '8:acs:8540c0de-899f-5cce-acb5-3ec493af3800_c94ff260-162d-46d6-94fd-e79f4d213715';
+    const phone = '4:+112345556789';
+    const manifest = {
+      schemaVersion: 1,
+      callId: 'c',
+      recordingKey: 'k',
+      status: 'complete',
+      // The caller twice (two forms of one id), and someone with a phone.
+      participants: [caller, caller.toUpperCase(), phone],
+      channels: [
+        { channel: 0, participantId: caller },
+        { channel: 1, participantId: phone },
+      ],
+      chunks: [],
+    } as unknown as Manifest;
+    const asked = caller.toUpperCase().replace('8:ACS:', '8:acs:');
+    const view = toRecordingView(manifest, asked);
+    expect(view).not.toHaveProperty('participants');
+    expect(view.participantCount).toBe(2);
+    expect(view.channels).toEqual([
+      { channel: 0, participantId: asked },
+      { channel: 1, participantId: null },
+    ]);
+    const text = JSON.stringify(view);
+    expect(text).not.toContain('112345556789');
+    expect(text).not.toContain(caller);
   });
 });
 

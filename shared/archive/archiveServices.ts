@@ -47,6 +47,7 @@ export function createArchiveServices(
     queue: chunkQueueFor(config.queue),
     source: new SourceClient({
       endpoint: config.acs.endpoint,
+      dialect: config.acs.dialect,
       auth: createAcsAuthenticator(config.acs, options.credential),
       allowedHosts: config.downloadHosts,
     }),

@@ -13,6 +13,7 @@
  *   archive/        ingest -> chunk queue -> copy -> manifest -> sweep (and the participant index it writes)
  *   control/        recording control: which call has which recording
  *   participants/   a participant's data: export, erasure, legal hold (reads what archive/ wrote)
+ *   console/        the archive console's API: list, inspect, play (audited), verify (reads archive/, participants/)
  * functions/ imports only a folder's face (shared/archive, not shared/archive/copyChunk); shared/ never imports
  * functions/, cli/ or dev/; the ACS emulator imports nothing of the product (tests must not test the code against
  * itself).
@@ -31,6 +32,7 @@ const LAYERS = {
   archive: [GROUND, 'recording', 'events', 'acs'],
   control: [GROUND, 'recording', 'events', 'acs'],
   participants: [GROUND, 'recording', 'archive'],
+  console: [GROUND, 'recording', 'security', 'archive', 'participants'],
 };
 /** Folders at the ground level of shared/ that count as ground files. */
 const GROUND_FOLDERS = new Set(['config']);

@@ -6,7 +6,8 @@
  *   settle.ts          the recording complete (or failed) once its last chunk is settled
  *   sweep.ts           the timer: near-deadline reports, re-enqueues, past-deadline failures
  * manifest/ holds the record of truth (its pure decisions, its store, the pending markers); participantIndex.ts the
- * write side of the participant index.
+ * write side of the participant index; inPlace/ verifies a bring-your-own-storage chunk where ACS wrote it instead of
+ * copying it.
  */
 
 export {
@@ -24,3 +25,12 @@ export { missingIndices, type Manifest, type ManifestChunk, type ManifestStatus 
 export { isNearDeadline, isPastDeadline, markEnqueued, markForRetry } from './manifest/marks';
 export { indexParticipants } from './participantIndex';
 export { participantsFromMetadata } from './participantsFromMetadata';
+export { customerBlobClient } from './inPlace/customerContainer';
+export type { ChunkLocation } from './manifest/inPlaceFields';
+export {
+  RECORDING_LIST_PREFIX,
+  indexRecordingForListing,
+  invertDigits,
+  recordingOfListEntry,
+  serverCallListPrefix,
+} from './recordingList';

@@ -5,11 +5,13 @@ import type { Logger } from '../logger';
 import { logEvent } from '../telemetry';
 import { safeText } from '../text';
 import { crashPoint } from './crashPoints';
+import { chunksNamedOtherwise } from './manifest/formats';
 import { chunksToCopy, mergePlan, sameManifest, type Manifest } from './manifest/manifest';
 import { erasedMarkerName, isSafeToken } from '../recording';
 import { settleRecording } from './settle';
 import { ensureContainers, type ArchiveServices } from './archiveServices';
 import { markEnqueued } from './manifest/marks';
+import { indexRecordingForListing } from './recordingList';
 
 export type IngestOutcome =
   | { outcome: 'rejected'; failureCode: string; reason: string; rejectedBlob: string }
@@ -36,6 +38,7 @@ export async function ingestEvent(services: ArchiveServices, raw: unknown, log: 
       endpoint: config.acs.endpoint,
       dialect: config.acs.dialect,
       retentionHours: config.retentionHours,
+      receivedAt: services.now(),
     });
   } catch (error) {
     if (error instanceof BadInputError) return reject(services, envelope?.id, raw, error, log);
@@ -74,7 +77,13 @@ export async function ingestEvent(services: ArchiveServices, raw: unknown, log: 
   }
   const manifest = written.manifest!;
   const before = previous as Manifest | null;
-  if (written.written) reportNewlyFailedChunks(before, manifest, log);
+  if (written.written) {
+    reportNewlyFailedChunks(before, manifest, log);
+    reportChunksNamedOtherwise(before, manifest, log);
+    reportUnknownCustomerContainer(before, manifest, config.recording.externalStorageUrl, log);
+  }
+  // The console's recording list (recordingList.ts): rewritten on every event, so a failed write is redone by the next.
+  await indexRecordingForListing(services.control, manifest);
   crashPoint('after-manifest');
   if (manifest.status === 'pending') {
     // Marked again after the write: a copier finishing the recording meanwhile re-checks under the ETag (outcome.ts).
@@ -111,6 +120,37 @@ function reportNewlyFailedChunks(before: Manifest | null, manifest: Manifest, lo
       error: chunk.lastError ?? '',
     });
   }
+}
+
+/**
+ * Archived chunks whose extension this event showed to be wrong (they were archived before anything named the
+ * format): they keep their names, since an archived blob is never renamed or overwritten; the operator is told.
+ */
+function reportChunksNamedOtherwise(before: Manifest | null, manifest: Manifest, log: Logger): void {
+  const already = new Set(before ? chunksNamedOtherwise(before).map((c) => c.index) : []);
+  for (const chunk of chunksNamedOtherwise(manifest)) {
+    if (already.has(chunk.index)) continue;
+    log.warn(
+      `Call ${manifest.callId}, recording ${manifest.recordingKey}: chunk ${chunk.index} was archived as ${chunk.blob} before its format was known; the events now say ${safeText(manifest.formatType ?? manifest.format, 20)}. It keeps its name (an archived blob is never renamed or overwritten).`,
+    );
+  }
+}
+
+/**
+ * A recording made into the customer's own storage (`storageType`) while RECORDING_EXTERNAL_STORAGE_URL is not set:
+ * the archiver cannot know that container, so its chunks are copied from the ACS store as any other recording's
+ * (nothing is lost, but the files are then stored twice). Said once, when the recording is first seen as such.
+ */
+function reportUnknownCustomerContainer(
+  before: Manifest | null,
+  manifest: Manifest,
+  externalStorageUrl: string | undefined,
+  log: Logger,
+): void {
+  if (externalStorageUrl || !manifest.storageType || before?.storageType) return;
+  log.warn(
+    `Call ${manifest.callId}, recording ${manifest.recordingKey} was recorded into your own storage (storageType ${safeText(manifest.storageType, 40)}), but RECORDING_EXTERNAL_STORAGE_URL is not set: its chunks are copied from the ACS store instead of verified in place.`,
+  );
 }
 
 async function isErased(services: ArchiveServices, plan: RecordingPlan): Promise<boolean> {

@@ -124,6 +124,13 @@ describe("Microsoft's published payloads through the real handlers", () => {
           }),
         ),
       );
+      // A format is never guessed: a chunk is named after the event's format, or (until its metadata file is read)
+      // `bin`; only the 2021 form without locations is MP4 by definition.
+      const named = event.data.recordingFormatType as string | undefined;
+      const located = published.every((c) => typeof c.contentLocation === 'string');
+      expect(manifest).toMatchObject({ formatType: named ?? null, storageType: event.data.storageType ?? null });
+      const extension = named ? named.toLowerCase() : located ? 'bin' : 'mp4';
+      expect(manifest.chunks.map((c) => c.blob.split('.').pop())).toEqual(published.map(() => extension));
       const messages = await queue.peekMessages({ numberOfMessages: 32 });
       const ours = messages.peekedMessageItems
         .map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { callId: string })
@@ -177,7 +184,9 @@ describe("Microsoft's published payloads through the real handlers", () => {
           .slice(before)
           .filter((r) => r.method === 'DELETE'),
       ).toHaveLength(1);
-      const view = (await (await fetch(`${host.url}/api/recordings/${encodeURIComponent(serverCallId)}`)).json()) as {
+      const view = (await (
+        await fetch(`${host.url}/api/recordings?serverCallId=${encodeURIComponent(serverCallId)}`)
+      ).json()) as {
         state: string;
       };
       expect(view.state).toBe('stopped');

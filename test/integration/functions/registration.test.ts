@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MAX_DEQUEUE_COUNT } from '../../../shared/archive/chunkQueue';
+import { azuriteConnectionString } from '../../helpers/archiveHarness';
+import { startHostProcess } from '../../helpers/hostProcess';
 import { REPO_ROOT } from '../../helpers/paths';
 
 /**
@@ -26,22 +28,24 @@ function registeredFunctions(env: Record<string, string> = {}): any[] {
 
 describe('function registrations', () => {
   it('registers exactly the functions, triggers, routes, methods and auth levels of the contract', () => {
-    const { ARCHIVE_QUEUE: _unset, ...env } = process.env;
-    const byName = Object.fromEntries(registeredFunctions(env as Record<string, string>).map((f) => [f.name, f]));
+    const byName = Object.fromEntries(registeredFunctions().map((f) => [f.name, f]));
     expect(Object.keys(byName).sort()).toEqual([
       'archiveChunk',
       'archiveRecording',
       'callAutomationEvents',
       'callEvents',
+      'console',
+      'consoleApi',
       'participants',
       'recordingState',
       'recordings',
       'sweepArchives',
     ]);
     expect(byName.archiveRecording).toMatchObject({ trigger: 'eventGrid' });
+    // A binding expression: the Functions host resolves it from the app setting when it indexes the function.
     expect(byName.archiveChunk).toMatchObject({
       trigger: 'storageQueue',
-      queueName: 'archive-chunks',
+      queueName: '%ARCHIVE_QUEUE%',
       connection: 'AzureWebJobsStorage',
     });
     expect(byName.sweepArchives).toMatchObject({ trigger: 'timer', schedule: '0 */5 * * * *' });
@@ -75,16 +79,70 @@ describe('function registrations', () => {
     expect(byName.participants).toEqual(
       expect.objectContaining({
         trigger: 'http',
-        route: 'participants/{participantId}/recordings',
+        route: 'participants/{participantId}/{view?}',
         methods: ['GET'],
+        authLevel: 'function',
+      }),
+    );
+    // The console's page and assets hold no data and load before any key could be sent; its API needs the key (and,
+    // in Azure, the signed-in caller's app role).
+    expect(byName.console).toEqual(
+      expect.objectContaining({
+        trigger: 'http',
+        route: 'console/ui/{*asset}',
+        methods: ['GET'],
+        authLevel: 'anonymous',
+      }),
+    );
+    expect(byName.consoleApi).toEqual(
+      expect.objectContaining({
+        trigger: 'http',
+        route: 'console/api/{*path}',
+        methods: ['GET', 'POST'],
         authLevel: 'function',
       }),
     );
   });
 
-  it('listens on the queue ARCHIVE_QUEUE names, the one the app enqueues to', () => {
-    const byName = Object.fromEntries(registeredFunctions({ ARCHIVE_QUEUE: 'copies-east' }).map((f) => [f.name, f]));
-    expect(byName.archiveChunk.queueName).toBe('copies-east');
+  it('registers every function whatever the settings hold: nothing is read while the app loads', () => {
+    const names = (env: Record<string, string>) => registeredFunctions(env).map((f) => f.name);
+    const all = names({});
+    expect(all).toHaveLength(10);
+    // An invalid queue name used to throw while the app loaded, and then no function registered at all.
+    expect(names({ ARCHIVE_QUEUE: 'Not A Queue!' })).toEqual(all);
+    expect(names({ ARCHIVE_QUEUE: 'x', ACS_CONNECTION_STRING: 'nonsense', ARCHIVE_CONTAINER: '-' })).toEqual(all);
+  });
+
+  it('listens on the queue ARCHIVE_QUEUE names; without the setting only archiveChunk is in error, as in Azure', async () => {
+    const named = await startHostProcess(root, {
+      ARCHIVE_QUEUE: 'copies-east',
+      AzureWebJobsStorage: azuriteConnectionString(),
+    });
+    try {
+      expect(named.lines.join('\n')).toContain('archiveChunk: queue copies-east (%ARCHIVE_QUEUE%)');
+      expect(await (await fetch(`${named.url}/admin/functions/archiveChunk/status`)).json()).toEqual({});
+    } finally {
+      await named.stop();
+    }
+    // NOTE: an undefined value leaves the variable out of the child's environment (Node's spawn ignores it), so a
+    // developer's own ARCHIVE_QUEUE cannot leak in.
+    const unset = await startHostProcess(root, {
+      ARCHIVE_QUEUE: undefined as unknown as string,
+      AzureWebJobsStorage: azuriteConnectionString(),
+    });
+    try {
+      expect(unset.lines.join('\n')).toContain(
+        "The 'archiveChunk' function is in error: Microsoft.Azure.WebJobs.Host: Error indexing method " +
+          "'Functions.archiveChunk'. Microsoft.Azure.WebJobs.Host: '%ARCHIVE_QUEUE%' does not resolve to a value.",
+      );
+      const status = (await (await fetch(`${unset.url}/admin/functions/archiveChunk/status`)).json()) as any;
+      expect(status.errors).toEqual([expect.stringContaining("'%ARCHIVE_QUEUE%' does not resolve to a value.")]);
+      expect(await (await fetch(`${unset.url}/admin/functions/callEvents/status`)).json()).toEqual({});
+      // The other functions are routed and run (whatever they answer without their settings).
+      expect((await fetch(`${unset.url}/api/recordings?serverCallId=abc`)).status).not.toBe(404);
+    } finally {
+      await unset.stop();
+    }
   });
 
   it('has host.json give up on a message exactly when the copier says it is going to the poison queue', () => {

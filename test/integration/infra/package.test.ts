@@ -37,6 +37,8 @@ const FUNCTIONS: Record<string, string> = {
   recordings: 'http',
   recordingState: 'http',
   participants: 'http',
+  console: 'http',
+  consoleApi: 'http',
   sweepArchives: 'timer',
 };
 
@@ -140,6 +142,10 @@ describe('the deployment package (a real zip built by dev/package)', () => {
   test('holds host.json, package.json, the lock file and every function', () => {
     for (const name of ['host.json', 'package.json', 'package-lock.json']) expect(entries).toContain(name);
     for (const name of Object.keys(FUNCTIONS)) expect(entries).toContain(`dist/functions/${name}.js`);
+    // The console's browser modules ship beside the code that serves them: nothing is built or fetched in Azure.
+    for (const name of ['app.js', 'api.js', 'list.js', 'recording.js', 'player.js', 'format.js']) {
+      expect(entries).toContain(`dist/shared/console/ui/${name}`);
+    }
     expect(JSON.parse(readFileSync(path.join(extracted, 'package.json'), 'utf8'))).toMatchObject({
       main: 'dist/functions/*.js',
     });

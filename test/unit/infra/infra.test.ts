@@ -1142,7 +1142,7 @@ describe('fail closed: the audit trail, the chunks, the network, publishing (iss
     expect(main.outputs.find((o) => o.name === 'AUDIT_CONTAINER')?.value).toBe('archive.outputs.auditContainerName');
   });
 
-  test('on the audit container the app may write (the console\'s access records) but never delete', () => {
+  test("on the audit container the app may write (the console's access records) but never delete", () => {
     const rbac = file('app/rbac.bicep');
     const onAudit = roleAssignments().filter((a) => a.symbol === 'appAuditContainer');
     expect(onAudit).toEqual([
@@ -1165,7 +1165,6 @@ describe('fail closed: the audit trail, the chunks, the network, publishing (iss
       });
     expect(EXPECTED_ASSIGNMENTS.operatorArchiveBlob).toMatchObject({ principal: OPERATOR, scopeType: ACCOUNT });
   });
-
 
   test('version expiry never touches an archive or the audit container: only the control container, and callback tokens after a day', () => {
     const versionRules = archiveStorage.vars.get('versionRules') ?? '';

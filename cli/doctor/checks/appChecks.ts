@@ -15,6 +15,8 @@ export const EXPECTED_FUNCTIONS = [
   'recordingState',
   'sweepArchives',
   'participants',
+  'console',
+  'consoleApi',
 ] as const;
 
 /** Any HTTP answer means an instance runs (401/404 included); none, or a 5xx, means it does not. */

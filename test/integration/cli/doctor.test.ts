@@ -80,6 +80,8 @@ beforeAll(async () => {
       'recordingState',
       'sweepArchives',
       'participants',
+      'console',
+      'consoleApi',
     ],
     roleAssignments: [],
     alerts: ['near-deadline', 'recording-failed', 'poison', 'acs-access-denied', 'dead-letters', 'dropped-events'].map(

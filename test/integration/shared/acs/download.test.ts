@@ -78,7 +78,7 @@ describe('SourceClient redirects', () => {
       .open(`${hostileOrigin}/v1/objects/doc-3/content/video`, 0, undefined, 'doc-3')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LocationRefusedError);
-    expect((error as Error).message).toMatch(/does not name the chunk's document doc-3$/);
+    expect((error as Error).message).toMatch(/is not a published location of the chunk's document doc-3 /);
   });
 
   it("follows the storage host's own redirect to the regional host, and deletes the chunk's own object", async () => {

@@ -1,26 +1,39 @@
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { BlobServiceClient, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
 import type { Config } from './config';
 import { azureCredential } from './credential';
 import { PermanentError } from './errors';
+import { UndiciStorageClient } from './storageHttpClient';
 
 /**
  * Blob Storage for the archive and the control state: a connection string locally (Azurite), managed identity in
- * Azure. One client per process.
+ * Azure. One client per process, sending through one pooled undici Agent (storageHttpClient.ts) unless
+ * ARCHIVE_STORAGE_HTTP_CLIENT=sdk or a proxy is configured (the SDK's own node:http client honours HTTPS_PROXY).
  */
 let cached: { key: string; client: BlobServiceClient } | undefined;
+let undiciClient: UndiciStorageClient | undefined;
 
 export function blobServiceClientFor(config: Pick<Config, 'storage'>): BlobServiceClient {
   const storage = config.storage;
-  const key = storage.kind === 'connectionString' ? `cs:${storage.connectionString}` : `url:${storage.url.href}`;
+  const transport = storage.httpClient === 'sdk' || proxyConfigured() ? 'sdk' : 'undici';
+  const key = `${transport} ${storage.kind === 'connectionString' ? `cs:${storage.connectionString}` : `url:${storage.url.href}`}`;
   if (cached?.key === key) return cached.client;
+  const options: StoragePipelineOptions =
+    transport === 'undici' ? { httpClient: (undiciClient ??= new UndiciStorageClient()) } : {};
   let client: BlobServiceClient;
   if (storage.kind === 'connectionString') {
-    client = BlobServiceClient.fromConnectionString(storage.connectionString);
+    client = BlobServiceClient.fromConnectionString(storage.connectionString, options);
   } else {
-    client = new BlobServiceClient(storage.url.href, azureCredential());
+    client = new BlobServiceClient(storage.url.href, azureCredential(), options);
   }
   cached = { key, client };
   return client;
+}
+
+/** The proxy variables core-rest-pipeline's proxy policy reads (it hands the SDK's node:http client an agent). */
+function proxyConfigured(): boolean {
+  return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'].some(
+    (name) => (process.env[name] ?? '') !== '',
+  );
 }
 
 const ensured = new Map<string, Promise<unknown>>();

@@ -11,25 +11,33 @@ import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteHandle } from '
 import { startEmulator, type AcsEmulator, type RecordingFiles } from '../emulator';
 import { repoRoot } from '../repoRoot';
 import type { ArchivedChunk, BenchTask, CaseResult } from './case';
+import { treeCpuSeconds } from './procStat';
+import { runOrder } from './order';
 import { hostQueueConcurrency, runQueuePath } from './queuePath';
 import { writeReport, type BenchReport, type CaseReport, type Kind, type RunResult } from './report';
 
 /**
- * `npm run bench`: the archiver against the limits of this machine, measured in one run on loopback (Azurite + the ACS
- * emulator's deterministic synthetic chunks). A benchmark, not a test: it prints numbers and never fails on speed.
+ * `npm run bench`: the product as Azure runs it, against the least a verified copy can do on this machine, measured
+ * in the same runs on loopback (Azurite + the ACS emulator's deterministic synthetic chunks). A benchmark, not a test:
+ * it prints numbers and never fails on speed.
  *
- * Every case runs BENCH_RUNS times (default 3); each run starts a fresh Azurite (so no run inherits another's extents
- * or garbage collection) and measures, in a rotating order, each kind in a fresh child process:
- * - source: the emulator's download rate alone; sink: Azurite's ingest rate alone (same block size and concurrency);
- * - archiver: the product (in-process cases: ingest + copyChunk in one process; the queue case: the local Functions
- *   host as a child process, an Event Grid delivery, archiveChunk copying from the queue);
- * - plain: the SDK's uploadStream of the download body (streams, but no hashes, no resume, no verification);
- * - naive: Microsoft's sample approach, download to a temporary file and upload it.
+ * Every case runs BENCH_RUNS times (default 3). Every measurement gets a fresh Azurite (Azurite slows down as it
+ * fills: its CPU per GiB grows about 3x over 5 GiB, so whoever came second on a shared one would look slower) and a
+ * fresh child process. In each run:
+ * - archiver: the product served: the local Functions host (`npm run serve`'s serve.js, the compiled app), one Event
+ *   Grid delivery per recording, archiveChunk copying from the queue; CPU and RSS of the host's process tree;
+ * - lean: the floor (lean.ts), just before and just after the product: the ratios to it are the run's figures;
+ * - source: the emulator's download rate alone; sink: Azurite's ingest rate alone. min(source, sink) is the machine;
+ * - inprocess: the product's code in one process without the host (its difference to archiver is the host's share);
+ * - plain: the SDK's uploadStream of the download body (streams, no hashes); naive: a temporary file, then upload.
+ * The baselines and the lean-product-lean group rotate in order from run to run.
  *
- * Settings: BENCH_QUICK=1 (small sizes), BENCH_RUNS=N, BENCH_CASES=id,id (e.g. 1g,queue), BENCH_KINDS=archiver,sink,
- * BENCH_ENV='{"ARCHIVE_BLOCK_SIZE_MIB":"16"}' (app settings for the archiver and its peers), BENCH_PROFILE=DIR (V8 CPU
- * profiles of every product process), BENCH_VERIFY=0 (skip reading every archived blob back), BENCH_TAG=name (result
- * files dev/bench/results/<name>.json|.svg|.md; default latest), BENCH_RESUME=0, BENCH_ACK=0, BENCH_COLD=0.
+ * Settings: BENCH_QUICK=1 (small sizes), BENCH_RUNS=N, BENCH_CASES=id,id (512m,1g,2g,queue,many),
+ * BENCH_KINDS=lean,archiver,..., BENCH_ENV='{"ARCHIVE_BLOCK_SIZE_MIB":"16"}' (app settings for the product and its
+ * peers), BENCH_VARIANTS='{"name":{"SETTING":"value"}}' (more product kinds, `archiver@name`, measured between the same
+ * two leans), BENCH_PROFILE=DIR (V8 CPU profiles of every product and lean process, DIR/<case>/<kind>), BENCH_VERIFY=0
+ * (skip reading the archive back), BENCH_TAG=name (dev/bench/results/<name>.json|.svg|.md; default latest),
+ * BENCH_RESUME=0, BENCH_COLD=0.
  */
 
 const execFileAsync = promisify(execFile);
@@ -40,46 +48,52 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const OVERRIDES = JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>;
 const PROFILE = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
 const VERIFY = process.env.BENCH_VERIFY !== '0';
-/** BENCH_VARIANTS='{"name":{"SETTING":"value"}}': extra archiver kinds `archiver@name` with those settings on top. */
 const VARIANTS = JSON.parse(process.env.BENCH_VARIANTS ?? '{}') as Record<string, Record<string, string>>;
-const ALL_KINDS: Kind[] = ['source', 'sink', 'archiver', 'plain', 'naive'];
-const KINDS: Kind[] = [
+const BASELINES: Kind[] = ['source', 'sink', 'inprocess', 'plain', 'naive'];
+const ALL_KINDS: Kind[] = ['lean', 'archiver', ...BASELINES];
+const KINDS = new Set<Kind>([
   ...((process.env.BENCH_KINDS?.split(',') as Kind[] | undefined) ?? ALL_KINDS),
   ...Object.keys(VARIANTS).map((name): Kind => `archiver@${name}`),
-];
+]);
 
 interface CaseSpec {
   id: string;
   label: string;
-  chunks: number[];
-  path: 'in-process' | 'queue';
+  /** Chunk sizes, per recording. */
+  recordings: number[][];
+  path: CaseReport['path'];
 }
 
 const sizeLabel = (bytes: number) => (bytes >= GiB ? `${bytes / GiB} GiB` : `${bytes / MiB} MiB`);
 const single = (size: number, id: string): CaseSpec => ({
   id,
   label: `1 x ${sizeLabel(size)}`,
-  chunks: [size],
-  path: 'in-process',
+  recordings: [[size]],
+  path: 'served',
 });
 const queued = (count: number, size: number): CaseSpec => ({
   id: 'queue',
   label: `${count} x ${sizeLabel(size)} (queue)`,
-  chunks: Array<number>(count).fill(size),
+  recordings: [Array<number>(count).fill(size)],
   path: 'queue',
+});
+const many = (recordings: number, chunks: number, size: number): CaseSpec => ({
+  id: 'many',
+  label: `${recordings} x ${chunks} x ${sizeLabel(size)} (recordings)`,
+  recordings: Array.from({ length: recordings }, () => Array<number>(chunks).fill(size)),
+  path: 'many',
 });
 const CASES: CaseSpec[] = (
   quick
-    ? [single(16 * MiB, '16m'), single(64 * MiB, '64m'), queued(4, 16 * MiB)]
-    : [single(512 * MiB, '512m'), single(GiB, '1g'), single(2 * GiB, '2g'), queued(8, 256 * MiB)]
+    ? [single(16 * MiB, '16m'), single(64 * MiB, '64m'), queued(4, 16 * MiB), many(4, 2, 4 * MiB)]
+    : [single(512 * MiB, '512m'), single(GiB, '1g'), single(2 * GiB, '2g'), queued(8, 256 * MiB), many(24, 2, 32 * MiB)]
 ).filter((c) => !process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes(c.id));
 const DEV_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=http://127.0.0.1:10000/${AZURITE_ACCOUNT};QueueEndpoint=http://127.0.0.1:10001/${AZURITE_ACCOUNT};`;
 const RESUME_SIZE = quick ? 64 * MiB : 512 * MiB;
 
-async function runCase(task: BenchTask, profileName: string = task.kind): Promise<CaseResult> {
+async function runCase(task: BenchTask, profileDir?: string): Promise<CaseResult> {
   const script = path.join(__dirname, 'case.js');
-  const profile =
-    PROFILE && !task.kind.startsWith('coldstart') ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}/${profileName}`] : [];
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const { stdout } = await execFileAsync(process.execPath, [...profile, script, JSON.stringify(task)], {
     maxBuffer: 16 * MiB,
   });
@@ -113,13 +127,12 @@ async function main(): Promise<void> {
         `${Object.keys(OVERRIDES).length ? `, settings ${JSON.stringify(OVERRIDES)}` : ''}`,
     );
     console.log(
-      'Source: the ACS emulator (loopback, HMAC-signed, synthetic bytes); sink: Azurite 3.35 (--location on disk).\n',
+      'Source: the ACS emulator (loopback, HMAC-signed, synthetic bytes); sink: Azurite 3.35 (--location on disk), fresh for every measurement.\n',
     );
     const cases: CaseReport[] = [];
     for (const spec of CASES) cases.push(await measureCase(work, emulator, spec));
     const resume =
       process.env.BENCH_RESUME === '0' ? undefined : await measureResume(work, emulator, settings.blockSizeBytes);
-    const acknowledgement = process.env.BENCH_ACK === '0' ? undefined : await measureAcknowledgement(work, emulator);
     const coldStart = process.env.BENCH_COLD === '0' ? undefined : await measureColdStart();
     const report: BenchReport = {
       createdAt: new Date().toISOString(),
@@ -138,7 +151,6 @@ async function main(): Promise<void> {
       },
       cases,
       resume,
-      acknowledgement,
       coldStart,
     };
     writeReport(report, path.join(repoRoot(), 'dev', 'bench', 'results'), process.env.BENCH_TAG ?? 'latest');
@@ -161,30 +173,35 @@ function baseEnv(emulator: AcsEmulator, connectionString: string, name: string):
 
 async function measureCase(work: string, emulator: AcsEmulator, spec: CaseSpec): Promise<CaseReport> {
   process.stdout.write(`${spec.label}: preparing the source (SHA-256)... `);
-  const files = await emulator.createRecordingFiles({ chunks: spec.chunks.map((size) => ({ size })), seed: spec.id });
+  const recordings: RecordingFiles[] = [];
+  for (const [i, chunks] of spec.recordings.entries()) {
+    recordings.push(
+      await emulator.createRecordingFiles({ chunks: chunks.map((size) => ({ size })), seed: `${spec.id}-${i}` }),
+    );
+  }
   console.log('ready');
-  const bytes = spec.chunks.reduce((a, b) => a + b, 0);
-  // The queue case's baselines move as many chunks at once as the host runs archiveChunk (with BENCH_ENV's settings).
-  const parallel = spec.path === 'queue' ? hostQueueConcurrency(OVERRIDES) : 1;
-  const hash = await runCase({ kind: 'hash', size: bytes });
-  const hashCpuPerGiB = hash.cpuSeconds / (bytes / GiB);
+  const bytes = spec.recordings.flat().reduce((a, b) => a + b, 0);
+  // The queue cases' baselines move as many chunks at once as the host runs archiveChunk (with BENCH_ENV's settings).
+  const parallel = spec.path === 'served' ? 1 : hostQueueConcurrency(OVERRIDES);
+  const hash = await runCase({ kind: 'hash', size: Math.min(bytes, 2 * GiB) });
+  const hashCpuPerGiB = hash.cpuSeconds / (Math.min(bytes, 2 * GiB) / GiB);
   console.log(`  SHA-256 + MD5 alone: ${hashCpuPerGiB.toFixed(2)} CPU s/GiB; ${parallel} chunk(s) at once`);
-  const runs = Object.fromEntries([...ALL_KINDS, ...KINDS].map((k) => [k, []])) as unknown as CaseReport['runs'];
+  const runs: CaseReport['runs'] = {};
   for (let run = 0; run < RUNS; run++) {
-    const azurite = await freshAzurite(work, `${spec.id}-${run}`);
-    const order = KINDS.map((_, i) => KINDS[(i + run) % KINDS.length]!);
     process.stdout.write(`  run ${run + 1}/${RUNS}:`);
-    try {
-      for (const kind of order) {
-        const result = await measureKind(kind, spec, files, azurite, emulator, run, parallel);
-        (runs[kind] ??= []).push(result);
+    for (const { kind, when } of runOrder(KINDS, BASELINES, run)) {
+      if (kind === 'inprocess' && spec.path === 'many') continue; // one process for many recordings says nothing new
+      const azurite = await freshAzurite(work, `${spec.id}-${run}-${kind}-${when ?? ''}`.replace(/[^a-z0-9-]/gi, '_'));
+      try {
+        const result = await measureKind(kind, spec, recordings, azurite, emulator, run);
+        (runs[kind] ??= []).push({ ...result, run, ...(when && { when }) });
         process.stdout.write(
-          ` ${kind} ${(result.bytes / 1e6 / result.seconds).toFixed(0)} MB/s${result.exact === false ? ' NOT EXACT' : ''};`,
+          ` ${kind}${when ? `(${when})` : ''} ${(result.bytes / 1e6 / result.seconds).toFixed(0)} MB/s ${(result.cpuSeconds / (result.bytes / GiB)).toFixed(2)} s/GiB${result.exact === false ? ' NOT EXACT' : ''};`,
         );
+      } finally {
         emulator.clearRequests();
+        await azurite.dispose();
       }
-    } finally {
-      await azurite.dispose();
     }
     console.log('');
   }
@@ -193,7 +210,8 @@ async function measureCase(work: string, emulator: AcsEmulator, spec: CaseSpec):
     label: spec.label,
     path: spec.path,
     bytes,
-    chunks: spec.chunks.length,
+    chunks: spec.recordings.flat().length,
+    recordings: spec.recordings.length,
     parallel,
     hashCpuPerGiB,
     runs,
@@ -203,11 +221,10 @@ async function measureCase(work: string, emulator: AcsEmulator, spec: CaseSpec):
 async function measureKind(
   kind: Kind,
   spec: CaseSpec,
-  files: RecordingFiles,
+  recordings: RecordingFiles[],
   azurite: AzuriteHandle,
   emulator: AcsEmulator,
   run: number,
-  parallel: number,
 ): Promise<RunResult> {
   const variant = kind.startsWith('archiver@') ? kind.slice('archiver@'.length) : undefined;
   const env = {
@@ -218,7 +235,15 @@ async function measureKind(
   const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
     env.ARCHIVE_CONTAINER!,
   );
-  const locations = files.chunks.map((c) => c.contentLocation);
+  const chunks = recordings.flatMap((r) => r.chunks);
+  const locations = chunks.map((c) => c.contentLocation);
+  const parallel = spec.path === 'served' ? 1 : hostQueueConcurrency(env);
+  const events = recordings.map((files, i) =>
+    emulator.recordingFileStatusEvent(files, { id: `${spec.id}-${run}-${i}` }),
+  );
+  const profileDir = PROFILE && `${PROFILE}/${spec.id}/${kind}`;
+  const peers = peerCpu(azurite);
+  const started = process.hrtime.bigint();
   let result: RunResult;
   switch (variant ? 'archiver' : kind) {
     case 'source':
@@ -226,65 +251,71 @@ async function measureKind(
       break;
     case 'sink':
       await container.create();
-      result = await runCase({ kind: 'sink', env, sizes: spec.chunks, parallel });
+      result = await runCase({ kind: 'sink', env, sizes: chunks.map((c) => c.size), parallel });
+      break;
+    case 'lean':
+      await container.create();
+      result = await runCase(
+        { kind: 'lean', env, locations, sha256s: chunks.map((c) => c.sha256), parallel },
+        profileDir,
+      );
+      // A lean copy that finishes has checked its own digests (lean.ts throws otherwise).
+      result.exact = true;
       break;
     case 'plain':
     case 'naive':
       await container.create();
       result = await runCase({ kind: kind as 'plain' | 'naive', env, locations, parallel });
       break;
-    case 'archiver': {
-      const event = emulator.recordingFileStatusEvent(files, { id: `bench-${spec.id}-${run}` });
-      if (spec.path === 'queue') {
-        const queueRun = await runQueuePath({
-          env,
-          event,
-          bytes: spec.chunks.reduce((a, b) => a + b, 0),
-          profileDir: PROFILE && `${PROFILE}/host${variant ? `@${variant}` : ''}`,
-        });
-        result = { ...queueRun };
-      } else {
-        result = await runCase({ kind: 'archiver', env, event }, kind);
-      }
-      result.exact = VERIFY ? await verifyArchive(container, files) : undefined;
+    case 'inprocess':
+      result = await runCase({ kind: 'archiver', env, events }, profileDir);
+      result.exact = VERIFY ? await verifyArchive(container, recordings) : undefined;
       break;
-    }
+    case 'archiver':
+      result = await runQueuePath({ env, events, bytes: chunks.reduce((n, c) => n + c.size, 0), profileDir });
+      result.exact = VERIFY ? await verifyArchive(container, recordings) : undefined;
+      break;
     default:
       throw new Error(`unknown kind ${kind}`);
   }
-  await container.deleteIfExists();
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const { detail: _detail, ...measured } = result as RunResult & { detail?: unknown };
+  return { ...measured, peerCpu: peers.used(), wallSeconds };
+}
+
+/** CPU seconds of Azurite's processes and of this process (the emulator serves from here) from now on. */
+function peerCpu(azurite: AzuriteHandle): { used(): { azurite: number; source: number } } {
+  const azuriteCpu = () => azurite.processes.reduce((n, p) => n + (p.pid ? treeCpuSeconds(p.pid) : 0), 0);
+  const azuriteBefore = azuriteCpu();
+  const before = process.cpuUsage();
   return {
-    bytes: result.bytes,
-    seconds: result.seconds,
-    cpuSeconds: result.cpuSeconds,
-    peakRssMiB: result.peakRssMiB,
-    ...(result.exact !== undefined && { exact: result.exact }),
-    ...(result.endToEndSeconds !== undefined && {
-      endToEndSeconds: result.endToEndSeconds,
-      queueWaitSeconds: result.queueWaitSeconds,
-      maxConcurrent: result.maxConcurrent,
-    }),
+    used: () => {
+      const own = process.cpuUsage(before);
+      return { azurite: azuriteCpu() - azuriteBefore, source: (own.user + own.system) / 1e6 };
+    },
   };
 }
 
-/** Every archived blob read back from Azurite: its SHA-256 is the source's, and the manifest says archived. */
+/** Every archived blob read back from Azurite: its SHA-256 is the source's, and every manifest says archived. */
 async function verifyArchive(
   container: ReturnType<BlobServiceClient['getContainerClient']>,
-  files: RecordingFiles,
+  recordings: RecordingFiles[],
 ): Promise<boolean> {
   const store = new ArchiveStore(container);
-  const refs: { callId: string; recordingKey: string }[] = [];
-  for await (const ref of store.manifestRefs(files.callId)) refs.push(ref);
-  if (refs.length !== 1) return false;
-  const manifest = (await store.readManifest(refs[0]!.callId, refs[0]!.recordingKey))?.manifest;
-  if (manifest?.status !== 'complete') return false;
-  for (const chunk of files.chunks) {
-    const entry = manifest.chunks.find((c) => c.index === chunk.index);
-    if (!entry || entry.status !== 'archived' || entry.sha256 !== chunk.sha256) return false;
-    const hash = createHash('sha256');
-    const body = (await container.getBlobClient(entry.blob).download()).readableStreamBody!;
-    for await (const piece of body as AsyncIterable<Buffer>) hash.update(piece);
-    if (hash.digest('hex') !== chunk.sha256) return false;
+  for (const files of recordings) {
+    const refs: { callId: string; recordingKey: string }[] = [];
+    for await (const ref of store.manifestRefs(files.callId)) refs.push(ref);
+    if (refs.length !== 1) return false;
+    const manifest = (await store.readManifest(refs[0]!.callId, refs[0]!.recordingKey))?.manifest;
+    if (manifest?.status !== 'complete') return false;
+    for (const chunk of files.chunks) {
+      const entry = manifest.chunks.find((c) => c.index === chunk.index);
+      if (!entry || entry.status !== 'archived' || entry.sha256 !== chunk.sha256) return false;
+      const hash = createHash('sha256');
+      const body = (await container.getBlobClient(entry.blob).download()).readableStreamBody!;
+      for await (const piece of body as AsyncIterable<Buffer>) hash.update(piece);
+      if (hash.digest('hex') !== chunk.sha256) return false;
+    }
   }
   return true;
 }
@@ -298,7 +329,7 @@ async function measureResume(work: string, emulator: AcsEmulator, blockSize: num
     const clean = await runCase({
       kind: 'archiver',
       env: { ...baseEnv(emulator, azurite.connectionString, 'clean'), ...OVERRIDES },
-      event: emulator.recordingFileStatusEvent(files, { id: 'resume-clean' }),
+      events: [emulator.recordingFileStatusEvent(files, { id: 'resume-clean' })],
     });
     // Half-way plus an odd offset, so the reset lands inside a block (the worst case for re-downloaded bytes).
     emulator.setFault(doc, { kind: 'reset', afterBytes: RESUME_SIZE / 2 + 5_000_003 });
@@ -306,7 +337,7 @@ async function measureResume(work: string, emulator: AcsEmulator, blockSize: num
     const resumed = await runCase({
       kind: 'archiver',
       env: { ...baseEnv(emulator, azurite.connectionString, 'reset'), ...OVERRIDES, ARCHIVE_RETRY_BASE_MS: '0' },
-      event: emulator.recordingFileStatusEvent(files, { id: 'resume-reset' }),
+      events: [emulator.recordingFileStatusEvent(files, { id: 'resume-reset' })],
     });
     const gets = emulator.requests.filter(
       (r) => r.method === 'GET' && r.path.includes(doc) && !r.path.endsWith('acsmetadata'),
@@ -324,25 +355,6 @@ async function measureResume(work: string, emulator: AcsEmulator, blockSize: num
       resetSeconds: resumed.seconds,
       exact,
     };
-  } finally {
-    await azurite.dispose();
-  }
-}
-
-/** One big chunk (2 GiB; 64 MiB when quick) delivered to the local host: the answer comes before its bytes move. */
-async function measureAcknowledgement(work: string, emulator: AcsEmulator): Promise<BenchReport['acknowledgement']> {
-  const bytes = quick ? 64 * MiB : 2 * GiB;
-  process.stdout.write(`acknowledgement: one ${sizeLabel(bytes)} chunk through the host... `);
-  const files = await emulator.createRecordingFiles({ chunks: [{ size: bytes }], seed: 'ack' });
-  const azurite = await freshAzurite(work, 'ack');
-  try {
-    const run = await runQueuePath({
-      env: { ...baseEnv(emulator, azurite.connectionString, 'ack'), ...OVERRIDES },
-      event: emulator.recordingFileStatusEvent(files, { id: 'ack' }),
-      bytes,
-    });
-    console.log(`answered in ${Math.round(run.ackSeconds * 1000)} ms`);
-    return { bytes, ackSeconds: run.ackSeconds, endToEndSeconds: run.endToEndSeconds };
   } finally {
     await azurite.dispose();
   }

@@ -4,13 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobServiceClient, ContainerSASPermissions } from '@azure/storage-blob';
 import { createAcsAuthenticator, SourceClient } from '../../shared/acs';
 import { copyChunk, ingestEvent, createArchiveServices, type ArchiveServices } from '../../shared/archive';
 import { loadConfig } from '../../shared/config';
 import { silentLogger } from '../../shared/logger';
 import { SyntheticContent } from '../emulator';
 import { inParallel } from '../../shared/concurrency';
+import { leanCopy } from './lean';
 
 /**
  * One benchmark run in a fresh process, so that its CPU time and peak RSS are its own. Reads its task from argv[2]
@@ -21,7 +22,8 @@ import { inParallel } from '../../shared/concurrency';
 export type BenchTask =
   | { kind: 'source'; env: Record<string, string>; locations: string[]; parallel: number }
   | { kind: 'sink'; env: Record<string, string>; sizes: number[]; parallel: number }
-  | { kind: 'archiver'; env: Record<string, string>; event: object }
+  | { kind: 'archiver'; env: Record<string, string>; events: object[] }
+  | { kind: 'lean'; env: Record<string, string>; locations: string[]; sha256s: string[]; parallel: number }
   | { kind: 'plain'; env: Record<string, string>; locations: string[]; parallel: number }
   | { kind: 'naive'; env: Record<string, string>; locations: string[]; parallel: number }
   | { kind: 'hash'; size: number }
@@ -74,7 +76,31 @@ async function run(task: BenchTask): Promise<{ bytes: number; detail?: unknown; 
       return { bytes };
     }
     case 'archiver':
-      return archiveInProcess(task.env, task.event);
+      return archiveInProcess(task.env, task.events);
+    case 'lean': {
+      // The floor (lean.ts): the least a verified streaming copy does, `parallel` chunks at once.
+      const config = loadConfig(task.env);
+      const containerSasUrl = await containerFor(task.env).generateSasUrl({
+        permissions: ContainerSASPermissions.parse('racwd'),
+        expiresOn: new Date(Date.now() + 3_600_000),
+      });
+      let bytes = 0;
+      await inParallel([...task.locations.entries()], task.parallel, async ([i, location]) => {
+        // NOTE: not `bytes += await …`: that reads `bytes` before the await, and parallel lanes would overwrite it.
+        const copied = await leanCopy({
+          endpointHost: config.acs.endpoint.host,
+          auth: createAcsAuthenticator(config.acs),
+          location,
+          containerSasUrl,
+          blobName: `lean-${i}`,
+          expectedSha256: task.sha256s[i]!,
+          blockSizeBytes: config.archive.blockSizeBytes,
+          blocksInFlight: config.archive.blocksInFlight,
+        });
+        bytes += copied;
+      });
+      return { bytes };
+    }
     case 'plain': {
       // A plain streaming copy: the SDK's uploadStream of the download body; no hashes, no resume, no verification.
       const config = loadConfig(task.env);
@@ -86,7 +112,7 @@ async function run(task: BenchTask): Promise<{ bytes: number; detail?: unknown; 
         await container
           .getBlockBlobClient(`plain-${i}`)
           .uploadStream(download.body, config.archive.blockSizeBytes, config.archive.blocksInFlight);
-        bytes += download.totalSize;
+        bytes += download.totalSize ?? 0;
       });
       return { bytes };
     }
@@ -142,26 +168,36 @@ async function run(task: BenchTask): Promise<{ bytes: number; detail?: unknown; 
 
 /**
  * The product in this process, as the Functions host runs it: archiveRecording's work (ingestEvent: manifest and
- * one queue message per chunk) and then archiveChunk's work (copyChunk) for every message on the queue, all at once.
+ * one queue message per chunk) for every event, then archiveChunk's work (copyChunk) for every message on the queue,
+ * all at once.
  */
 async function archiveInProcess(
   env: Record<string, string>,
-  event: object,
+  events: object[],
 ): Promise<{ bytes: number; detail: unknown }> {
   const services = createArchiveServices(loadConfig(env));
-  const ingested = await ingestEvent(services, event, silentLogger);
-  if (ingested.outcome !== 'accepted') throw new Error(`the event was rejected: ${ingested.reason}`);
+  const recordings = [];
+  for (const event of events) {
+    const ingested = await ingestEvent(services, event, silentLogger);
+    if (ingested.outcome !== 'accepted') throw new Error(`the event was rejected: ${ingested.reason}`);
+    recordings.push(ingested.manifest);
+  }
   await drainQueue(services);
-  const manifest = await services.store.readManifest(ingested.manifest.callId, ingested.manifest.recordingKey);
-  if (manifest?.manifest.status !== 'complete')
-    throw new Error(`archive ended ${manifest?.manifest.status ?? 'missing'}`);
-  const chunks: ArchivedChunk[] = manifest.manifest.chunks.map((c) => ({
-    index: c.index,
-    size: c.size ?? 0,
-    sha256: c.sha256 ?? '',
-    blob: c.blob,
-    status: c.status,
-  }));
+  const chunks: ArchivedChunk[] = [];
+  for (const { callId, recordingKey } of recordings) {
+    const manifest = await services.store.readManifest(callId, recordingKey);
+    if (manifest?.manifest.status !== 'complete')
+      throw new Error(`archive ended ${manifest?.manifest.status ?? 'missing'}`);
+    chunks.push(
+      ...manifest.manifest.chunks.map((c) => ({
+        index: c.index,
+        size: c.size ?? 0,
+        sha256: c.sha256 ?? '',
+        blob: c.blob,
+        status: c.status,
+      })),
+    );
+  }
   return { bytes: chunks.reduce((n, c) => n + c.size, 0), detail: chunks };
 }
 

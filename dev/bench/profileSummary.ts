@@ -3,8 +3,8 @@ import path from 'node:path';
 
 /**
  * `node dist-dev/dev/bench/profileSummary.js DIR [DIR...]`: where the CPU of the V8 CPU profiles that BENCH_PROFILE wrote
- * went, by category (self time, so every sample counts once) and by function. Each thread writes its own profile;
- * all profiles under a folder are summed.
+ * went, by category (self time, so every sample counts once), by owner (whose code is on the stack: the product, the
+ * local host, start-up) and by function. Each thread writes its own profile; all profiles under a folder are summed.
  */
 
 interface ProfileNode {
@@ -37,6 +37,30 @@ const CATEGORIES: [string, (frame: ProfileNode['callFrame']) => boolean][] = [
   ['other JS', (f) => f.url !== ''],
 ];
 
+/**
+ * Whose work a sample is, from its whole stack: start-up (module loading) first; then the product (functions/,
+ * shared/) wherever it is on the stack; then the local host's own (dev/host/, its queue polling through
+ * @azure/storage-queue, @azure/functions' invocation model), which Azure's Functions host and worker do instead;
+ * the rest has no JS of either on the stack (socket callbacks, timers, GC).
+ */
+const OWNERS: [string, (url: string) => boolean][] = [
+  ['start-up (module loading)', (u) => u.startsWith('node:internal/modules/')],
+  ['the product (functions/, shared/)', (u) => /\/dist(-dev)?\/(shared|functions)\//.test(u)],
+  [
+    'the local host (dev/host/, queue polling, invocation model)',
+    (u) => /\/dev\/host\/|@azure\/(storage-queue|functions)\//.test(u),
+  ],
+  ['the lean floor (dev/bench/lean)', (u) => u.includes('/dev/bench/lean')],
+];
+
+function ownerOf(node: ProfileNode, parents: Map<number, ProfileNode>): string {
+  if (node.callFrame.functionName === '(idle)') return 'idle';
+  const urls: string[] = [];
+  for (let n: ProfileNode | undefined = node; n; n = parents.get(n.id)) urls.push(n.callFrame.url);
+  for (const [name, test] of OWNERS) if (urls.some(test)) return name;
+  return 'no product or host JS on the stack (transport callbacks, timers, GC)';
+}
+
 function categoryOf(node: ProfileNode, parents: Map<number, ProfileNode>): string {
   // NOTE: native builtins (Buffer copy, socket writes, hash updates in C++) have no url: charge them to their caller.
   for (let n: ProfileNode | undefined = node; n; n = parents.get(n.id)) {
@@ -57,6 +81,7 @@ function profilesUnder(dir: string): string[] {
 
 function summarize(dir: string): void {
   const byCategory = new Map<string, number>();
+  const byOwner = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
   const files = profilesUnder(dir);
@@ -71,6 +96,8 @@ function summarize(dir: string): void {
       const node = nodes.get(id)!;
       const category = categoryOf(node, parents);
       byCategory.set(category, (byCategory.get(category) ?? 0) + us);
+      const owner = ownerOf(node, parents);
+      byOwner.set(owner, (byOwner.get(owner) ?? 0) + us);
       const f = node.callFrame;
       const name = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, '')}:${f.lineNumber + 1}`;
       byFunction.set(name, (byFunction.get(name) ?? 0) + us);
@@ -84,6 +111,13 @@ function summarize(dir: string): void {
   for (const [name, us] of [...byCategory].sort((a, b) => b[1] - a[1])) {
     const share = name === 'idle' ? '' : ` ${((us / busy) * 100).toFixed(1).padStart(5)} % of busy`;
     console.log(`  ${name.padEnd(34)} ${(us / 1e6).toFixed(2).padStart(7)} s${share}`);
+  }
+  console.log('  by owner (whose code is on the stack):');
+  for (const [name, us] of [...byOwner].sort((a, b) => b[1] - a[1])) {
+    if (name === 'idle') continue;
+    console.log(
+      `    ${name.padEnd(66)} ${(us / 1e6).toFixed(2).padStart(7)} s ${((us / busy) * 100).toFixed(1).padStart(5)} %`,
+    );
   }
   console.log('  top functions (self time):');
   for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 25)) {

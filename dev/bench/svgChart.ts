@@ -1,7 +1,7 @@
 /**
  * The benchmark's chart as a standalone SVG (no dependencies): per case, the median MB/s and CPU-seconds per GiB of
- * the archiver and its peers, with min-max whiskers; the machine's limit (min of source and sink) and the CPU target
- * as dashed lines.
+ * the archiver and its peers, with min-max whiskers; the machine's limit (min of source and sink) and reference CPU
+ * lines (the hashes alone) dashed.
  */
 
 export interface Spread {
@@ -12,6 +12,8 @@ export interface Spread {
 
 export interface ChartCase {
   label: string;
+  /** A second line under the label (the product's ratios to its floor). */
+  note?: string;
   /** min(source, sink) median MB/s, measured in the same run. */
   limitMbps: number;
   series: Record<string, { mbps: Spread; cpuPerGiB: Spread } | undefined>;
@@ -34,7 +36,7 @@ const LEFT = [60, 540];
 
 export function renderChart(cases: readonly ChartCase[], options: ChartOptions): string {
   const parts: string[] = [];
-  const height = PANEL_TOP + PANEL_HEIGHT + 70;
+  const height = PANEL_TOP + PANEL_HEIGHT + 84;
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
@@ -139,6 +141,10 @@ function panel(
     });
     parts.push(...overlay(c, x0 - 4, x0 + barWidth * options.series.length + 4, y));
     parts.push(text(left + (i + 0.5) * groupWidth, PANEL_TOP + PANEL_HEIGHT + 18, c.label, { anchor: 'middle' }));
+    if (c.note) {
+      const at = PANEL_TOP + PANEL_HEIGHT + 32;
+      parts.push(text(left + (i + 0.5) * groupWidth, at, c.note, { anchor: 'middle', size: 10, fill: '#555' }));
+    }
   });
   return parts;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 /**
  * Deterministic block ids, so that a retry (in the same invocation, or a later one after a crash) finds what is
@@ -12,12 +12,15 @@ const PREFIX = 'cra2';
 // NOTE: every id of one blob must have the same length: fixed-width hex fields (offsets up to 2^52, blocks up to 4 GiB).
 const ID = /^cra2-([0-9a-f]{12})-([0-9a-f]{13})-([0-9a-f]{8})$/;
 
-/** The version of a source file as its first response declared it. */
-export function sourceFingerprint(totalSize: number, etag: string | null): string {
-  return createHash('sha256')
-    .update(`${totalSize}\n${etag ?? ''}`)
-    .digest('hex')
-    .slice(0, 12);
+/**
+ * The version of a source file as its first response declared it. A response that declares neither a size (a body
+ * sent chunked without one) nor an ETag cannot be told from another version: it gets a fingerprint of its own, so
+ * that nothing staged from it is ever resumed from another response.
+ */
+export function sourceFingerprint(totalSize: number | null, etag: string | null): string {
+  const declared =
+    totalSize === null && etag === null ? `unknown ${randomUUID()}` : `${totalSize ?? '?'}\n${etag ?? ''}`;
+  return createHash('sha256').update(declared).digest('hex').slice(0, 12);
 }
 
 export function blockIdFor(fingerprint: string, offset: number, length: number): string {

@@ -25,7 +25,8 @@ export class BlockPump {
   constructor(
     private readonly input: PumpTarget,
     private readonly state: StagedCopy,
-    private readonly total: number,
+    /** The declared size, for progress; null when the source declares none. */
+    private readonly total: number | null,
   ) {}
 
   /** Returns the bytes received from the body (including any skipped ones). */
@@ -82,7 +83,7 @@ export class BlockPump {
     this.state.md5.update(data);
     this.state.end += length;
     this.state.blockIds.push(blockId);
-    this.input.onProgress?.(this.state.end, this.total);
+    this.input.onProgress?.(this.state.end, this.total ?? this.state.end);
     const staging = this.input.blob
       .stageBlock(blockId, data, length, { abortSignal: this.input.signal })
       .then(

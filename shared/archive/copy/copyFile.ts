@@ -12,9 +12,10 @@ import { StagedCopy } from './stagedCopy';
  * Streams one recording file from the source into a block blob: the response body flows into staged blocks, so
  * memory is bounded by blockSize x (blocksInFlight + 1) whatever the file's size. SHA-256 and MD5 are computed on
  * the way; the block list is committed (with Content-MD5, content type and metadata) only when the byte count equals
- * what the source declared, and the committed length is checked. Block ids name the source version and the byte
- * range, so a retry after a reset, in this invocation or a later one after a crash, asks the source only for the
- * bytes after the last staged block; and a source that changed version is copied again from byte 0.
+ * what the source declared (a body sent chunked without a size is whole when its chunked message ended), and the
+ * committed length is checked. Block ids name the source version and the byte range, so a retry after a reset, in
+ * this invocation or a later one after a crash, asks the source only for the bytes after the last staged block; and
+ * a source that changed version is copied again from byte 0.
  */
 
 export interface CopyFileInput {
@@ -67,10 +68,14 @@ export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> 
         needsRecovery = false;
       }
       requests++;
+      // Bytes staged from a response that declared neither a size nor an ETag cannot be matched to any other
+      // response: start again from byte 0.
+      if (!state.resumable) state.reset(null);
       // NOTE: ask from one byte before the staged end, not from the end itself: when every byte was staged before a
       // crash (only the commit was missing), `bytes=end-` would be refused with 416 forever; the one-byte overlap
       // always returns the total size in Content-Range and is skipped. Found by `npm run load`.
-      const opened = await source.openAt(Math.max(0, state.end - 1), state.fingerprint);
+      // With nothing staged any version will do; otherwise only the one the staged bytes came from.
+      const opened = await source.openAt(Math.max(0, state.end - 1), state.end > 0 ? state.fingerprint : null);
       if (opened.changed) {
         // A new version of the file (another size or ETag): what was staged belongs to the old one.
         state.reset(opened.version);
@@ -79,6 +84,7 @@ export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> 
       }
       const { download } = opened;
       state.fingerprint = opened.version;
+      state.resumable = download.totalSize !== null || download.etag !== null;
       const { body } = download;
       const pump = new BlockPump(input, state, download.totalSize);
       let stagingFailure: Error | undefined;
@@ -90,7 +96,11 @@ export async function copyFileToBlob(input: CopyFileInput): Promise<CopiedFile> 
       }
       // A block whose staging failed after the body had ended: storage's error, before any commit is tried.
       if (stagingFailure) throw stagingFailure;
-      if (state.end !== download.totalSize) {
+      // A body without a declared size ended its chunked message properly (a cut is an error above): it is whole.
+      if (download.totalSize === null && state.end === 0) {
+        throw new RetryableError('EmptyBody', 'the source answered with an empty chunked body');
+      }
+      if (download.totalSize !== null && state.end !== download.totalSize) {
         throw new RetryableError('ShortBody', `received ${state.end} of ${download.totalSize} declared bytes`);
       }
       const { sha256, md5 } = state.digest();

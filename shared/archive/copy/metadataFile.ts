@@ -18,7 +18,10 @@ export interface CopiedMetadata {
   attempts: number;
 }
 
-/** Copies the metadata JSON byte for byte, with Content-MD5 and a sha256 metadata value; reuses an archived copy. */
+/**
+ * Copies the metadata JSON byte for byte, with Content-MD5 and a sha256 metadata value; reuses an archived copy. It is
+ * stored as `application/json` whatever the store calls it (the real store sends `application/octet-stream`).
+ */
 export async function copyMetadataToBlob(input: {
   source: SourceClient;
   blob: BlockBlobClient;
@@ -39,7 +42,7 @@ export async function copyMetadataToBlob(input: {
     async () => {
       attempts++;
       const download = await input.source.open(input.location, 0, input.signal);
-      if (download.totalSize > MAX_METADATA_BYTES) {
+      if (download.totalSize !== null && download.totalSize > MAX_METADATA_BYTES) {
         discard(download.body);
         throw new PermanentError('MetadataTooLarge', `metadata file declares ${download.totalSize} bytes`);
       }
@@ -53,10 +56,11 @@ export async function copyMetadataToBlob(input: {
           throw new PermanentError('MetadataTooLarge', `metadata file is larger than ${MAX_METADATA_BYTES} bytes`);
         }
       }
-      if (received !== download.totalSize) {
+      // Without a declared size (a chunked body) what arrived is the file, since its chunked message ended properly.
+      if (received !== (download.totalSize ?? received) || received === 0) {
         throw new RetryableError(
           'ShortBody',
-          `metadata file: received ${received} of ${download.totalSize} declared bytes`,
+          `metadata file: received ${received} of ${download.totalSize ?? 'some'} declared bytes`,
         );
       }
       return Buffer.concat(pieces);

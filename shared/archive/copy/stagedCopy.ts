@@ -16,6 +16,11 @@ export class StagedCopy {
   fingerprint: string | null = null;
   /** ETag of the committed blob (a partial prefix), when there is one. */
   etag: string | undefined;
+  /**
+   * Whether a later response can be matched to the version staged so far: false when it declared neither a size nor
+   * an ETag (a chunked body), whose staged bytes are then never resumed from another response.
+   */
+  resumable = true;
 
   reset(fingerprint: string | null): void {
     this.sha256 = createHash('sha256');
@@ -24,6 +29,7 @@ export class StagedCopy {
     this.end = 0;
     this.blockIds = [];
     this.fingerprint = fingerprint;
+    this.resumable = true;
   }
 
   /**

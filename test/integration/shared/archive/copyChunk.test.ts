@@ -483,7 +483,9 @@ describe('secrets', () => {
       expect(text).not.toMatch(/Signature=|HMAC-SHA256|Bearer /);
       expect(text).not.toContain('?'); // no query strings (where signed URLs carry their secrets)
     }
-    expect(log.text).toMatch(/refused the request \(401\): check the access key/);
+    expect(log.text).toMatch(
+      /refused the request \(401; Unauthorized: Injected fault: status 401\.\): check the access key/,
+    );
     expect(events(log, 'AcsAccessDenied')[0]).toMatchObject({
       operation: 'download',
       status: 401,

@@ -110,7 +110,7 @@ param storagePublicNetworkAccess string = 'Enabled'
 @description('With storagePublicNetworkAccess = Restricted: public IPv4 addresses or CIDR ranges let into both storage accounts (operators running the CLI).')
 param storageAllowedIpRanges array = []
 
-// App behaviour (SPEC section 7) -------------------------------------------------------------------------------
+// App behaviour (docs/settings.md) ----------------------------------------------------------------------------
 
 @allowed(['calling', 'conversations'])
 param acsRecordingApi string = 'calling'

@@ -50,7 +50,7 @@ param archiveChunkAlwaysReady int = 0
 @description('Memory per instance. A chunk copy holds ARCHIVE_BLOCK_SIZE_MIB x ARCHIVE_BLOCKS_IN_FLIGHT in memory.')
 param instanceMemoryMB int = 2048
 
-// Settings of the app (SPEC section 7, shared/config.ts) -------------------------------------------------------
+// Settings of the app (docs/settings.md, shared/config/) --------------------------------------------------------
 
 @description('ACS endpoint, https://NAME.communication.azure.com/ (ACS_ENDPOINT).')
 param acsEndpoint string
@@ -179,7 +179,7 @@ resource runtimeQueueService 'Microsoft.Storage/storageAccounts/queueServices@20
   name: 'default'
 }
 
-// The chunk queue (SPEC section 5): archiveRecording and the sweeper put one message per chunk, archiveChunk takes them.
+// The chunk queue: archiveRecording and the sweeper put one message per chunk, archiveChunk takes them.
 resource archiveQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: runtimeQueueService
   name: archiveQueueName

@@ -28,7 +28,7 @@ const ROOT = REPO_ROOT;
 const PACKAGER = path.join(ROOT, 'dist-dev', 'dev', 'package', 'package.js');
 const HOST_LOADER = path.join(ROOT, 'dist-dev', 'dev', 'host', 'index.js');
 
-/** The functions of SPEC section 8, and the compiled file each is registered from. */
+/** The functions of the contract (docs/architecture.md), and the compiled file each is registered from. */
 const FUNCTIONS: Record<string, string> = {
   archiveRecording: 'eventGrid',
   archiveChunk: 'storageQueue',
